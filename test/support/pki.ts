@@ -1,6 +1,8 @@
 // A throwaway PKI for the local control plane, the appliance simulators and the shim's tests, like
 // envtest's TinyCA. ECDSA P-256 keys: generated in milliseconds, accepted by kube-apiserver, etcd and
 // Node's TLS stack. Nothing here is meant for production.
+// tsyringe, inside @peculiar/x509, needs the Reflect metadata polyfill loaded first.
+import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
