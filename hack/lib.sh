@@ -32,8 +32,11 @@ ensure_node() {
 ensure_deps() {
   local stamp="$VNF_ROOT/node_modules/.package-lock.json"
   if [[ ! -f "$stamp" || "$VNF_ROOT/package-lock.json" -nt "$stamp" ]]; then
-    log "installing npm dependencies (npm ci)"
-    (cd "$VNF_ROOT" && npm ci --loglevel=error --no-fund --no-audit >&2)
+    log "installing npm dependencies (locked versions)"
+    # Not `npm ci`: it refuses a lock whose optional per-platform packages (biome's darwin/win32/musl
+    # builds) the registry mirror does not serve. `npm install --no-save` installs the locked versions
+    # and leaves package.json and the lock untouched.
+    (cd "$VNF_ROOT" && npm install --no-save --loglevel=error --no-fund --no-audit >&2)
   fi
 }
 
