@@ -1,0 +1,96 @@
+// Pure helpers for status.conditions (metav1.Condition semantics). A merge patch replaces the whole
+// list, so the operator computes it here, client-side: lastTransitionTime moves only when status flips,
+// which keeps "since when is it not Ready" truthful and lets an unchanged status compare equal (no
+// status write).
+import type { Condition, ConditionStatus } from "./types.generated.ts";
+
+/** The condition types the operator writes (kstatus: Ready summary, abnormal-true Reconciling/Stalled). */
+export const ConditionType = {
+  Ready: "Ready",
+  Reconciling: "Reconciling",
+  Stalled: "Stalled",
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export interface ConditionUpdate {
+  type: string;
+  status: ConditionStatus;
+  /** One CamelCase word, e.g. Applied (the API server refuses anything else). */
+  reason: string;
+  message?: string;
+  /** The metadata.generation this condition was computed from. */
+  observedGeneration?: number;
+}
+
+/** The API server's limit on condition messages; longer ones are cut rather than refused. */
+export const MAX_CONDITION_MESSAGE = 32768;
+const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+const TYPE =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/;
+
+/** RFC 3339 with whole seconds, as Kubernetes writes metav1.Time. */
+export function kubeTime(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function getCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+/**
+ * Whether condition `type` is True. With `generation`, also that it was computed from that generation
+ * (as `kubectl wait --for=condition` requires): a True left over from an older spec does not count.
+ */
+export function isTrue(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+  generation?: number,
+): boolean {
+  const condition = getCondition(conditions, type);
+  if (condition?.status !== "True") return false;
+  if (generation === undefined) return true;
+  return condition.observedGeneration !== undefined && condition.observedGeneration >= generation;
+}
+
+/**
+ * Returns a new list with `update` applied: an existing condition of that type is replaced in place
+ * (keeping its lastTransitionTime unless the status changes), a new one is appended with
+ * lastTransitionTime = now. Throws on a type or reason the API server would refuse.
+ */
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  update: ConditionUpdate,
+  now: Date,
+): Condition[] {
+  if (!TYPE.test(update.type) || update.type.length > 316)
+    throw new Error(`invalid condition type "${update.type}": CamelCase, e.g. Ready`);
+  if (!REASON.test(update.reason) || update.reason.length > 1024)
+    throw new Error(`invalid condition reason "${update.reason}": one CamelCase word, e.g. Applied`);
+  const list = conditions ?? [];
+  const index = list.findIndex((c) => c.type === update.type);
+  const previous = index >= 0 ? list[index] : undefined;
+  const next: Condition = {
+    type: update.type,
+    status: update.status,
+    ...(update.observedGeneration !== undefined ? { observedGeneration: update.observedGeneration } : {}),
+    lastTransitionTime:
+      previous !== undefined && previous.status === update.status
+        ? previous.lastTransitionTime
+        : kubeTime(now),
+    reason: update.reason,
+    message: truncate(update.message ?? "", MAX_CONDITION_MESSAGE),
+  };
+  return index >= 0 ? list.map((c, i) => (i === index ? next : c)) : [...list, next];
+}
+
+/** Returns a new list without condition `type` (e.g. Reconciling and Stalled once Ready). */
+export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
+  return (conditions ?? []).filter((c) => c.type !== type);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

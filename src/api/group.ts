@@ -1,0 +1,51 @@
+// API group, version and resource names of the vnf-operator CRDs, for clients and informers.
+// test/unit/api/group.test.ts checks every value against crds/*.yaml.
+
+export const GROUP = "vnf-operator.io";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}` as const;
+
+export interface ResourceNames {
+  kind: string;
+  listKind: string;
+  plural: string;
+  singular: string;
+  shortName: string;
+}
+
+export const VNF_DEVICE = {
+  kind: "VnfDevice",
+  listKind: "VnfDeviceList",
+  plural: "vnfdevices",
+  singular: "vnfdevice",
+  shortName: "vnfdev",
+} as const satisfies ResourceNames;
+
+export const VNF_FIREWALL_RULE = {
+  kind: "VnfFirewallRule",
+  listKind: "VnfFirewallRuleList",
+  plural: "vnffirewallrules",
+  singular: "vnffirewallrule",
+  shortName: "vnffw",
+} as const satisfies ResourceNames;
+
+export const VNF_NAT_RULE = {
+  kind: "VnfNatRule",
+  listKind: "VnfNatRuleList",
+  plural: "vnfnatrules",
+  singular: "vnfnatrule",
+  shortName: "vnfnat",
+} as const satisfies ResourceNames;
+
+export const RESOURCES = [VNF_DEVICE, VNF_FIREWALL_RULE, VNF_NAT_RULE] as const;
+
+export type VnfKind = (typeof RESOURCES)[number]["kind"];
+export type VnfPlural = (typeof RESOURCES)[number]["plural"];
+
+/** The `kubectl get <category>` name that lists all three kinds. */
+export const CATEGORY = "vnf";
+
+/** `<plural>.<group>`, the CRD's metadata.name. */
+export function crdName(resource: ResourceNames): string {
+  return `${resource.plural}.${GROUP}`;
+}
