@@ -161,12 +161,20 @@ export class SimulatorHost {
       body: "",
     });
     let heldOpen = false;
-    response.once("close", () => {
+    let done = false;
+    // "finish" (answer handed to the OS) or "close" (connection gone first), whichever comes first.
+    const settle = () => {
+      if (done) return;
+      done = true;
       this.inFlight -= 1;
       this.log.finish(entry, heldOpen ? "timeout" : "aborted", null, startedAt);
-    });
+    };
+    response.once("finish", settle);
+    response.once("close", settle);
     const answer = (simResponse: SimResponse) => {
       if (send(response, simResponse)) this.log.finish(entry, "answered", simResponse.status, startedAt);
+      // Settle now, not on "finish": a client in this process may read the answer before it fires.
+      settle();
     };
 
     let body: string;
@@ -203,6 +211,7 @@ export class SimulatorHost {
         case "reset":
           this.log.finish(entry, "reset", null, startedAt);
           resetConnection(request.socket);
+          settle();
           return;
         case "garbage":
           answer({

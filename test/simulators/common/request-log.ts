@@ -6,7 +6,16 @@ import type { Redaction } from "./vendor.ts";
 
 export const REDACTED = "[REDACTED]";
 
-const alwaysRedactedHeaders = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+const alwaysRedactedHeaders = [
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "x-auth-token",
+  "x-pan-key",
+  "x-csrftoken",
+];
 const alwaysRedactedQuery = [
   "access_token",
   "password",
@@ -37,8 +46,11 @@ export function createRedactor(redaction: Redaction, credentials: () => Record<s
   );
 
   function secrets(): string[] {
-    const values = Object.values(credentials()).filter((value) => value.length >= 4);
     const creds = credentials();
+    // A user name is not a secret: redacting it would garble every log line that mentions "admin".
+    const values = Object.entries(creds)
+      .filter(([name, value]) => !["username", "user"].includes(name) && value.length >= 4)
+      .map(([, value]) => value);
     if (creds.username !== undefined && creds.password !== undefined) {
       values.push(Buffer.from(`${creds.username}:${creds.password}`).toString("base64"));
     }

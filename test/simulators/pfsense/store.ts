@@ -34,6 +34,8 @@ export class PfStore {
   running: PfConfig;
   readonly dirty = new Set<Subsystem>();
   private generation = 0;
+  /** Generations whose commit a later, older-based commit overwrote. */
+  private readonly lost = new Set<number>();
   private lastTracker = 0;
   private readonly initial: () => PfConfig;
   private readonly writeLatencyMs: number;
@@ -51,6 +53,7 @@ export class PfStore {
     this.candidate = this.initial();
     this.running = structuredClone(this.candidate);
     this.dirty.clear();
+    this.lost.clear();
     this.generation += 1;
   }
 
@@ -60,7 +63,14 @@ export class PfStore {
     const base = this.generation;
     const value = mutate(snapshot);
     if (this.writeLatencyMs > 0) await this.sleep(this.writeLatencyMs);
-    const overwrote = this.generation - base;
+    // Every commit made since our snapshot is overwritten now; count each lost commit once.
+    let overwrote = 0;
+    for (let generation = base + 1; generation <= this.generation; generation += 1) {
+      if (!this.lost.has(generation)) {
+        this.lost.add(generation);
+        overwrote += 1;
+      }
+    }
     this.candidate = snapshot;
     this.generation += 1;
     for (const subsystem of subsystems) this.dirty.add(subsystem);
