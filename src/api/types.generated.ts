@@ -511,6 +511,11 @@ export interface PendingOperation {
   vendorRef?: string;
   /** Attempt number, 1 for the first call; retries of the same operation count up. */
   attempt: number;
+  /**
+   * The device's spec generation and credentials version this operation ran against. A Stalled operation
+   * is retried only when the rule's spec or this epoch changes.
+   */
+  deviceEpoch?: string;
 }
 
 /** What a pending call does. */

@@ -22,18 +22,22 @@ export interface RuleFacts {
   vendorRef?: string;
   /** The write-ahead intent left by a reconcile that may have crashed after the appliance call. */
   pendingOperation?: PendingOperationFact;
-  /** Set while the rule is Stalled: the (generation, opHash, device generation) it stalled on. */
-  stalledOn?: { generation: number; opHash?: string; deviceGeneration?: number };
+  /** Set while the rule is Stalled: the (generation, opHash, device epoch) it stalled on. */
+  stalledOn?: { generation: number; opHash?: string; deviceEpoch?: string };
   device: DeviceFacts;
   /** The opHash of the desired request, or the reason it could not be rendered. */
   desired: { opHash: string } | { renderError: string };
 }
 
+/**
+ * `epoch` identifies what the device's session was built from (its spec generation and credentials
+ * version): a change is what may unstick a Stalled rule.
+ */
 export type DeviceFacts =
   | { state: "missing" }
-  | { state: "notReady"; generation: number; reason: string; message: string }
-  | { state: "suspended"; generation: number }
-  | { state: "ready"; generation: number };
+  | { state: "notReady"; epoch: string; reason: string; message: string }
+  | { state: "suspended"; epoch: string }
+  | { state: "ready"; epoch: string };
 
 export type RulePlan =
   /** Deletion with nothing of ours left to clean up. */
@@ -99,7 +103,7 @@ export function planRule(facts: RuleFacts): RulePlan {
     facts.stalledOn &&
     facts.stalledOn.generation === facts.generation &&
     facts.stalledOn.opHash === opHash &&
-    facts.stalledOn.deviceGeneration === device.generation
+    facts.stalledOn.deviceEpoch === device.epoch
   ) {
     return { step: "stayStalled" };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planRule, type RuleFacts, type RulePlan } from "../../../src/controllers/rule-plan.ts";
 
-const ready = { state: "ready", generation: 3 } as const;
+const ready = { state: "ready", epoch: "3/100" } as const;
 
 function facts(overrides: Partial<RuleFacts>): RuleFacts {
   return {
@@ -32,7 +32,7 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
   ],
   [
     "device not ready: wait with its reason",
-    { device: { state: "notReady", generation: 1, reason: "VNF_AUTH", message: "login refused" } },
+    { device: { state: "notReady", epoch: "1/100", reason: "VNF_AUTH", message: "login refused" } },
     {
       step: "waitForDevice",
       reason: "DeviceNotReady",
@@ -41,7 +41,7 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
   ],
   [
     "device suspended: wait",
-    { device: { state: "suspended", generation: 4 } },
+    { device: { state: "suspended", epoch: "4/100" } },
     {
       step: "waitForDevice",
       reason: "DeviceSuspended",
@@ -91,12 +91,12 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
   ],
   [
     "stalled on the same inputs: stay stalled",
-    { stalledOn: { generation: 2, opHash: "h2", deviceGeneration: 3 } },
+    { stalledOn: { generation: 2, opHash: "h2", deviceEpoch: "3/100" } },
     { step: "stayStalled" },
   ],
   [
     "stalled, then the device changed: try again",
-    { stalledOn: { generation: 2, opHash: "h2", deviceGeneration: 2 } },
+    { stalledOn: { generation: 2, opHash: "h2", deviceEpoch: "2/100" } },
     { step: "apply", action: "create", opHash: "h2", verifyFirst: false },
   ],
   [
@@ -104,7 +104,7 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
     {
       generation: 3,
       desired: { opHash: "h3" },
-      stalledOn: { generation: 2, opHash: "h2", deviceGeneration: 3 },
+      stalledOn: { generation: 2, opHash: "h2", deviceEpoch: "3/100" },
     },
     { step: "apply", action: "create", opHash: "h3", verifyFirst: false },
   ],
@@ -155,7 +155,7 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
   ],
   [
     "device suspended during delete: wait",
-    { ...inSyncFacts, deleting: true, device: { state: "suspended", generation: 3 } },
+    { ...inSyncFacts, deleting: true, device: { state: "suspended", epoch: "3/100" } },
     {
       step: "waitForDevice",
       reason: "DeviceSuspended",

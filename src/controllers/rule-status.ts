@@ -1,0 +1,179 @@
+// A rule reconcile ends in one typed outcome; this turns it into the next status (Flux's
+// ComputeReconcileResult). Pure: the reconciler compares the result with the current status and
+// writes only when they differ, so a steady state costs no API write.
+import { ConditionType, kubeTime, removeCondition, setCondition } from "../api/conditions.ts";
+import type { Condition, ErrorCode, PendingOperation, VnfRuleStatus } from "../api/types.ts";
+
+export type AppliedAction = "created" | "adopted" | "updated" | "verified" | "repaired";
+
+export type RuleOutcome =
+  /** The appliance now holds the desired request. */
+  | { type: "applied"; action: AppliedAction; vendorRef: string; opHash: string; ruleNumber?: number }
+  /** Nothing to do on the appliance; `recordGeneration` when only observedGeneration was behind. */
+  | { type: "inSync"; recordGeneration: boolean }
+  /** Cannot act yet (the device is missing, not Ready or suspended): wait for it, no retry loop. */
+  | { type: "waiting"; reason: string; message: string }
+  /** A retryable failure: the controller requeues with backoff. */
+  | { type: "retrying"; code: ErrorCode; message: string }
+  /** Only a spec or device change can help: no retry until then. */
+  | { type: "stalled"; code: ErrorCode; message: string; pending?: PendingOperation }
+  /** Deletion in progress, waiting for the appliance. */
+  | { type: "deleting"; reason: string; message: string };
+
+const appliedMessages: Record<AppliedAction, string> = {
+  created: "created on the appliance",
+  adopted: "adopted an existing appliance object carrying this resource's ownership marker",
+  updated: "updated on the appliance",
+  verified: "the appliance already held the desired rule",
+  repaired: "repaired drift on the appliance",
+};
+
+export function nextRuleStatus(
+  current: VnfRuleStatus | undefined,
+  generation: number,
+  outcome: RuleOutcome,
+  now: Date,
+): VnfRuleStatus {
+  const status: VnfRuleStatus = { ...(current ?? {}) };
+  let conditions: Condition[] = [...(status.conditions ?? [])];
+  const at = kubeTime(now);
+
+  switch (outcome.type) {
+    case "applied": {
+      status.vendorRef = outcome.vendorRef;
+      status.opHash = outcome.opHash;
+      if (outcome.ruleNumber !== undefined) status.ruleNumber = outcome.ruleNumber;
+      if (outcome.action !== "verified") status.appliedAt = at;
+      status.lastSyncTime = at;
+      delete status.errorCode;
+      delete status.pendingOperation;
+      delete status.drift;
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Ready,
+          status: "True",
+          reason: "Applied",
+          message: `${appliedMessages[outcome.action]} (vendorRef ${outcome.vendorRef})`,
+          observedGeneration: generation,
+        },
+        now,
+      );
+      conditions = removeCondition(
+        removeCondition(conditions, ConditionType.Reconciling),
+        ConditionType.Stalled,
+      );
+      status.observedGeneration = generation;
+      break;
+    }
+    case "inSync": {
+      if (!outcome.recordGeneration) return current ?? {};
+      status.observedGeneration = generation;
+      conditions = conditions.map((c) =>
+        c.type === ConditionType.Ready && c.status === "True" ? { ...c, observedGeneration: generation } : c,
+      );
+      break;
+    }
+    case "waiting":
+    case "deleting": {
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Ready,
+          status: "False",
+          reason: outcome.reason,
+          message: outcome.message,
+          observedGeneration: generation,
+        },
+        now,
+      );
+      conditions = removeCondition(
+        removeCondition(conditions, ConditionType.Reconciling),
+        ConditionType.Stalled,
+      );
+      status.observedGeneration = generation;
+      break;
+    }
+    case "retrying": {
+      status.errorCode = outcome.code;
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Ready,
+          status: "False",
+          reason: outcome.code,
+          message: outcome.message,
+          observedGeneration: generation,
+        },
+        now,
+      );
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Reconciling,
+          status: "True",
+          reason: "RetryingAfterError",
+          message: `${outcome.code} is retryable: retrying with backoff`,
+          observedGeneration: generation,
+        },
+        now,
+      );
+      conditions = removeCondition(conditions, ConditionType.Stalled);
+      status.observedGeneration = generation;
+      break;
+    }
+    case "stalled": {
+      status.errorCode = outcome.code;
+      if (outcome.pending) status.pendingOperation = outcome.pending;
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Ready,
+          status: "False",
+          reason: outcome.code,
+          message: outcome.message,
+          observedGeneration: generation,
+        },
+        now,
+      );
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Stalled,
+          status: "True",
+          reason: outcome.code,
+          message: `${outcome.message} (not retried until the rule's spec or its device changes)`,
+          observedGeneration: generation,
+        },
+        now,
+      );
+      conditions = removeCondition(conditions, ConditionType.Reconciling);
+      status.observedGeneration = generation;
+      break;
+    }
+  }
+  status.conditions = conditions;
+  return status;
+}
+
+/** The write-ahead intent, written before the appliance call. */
+export function withIntent(
+  current: VnfRuleStatus | undefined,
+  generation: number,
+  intent: PendingOperation,
+  now: Date,
+): VnfRuleStatus {
+  const status: VnfRuleStatus = { ...(current ?? {}), pendingOperation: intent };
+  status.conditions = setCondition(
+    status.conditions,
+    {
+      type: ConditionType.Reconciling,
+      status: "True",
+      reason: intent.operation === "delete" ? "Deleting" : "Applying",
+      message: `${intent.operation} in progress on the appliance`,
+      observedGeneration: generation,
+    },
+    now,
+  );
+  return status;
+}
