@@ -142,7 +142,7 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
       deleting: true,
       device: {
         state: "notReady",
-        generation: 3,
+        epoch: "3/100",
         reason: "VNF_UNREACHABLE",
         message: "connect ECONNREFUSED",
       },
