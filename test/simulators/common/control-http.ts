@@ -2,11 +2,11 @@
 // human with curl get exactly what SimulatorControl offers in-process. No vendor auth (it is a test
 // double), but only loopback peers are served.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ZodError } from "zod";
+import { prettifyError, ZodError } from "zod";
 import { faultSchema } from "./faults.ts";
 import { isLoopback, readBody, send } from "./http.ts";
 import type { ObjectWriteOptions, SimulatorControl, VendorObject } from "./types.ts";
-import { SimulatorControlError } from "./vendor.ts";
+import { type Json, SimulatorControlError } from "./vendor.ts";
 
 export const CONTROL_PREFIX = "/__sim";
 
@@ -33,7 +33,7 @@ export async function handleControlRequest(
     const segments = route.split("/").filter(Boolean).map(decodeURIComponent);
     const method = request.method ?? "GET";
     const result = await dispatch(method, segments, url.searchParams, body, control, info, response);
-    if (result !== undefined) send(response, { status: 200, body: result as never });
+    if (result !== undefined) send(response, { status: 200, body: result as Json });
   } catch (error) {
     send(response, errorResponse(error));
   }
@@ -169,6 +169,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function errorResponse(error: unknown): { status: number; body: { error: string } } {
   if (error instanceof SimulatorControlError) return { status: error.status, body: { error: error.message } };
-  if (error instanceof ZodError) return { status: 400, body: { error: `invalid fault: ${error.message}` } };
+  if (error instanceof ZodError) return { status: 400, body: { error: `invalid fault: ${prettifyError(error)}` } };
   return { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
 }
