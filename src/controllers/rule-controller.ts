@@ -1,0 +1,390 @@
+// The VnfFirewallRule / VnfNatRule reconciler: read the rule and its device, decide (rule-plan.ts),
+// perform the one step, record the outcome (rule-status.ts) in one status write. Reads like the runbook
+// a network engineer would follow:
+//   1. finalizer first, so cleanup is always possible;
+//   2. wait for a Ready device;
+//   3. render the desired request; if the appliance already holds it, stop here;
+//   4. write the intent, then create (adopting our own object if a crash left one) or update;
+//   5. activate (apply/commit, coalesced per device);
+//   6. record vendorRef, opHash and Ready.
+import { ConditionType, getCondition, isTrue } from "../api/conditions.ts";
+import { GROUP } from "../api/group.ts";
+import type { PendingOperation, VnfDevice, VnfRule, VnfRuleStatus } from "../api/types.ts";
+import { VnfError } from "../dictionary/errors.ts";
+import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
+import type { EventRecorder } from "../runtime/events.ts";
+import type { Informer } from "../runtime/informer.ts";
+import { addFinalizer, hasFinalizer, patchStatus, removeFinalizer } from "../runtime/kube.ts";
+import type { KubeHttp } from "../runtime/kube-http.ts";
+import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
+import type { DeviceSession, ObservedObject, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
+import { type DeviceFacts, planRule, type RulePlan } from "./rule-plan.ts";
+import { nextRuleStatus, type RuleOutcome, withIntent } from "./rule-status.ts";
+import { statusPatch } from "./status-patch.ts";
+
+export const FINALIZER = `${GROUP}/cleanup`;
+
+export interface RuleKindInfo {
+  kind: RuleKind;
+  resource: ResourceType;
+}
+
+export interface RuleControllerDeps {
+  kind: RuleKindInfo;
+  rules: Informer<VnfRule>;
+  devices: Informer<VnfDevice>;
+  sessions: SessionLookup;
+  http: KubeHttp;
+  events: EventRecorder;
+  now?: () => Date;
+  /** Called after a successful repair of drift (metrics). */
+  onRepair?: (kind: RuleKind) => void;
+}
+
+/** The per-rule reconcile function, for a runtime Controller. */
+export function ruleReconciler(deps: RuleControllerDeps) {
+  const now = deps.now ?? (() => new Date());
+  return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
+    const rule = deps.rules.get(key.namespace, key.name);
+    if (!rule) return undefined; // gone: the finalizer already did its work
+    const generation = rule.metadata.generation ?? 0;
+    const device = deps.devices.get(key.namespace, rule.spec.deviceRef.name);
+    const session = device ? deps.sessions.get(deviceKey(device)) : undefined;
+    const deviceFacts = factsOfDevice(device, session);
+    const request = requestFor(rule);
+
+    let desired: { opHash: string } | { renderError: string };
+    if (session) {
+      try {
+        desired = { opHash: session.desiredOpHash(deps.kind.kind, request) };
+      } catch (error) {
+        desired = { renderError: errorMessage(error) };
+      }
+    } else {
+      desired = { renderError: "no session" }; // only consulted when the device is ready
+    }
+
+    const status = rule.status ?? {};
+    const stalled = getCondition(status.conditions, ConditionType.Stalled);
+    const plan = planRule({
+      generation,
+      deleting: rule.metadata.deletionTimestamp !== undefined,
+      hasFinalizer: hasFinalizer(rule, FINALIZER),
+      deletionPolicy: rule.spec.deletionPolicy ?? "Delete",
+      observedGeneration: status.observedGeneration,
+      appliedOpHash: status.opHash,
+      vendorRef: status.vendorRef,
+      pendingOperation: status.pendingOperation,
+      stalledOn:
+        stalled?.status === "True"
+          ? {
+              generation: stalled.observedGeneration ?? -1,
+              opHash: status.pendingOperation?.opHash,
+              deviceEpoch: status.pendingOperation?.deviceEpoch,
+            }
+          : undefined,
+      device: deviceFacts,
+      desired,
+    });
+    ctx.log.debug({ plan: plan.step }, "planned");
+    return execute(deps, ctx, rule, plan, session, request, now);
+  };
+}
+
+async function execute(
+  deps: RuleControllerDeps,
+  ctx: ReconcileContext,
+  rule: VnfRule,
+  plan: RulePlan,
+  session: DeviceSession | undefined,
+  request: RuleRequest,
+  now: () => Date,
+): Promise<ReconcileResult | undefined> {
+  const generation = rule.metadata.generation ?? 0;
+  const kind = deps.kind.kind;
+  const record = (outcome: RuleOutcome) =>
+    writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()));
+
+  switch (plan.step) {
+    case "done":
+    case "stayStalled":
+      return undefined;
+
+    case "addFinalizer":
+      await addFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER);
+      return undefined; // the update event brings us back with the finalizer in the cache
+
+    case "waitForDevice": {
+      const deleting = rule.metadata.deletionTimestamp !== undefined;
+      await record(
+        deleting
+          ? { type: "deleting", reason: plan.reason, message: plan.message }
+          : { type: "waiting", reason: plan.reason, message: plan.message },
+      );
+      return undefined; // the device's next status change re-queues its rules
+    }
+
+    case "stallInvalid": {
+      const message = `cannot build the appliance request: ${plan.message}`;
+      deps.events.warning(rule, "InvalidRequest", "Render", message);
+      await record({ type: "stalled", code: "BROKER_INVALID_REQUEST", message });
+      return undefined;
+    }
+
+    case "inSync":
+      await record({ type: "inSync", recordGeneration: plan.recordGeneration });
+      return undefined;
+
+    case "apply": {
+      if (!session) throw new Error("apply planned without a session"); // planRule requires a ready device
+      return apply(deps, ctx, rule, plan, session, request, now);
+    }
+
+    case "deleteOnAppliance": {
+      if (!session) throw new Error("delete planned without a session");
+      const intent: PendingOperation = {
+        operation: "delete",
+        opHash: rule.status?.opHash ?? rule.status?.pendingOperation?.opHash ?? "unknown",
+        startedAt: rule.status?.pendingOperation?.startedAt ?? new Date(now()).toISOString(),
+        attempt:
+          (rule.status?.pendingOperation?.operation === "delete" ? rule.status.pendingOperation.attempt : 0) +
+          1,
+        deviceEpoch: session.epoch,
+        ...(plan.vendorRef ? { vendorRef: plan.vendorRef } : {}),
+      };
+      const written = await writeStatus(deps, rule, withIntent(rule.status, generation, intent, now()));
+      try {
+        const vendorRef = plan.vendorRef ?? (await session.findByMarker(kind, request.marker))?.vendorRef;
+        if (vendorRef !== undefined) {
+          await session.delete(kind, vendorRef);
+          await session.activate();
+          deps.events.normal(
+            rule,
+            "Deleted",
+            "Delete",
+            `deleted from the appliance (vendorRef ${vendorRef})`,
+          );
+        }
+      } catch (error) {
+        return failure(deps, ctx, written ?? rule, error, generation, now, "delete");
+      }
+      await removeFinalizer(deps.http, refOf(deps, written ?? rule), written ?? rule, FINALIZER);
+      return undefined;
+    }
+
+    case "releaseFinalizer": {
+      if (plan.why === "orphaned") {
+        deps.events.normal(
+          rule,
+          "Orphaned",
+          "Delete",
+          "deletionPolicy Orphan: the appliance object is left in place",
+        );
+      } else if (plan.why === "deviceMissing") {
+        deps.events.warning(
+          rule,
+          "DeviceMissing",
+          "Delete",
+          `VnfDevice ${rule.spec.deviceRef.name} no longer exists: the appliance object (if any) could not be deleted`,
+        );
+      }
+      await removeFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER);
+      return undefined;
+    }
+  }
+}
+
+async function apply(
+  deps: RuleControllerDeps,
+  ctx: ReconcileContext,
+  rule: VnfRule,
+  plan: Extract<RulePlan, { step: "apply" }>,
+  session: DeviceSession,
+  request: RuleRequest,
+  now: () => Date,
+): Promise<ReconcileResult | undefined> {
+  const kind = deps.kind.kind;
+  const generation = rule.metadata.generation ?? 0;
+  const previous = rule.status?.pendingOperation;
+  const sameOperation = previous !== undefined && previous.opHash === plan.opHash;
+  const intent: PendingOperation = {
+    operation: plan.action,
+    opHash: plan.opHash,
+    startedAt: sameOperation ? previous.startedAt : now().toISOString(),
+    attempt: sameOperation ? previous.attempt + 1 : 1,
+    deviceEpoch: session.epoch,
+    ...(plan.vendorRef ? { vendorRef: plan.vendorRef } : {}),
+  };
+  // Write-ahead: the intent is on the API server before the appliance sees anything.
+  const written = (await writeStatus(deps, rule, withIntent(rule.status, generation, intent, now()))) ?? rule;
+
+  let outcome: RuleOutcome;
+  try {
+    outcome = await converge(session, kind, plan, request, rule.status?.ruleNumber);
+    await session.activate();
+  } catch (error) {
+    return failure(deps, ctx, written, error, generation, now, plan.action, intent);
+  }
+  if (outcome.type === "applied") {
+    const verb = {
+      created: "Created",
+      adopted: "Adopted",
+      updated: "Updated",
+      verified: "Verified",
+      repaired: "Repaired",
+    }[outcome.action];
+    if (outcome.action !== "verified") {
+      deps.events.normal(
+        written,
+        verb,
+        "Apply",
+        `${outcome.action} on the appliance (vendorRef ${outcome.vendorRef})`,
+      );
+    }
+    if (rule.status?.drift && outcome.action !== "verified") deps.onRepair?.(kind);
+  }
+  await writeStatus(deps, written, nextRuleStatus(written.status, generation, outcome, now()));
+  return undefined;
+}
+
+/** The appliance calls for an apply plan. Never sends a create when our object already exists. */
+async function converge(
+  session: DeviceSession,
+  kind: RuleKind,
+  plan: Extract<RulePlan, { step: "apply" }>,
+  request: RuleRequest,
+  ruleNumber: number | undefined,
+): Promise<RuleOutcome> {
+  const withNumber: RuleRequest = ruleNumber === undefined ? request : { ...request, ruleNumber };
+  const applied = (
+    action: "created" | "adopted" | "updated" | "verified",
+    vendorRef: string,
+  ): RuleOutcome => ({
+    type: "applied",
+    action,
+    vendorRef,
+    opHash: plan.opHash,
+    ...(ruleNumber !== undefined ? { ruleNumber } : {}),
+  });
+
+  if (plan.action === "update" && plan.vendorRef !== undefined) {
+    const current = await session.get(kind, plan.vendorRef);
+    if (current === undefined) {
+      // Deleted behind our back (drift): recreate, adopting a copy carrying our marker if one exists.
+      return createOrAdopt(session, kind, withNumber, applied);
+    }
+    if (plan.verifyFirst && session.differences(kind, withNumber, current).length === 0) {
+      return applied("verified", plan.vendorRef);
+    }
+    await session.update(kind, plan.vendorRef, withNumber);
+    return applied("updated", plan.vendorRef);
+  }
+  return createOrAdopt(session, kind, withNumber, applied);
+}
+
+async function createOrAdopt(
+  session: DeviceSession,
+  kind: RuleKind,
+  request: RuleRequest,
+  applied: (action: "created" | "adopted" | "updated" | "verified", vendorRef: string) => RuleOutcome,
+): Promise<RuleOutcome> {
+  const existing: ObservedObject | undefined = await session.findByMarker(kind, request.marker);
+  if (existing) {
+    if (session.differences(kind, request, existing).length === 0)
+      return applied("adopted", existing.vendorRef);
+    await session.update(kind, existing.vendorRef, request);
+    return applied("adopted", existing.vendorRef);
+  }
+  const { vendorRef } = await session.create(kind, request);
+  return applied("created", vendorRef);
+}
+
+async function failure(
+  deps: RuleControllerDeps,
+  ctx: ReconcileContext,
+  rule: VnfRule,
+  error: unknown,
+  generation: number,
+  now: () => Date,
+  operation: string,
+  intent?: PendingOperation,
+): Promise<ReconcileResult | undefined> {
+  const vnf = asVnfError(error);
+  const message = `${operation} failed: ${vnf.code}: ${vnf.message}`;
+  deps.events.warning(rule, vnf.code, operation === "delete" ? "Delete" : "Apply", message);
+  ctx.log.warn({ code: vnf.code, retryable: vnf.retryable }, message);
+  if (vnf.retryable) {
+    await writeStatus(
+      deps,
+      rule,
+      nextRuleStatus(rule.status, generation, { type: "retrying", code: vnf.code, message }, now()),
+    );
+    // Honour the appliance's Retry-After; otherwise the controller's per-key backoff.
+    if (vnf.retryAfterMs !== undefined) return { requeueAfterMs: vnf.retryAfterMs };
+    return { requeue: true };
+  }
+  const outcome: RuleOutcome = intent
+    ? { type: "stalled", code: vnf.code, message, pending: intent }
+    : { type: "stalled", code: vnf.code, message };
+  await writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()));
+  return undefined;
+}
+
+/** Writes the status when it changed; returns the updated object (for the next write's resourceVersion). */
+async function writeStatus(
+  deps: RuleControllerDeps,
+  rule: VnfRule,
+  next: VnfRuleStatus,
+): Promise<VnfRule | undefined> {
+  const patch = statusPatch(rule.status, next);
+  if (patch === undefined) return undefined;
+  // Optimistic lock: if the rule changed since we read it, 409 → requeue and decide again.
+  return patchStatus<VnfRule>(deps.http, refOf(deps, rule), patch, {
+    resourceVersion: rule.metadata.resourceVersion,
+  });
+}
+
+function refOf(deps: RuleControllerDeps, rule: VnfRule) {
+  return {
+    resource: deps.kind.resource,
+    namespace: rule.metadata.namespace ?? "",
+    name: rule.metadata.name ?? "",
+  };
+}
+
+function factsOfDevice(device: VnfDevice | undefined, session: DeviceSession | undefined): DeviceFacts {
+  if (!device || device.metadata.deletionTimestamp) return { state: "missing" };
+  const epoch = session?.epoch ?? `${device.metadata.generation ?? 0}`;
+  if (device.spec.suspend) return { state: "suspended", epoch };
+  const ready = isTrue(device.status?.conditions, ConditionType.Ready, device.metadata.generation);
+  if (!ready || !session) {
+    const condition = getCondition(device.status?.conditions, ConditionType.Ready);
+    return {
+      state: "notReady",
+      epoch,
+      reason: condition?.reason ?? "Pending",
+      message: !session && ready ? "connecting to the appliance" : (condition?.message ?? "not checked yet"),
+    };
+  }
+  return { state: "ready", epoch };
+}
+
+export function requestFor(rule: VnfRule): RuleRequest {
+  const marker = rule.metadata.uid ?? `${rule.metadata.namespace}/${rule.metadata.name}`;
+  return rule.status?.ruleNumber === undefined
+    ? { spec: rule.spec, marker }
+    : { spec: rule.spec, marker, ruleNumber: rule.status.ruleNumber };
+}
+
+function deviceKey(device: VnfDevice): ObjectKey {
+  return { namespace: device.metadata.namespace ?? "", name: device.metadata.name ?? "" };
+}
+
+function asVnfError(error: unknown): VnfError {
+  if (error instanceof VnfError) return error;
+  return new VnfError("BROKER_INTERNAL", errorMessage(error));
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
