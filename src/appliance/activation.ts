@@ -1,0 +1,122 @@
+// Coalescing activations (pfSense apply, PAN-OS commit, OPNsense apply) per device. A caller that
+// wrote to the appliance asks for an activation and gets a promise that settles when an activation
+// that STARTED AFTER its request has finished, so its write is covered:
+//   Immediate: the first request starts one at once; requests arriving while it runs share the next.
+//   Batched(windowMs): the first request opens a window; every request in the window shares the one
+//   activation that starts when it closes (50 writes in a window → 1 activation).
+
+export type ActivationMode = { mode: "Immediate" } | { mode: "Batched"; windowMs: number };
+
+interface Batch<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+  requests: number;
+  /** Batched mode: the window is open until this timer fires. */
+  timer?: ReturnType<typeof setTimeout>;
+  windowClosed: boolean;
+}
+
+export interface CoalescerStats {
+  requests: number;
+  activations: number;
+}
+
+export interface CoalescerTimers {
+  setTimeout: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>;
+  clearTimeout: (timer: ReturnType<typeof setTimeout>) => void;
+}
+
+export class ActivationCoalescer<T> {
+  private readonly activate: () => Promise<T>;
+  private mode: ActivationMode;
+  private readonly timers: CoalescerTimers;
+  private running: Promise<void> | undefined;
+  private next: Batch<T> | undefined;
+  private closed = false;
+  readonly stats: CoalescerStats = { requests: 0, activations: 0 };
+
+  constructor(
+    activate: () => Promise<T>,
+    mode: ActivationMode = { mode: "Immediate" },
+    timers?: CoalescerTimers,
+  ) {
+    this.activate = activate;
+    this.mode = mode;
+    this.timers = timers ?? {
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (t) => clearTimeout(t),
+    };
+  }
+
+  setMode(mode: ActivationMode): void {
+    this.mode = mode;
+  }
+
+  /** Settles when an activation that started after this call has completed (or failed). */
+  requestActivation(): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("activation coalescer closed"));
+    this.stats.requests += 1;
+    if (this.next) {
+      this.next.requests += 1;
+      return this.next.promise;
+    }
+    let resolve!: (value: T) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A batch nobody awaits any more must not become an unhandled rejection.
+    promise.catch(() => undefined);
+    const batch: Batch<T> = { promise, resolve, reject, requests: 1, windowClosed: false };
+    this.next = batch;
+    if (this.mode.mode === "Batched") {
+      batch.timer = this.timers.setTimeout(() => {
+        batch.windowClosed = true;
+        this.maybeStart();
+      }, this.mode.windowMs);
+    } else {
+      batch.windowClosed = true;
+      // Start on the next microtask: writes completing in the same tick share this activation.
+      queueMicrotask(() => this.maybeStart());
+    }
+    return promise;
+  }
+
+  private maybeStart(): void {
+    const batch = this.next;
+    if (!batch?.windowClosed || this.running) return;
+    this.next = undefined;
+    this.stats.activations += 1;
+    this.running = (async () => {
+      try {
+        batch.resolve(await this.activate());
+      } catch (error) {
+        batch.reject(error);
+      }
+    })().finally(() => {
+      this.running = undefined;
+      this.maybeStart();
+    });
+  }
+
+  /** Starts the pending batch now, without waiting for its window to close. */
+  flush(): void {
+    const batch = this.next;
+    if (!batch) return;
+    if (batch.timer) this.timers.clearTimeout(batch.timer);
+    batch.windowClosed = true;
+    this.maybeStart();
+  }
+
+  /**
+   * Stops accepting requests. A pending batch still runs (its writes are on the appliance and must
+   * not stay unactivated); resolves when nothing is running any more.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    while (this.running) await this.running;
+  }
+}

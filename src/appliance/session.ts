@@ -1,0 +1,545 @@
+// One ApplianceSession per VnfDevice: every appliance call of the operator goes through it. It owns
+// the device's HTTP agent, credentials and token cache, its concurrency and rate limits, and runs the
+// dictionary's operations with retries (jittered exponential backoff honouring Retry-After) for the
+// retryable codes. Creates are never duplicated by a retry: before re-sending a create, and on a
+// conflict, the session looks for an object carrying the rule's ownership marker and adopts it.
+
+import pRetry from "p-retry";
+import type { Logger } from "pino";
+import type {
+  CompiledDictionary,
+  CompiledOperation,
+  CompiledResource,
+  OperationName,
+} from "../dictionary/compile.ts";
+import { type ErrorCode, VnfError } from "../dictionary/errors.ts";
+import {
+  Executor,
+  type OperationInput,
+  type OperationResult,
+  type Position,
+  type RawResponse,
+  resolveParameters,
+  type Transport,
+} from "../dictionary/executor.ts";
+import { type ApplianceObject, markersOf, normalizeItem } from "../dictionary/normalize.ts";
+import { type HashableOperation, opHash } from "../dictionary/op-hash.ts";
+import { applyAuth, type RenderedRequest, redactRequest } from "../dictionary/render.ts";
+import { canonicalRule, MARKER_ID_PATTERN, type ResourceKind } from "../dictionary/rule-input.ts";
+import { satisfies } from "../dictionary/semver.ts";
+import { AuthManager } from "./auth.ts";
+import { HttpClient, type TlsOptions } from "./http.ts";
+import { RateLimiter, Semaphore } from "./limits.ts";
+import { type ApplianceMetrics, noopMetrics } from "./metrics.ts";
+
+export interface SessionLimits {
+  maxConcurrentRequests?: number;
+  requestsPerSecond?: number;
+  /** Per-request timeout (headers and body), overriding the dictionary's. */
+  requestTimeoutMs?: number;
+}
+
+export interface RetryPolicy {
+  /** Total attempts, including the first. */
+  attempts: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this ends the call with the error (its retryAfterMs tells when to come back). */
+  maxRetryAfterMs: number;
+}
+
+export interface ApplianceSessionOptions {
+  dictionary: CompiledDictionary;
+  endpoint: string;
+  credentials: Record<string, string>;
+  tls?: TlsOptions;
+  parameters?: Record<string, string>;
+  limits?: SessionLimits;
+  logger?: Logger;
+  metrics?: ApplianceMetrics;
+  /** The `vendor` metric label (default: the dictionary's vendor). */
+  vendorLabel?: string;
+  /** Overrides the dictionary's retry policy (tests use short delays). */
+  retry?: Partial<RetryPolicy>;
+  clock?: { now?: () => number; sleep?: (ms: number) => Promise<void> };
+}
+
+export interface HealthResult {
+  version?: string;
+  serial?: string;
+  /** Whether the reported version is inside the dictionary's firmware range (undefined: no version). */
+  compatible?: boolean;
+  /** Every value the health check extracted. */
+  outputs: Record<string, unknown>;
+}
+
+export interface ActivationResult {
+  /** False when the dictionary has no activation (writes are live). */
+  activated: boolean;
+  /** Asynchronous job ids waited for (e.g. a PAN-OS commit job). */
+  jobs: string[];
+  outputs: Record<string, unknown>;
+}
+
+export interface WriteInput {
+  /** The rule's spec (a CRD spec; defaults are applied here). */
+  rule: unknown;
+  /** The owner id written as ownership marker (e.g. the resource's uid). */
+  marker: string;
+  /** The client-allocated number, for dictionaries that declare `ruleNumbers`. */
+  ruleNumber?: number;
+}
+
+export interface CreateResult {
+  vendorRef: string;
+  /** True when an existing object carrying the marker was found and adopted instead of created. */
+  adopted: boolean;
+}
+
+/** The exact requests an operation would send (credentials masked as ***), and their opHash. */
+export interface RenderedOperation extends HashableOperation {
+  kind: ResourceKind;
+  operation: OperationName;
+  requests: RenderedRequest[];
+  opHash: string;
+  /** The same requests with every secret masked (render never holds credentials: identical). */
+  redacted(): RenderedRequest[];
+}
+
+type RenderInput = Partial<WriteInput> & { vendorRef?: string; position?: Position };
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class ApplianceSession {
+  readonly dictionary: CompiledDictionary;
+  readonly endpoint: string;
+  private readonly executor: Executor;
+  private readonly http: HttpClient;
+  private readonly auth: AuthManager;
+  private readonly slots: Semaphore;
+  private readonly rate: RateLimiter;
+  private readonly logger: Logger | undefined;
+  private readonly metrics: ApplianceMetrics;
+  private readonly vendor: string;
+  private readonly retry: RetryPolicy;
+  private readonly requestTimeoutMs: number | undefined;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private closed = false;
+
+  constructor(options: ApplianceSessionOptions) {
+    const { dictionary } = options;
+    this.dictionary = dictionary;
+    this.endpoint = options.endpoint;
+    this.now = options.clock?.now ?? Date.now;
+    this.sleep = options.clock?.sleep ?? defaultSleep;
+    const parameters = resolveParameters(dictionary, options.parameters ?? {});
+    this.executor = new Executor(dictionary, parameters, { now: this.now, sleep: this.sleep });
+    this.auth = new AuthManager(dictionary, options.credentials, parameters, { now: this.now });
+    const connection = dictionary.connection;
+    const maxConcurrent = options.limits?.maxConcurrentRequests ?? connection.maxConcurrentRequests;
+    this.slots = new Semaphore(maxConcurrent);
+    this.rate = new RateLimiter(options.limits?.requestsPerSecond ?? connection.requestsPerSecond, {
+      now: this.now,
+      sleep: this.sleep,
+    });
+    this.requestTimeoutMs = options.limits?.requestTimeoutMs;
+    this.http = new HttpClient({
+      endpoint: options.endpoint,
+      connections: maxConcurrent,
+      connectTimeoutMs: connection.timeouts.connectMs,
+      headersTimeoutMs: this.requestTimeoutMs ?? connection.timeouts.headersMs,
+      bodyTimeoutMs: this.requestTimeoutMs ?? connection.timeouts.bodyMs,
+      ...(options.tls ? { tls: options.tls } : {}),
+    });
+    this.endpoint = this.http.endpoint;
+    this.logger = options.logger?.child({ vendor: dictionary.vendor, dictionary: dictionary.name });
+    this.metrics = options.metrics ?? noopMetrics;
+    this.vendor = options.vendorLabel ?? dictionary.vendor;
+    this.retry = { ...connection.retry, ...options.retry };
+  }
+
+  /** Whether writes need activate() (the dictionary has activation steps). */
+  get needsActivation(): boolean {
+    return this.dictionary.activation !== undefined;
+  }
+
+  // ---- public operations ---------------------------------------------------------------------
+
+  async health(): Promise<HealthResult> {
+    const result = await this.perform("health", (transport) =>
+      this.executor.run(this.dictionary.health, this.executor.context(undefined), transport, "health"),
+    );
+    const out: HealthResult = { outputs: result.outputs };
+    const version = result.outputs.version;
+    const serial = result.outputs.serial;
+    if (version !== undefined && version !== null) {
+      out.version = String(version);
+      out.compatible = satisfies(out.version, this.dictionary.firmwareRange);
+    }
+    if (serial !== undefined && serial !== null) out.serial = String(serial);
+    return out;
+  }
+
+  /** The requests an operation would send, offline (no login, no network). */
+  render(kind: ResourceKind, operation: OperationName, input: RenderInput = {}): RenderedOperation {
+    const op = this.operation(kind, operation);
+    const ctx = this.executor.context(kind, this.operationInput(kind, input));
+    const masked = this.auth.maskedMaterial();
+    const requests = this.executor
+      .renderOffline(op, ctx, `${kind}.${operation}`)
+      .map((request) => applyAuth(request, masked));
+    return {
+      kind,
+      operation,
+      requests,
+      opHash: opHash({ requests }),
+      redacted: () => requests.map(redactRequest),
+    };
+  }
+
+  async create(kind: ResourceKind, input: WriteInput): Promise<CreateResult> {
+    const op = this.operation(kind, "create");
+    const operationInput = this.operationInput(kind, input);
+    const adopt = async (): Promise<CreateResult | undefined> => {
+      const found = await this.findByMarker(kind, input.marker);
+      return found ? { vendorRef: found.vendorRef, adopted: true } : undefined;
+    };
+    try {
+      return await this.perform(
+        `${kind}.create`,
+        async (transport) => {
+          const result = await this.executor.run(
+            op,
+            this.executor.context(kind, operationInput),
+            transport,
+            `${kind}.create`,
+          );
+          return { vendorRef: result.vendorRef as string, adopted: false };
+        },
+        // The previous attempt may have reached the appliance: never send the create twice.
+        adopt,
+      );
+    } catch (error) {
+      if (error instanceof VnfError && error.code === "VNF_CONFLICT") {
+        const adopted = await adopt().catch(() => undefined);
+        if (adopted) return adopted;
+      }
+      throw error;
+    }
+  }
+
+  async get(kind: ResourceKind, vendorRef: string): Promise<ApplianceObject | undefined> {
+    const resource = this.resource(kind);
+    const op = this.operation(kind, "get");
+    const ctx = this.executor.context(kind, { vendorRef });
+    const result = await this.perform(`${kind}.get`, (transport) =>
+      this.executor.run(op, ctx, transport, `${kind}.get`),
+    );
+    if (result.absent) return undefined;
+    return normalizeItem(resource, vendorRef, result.object, this.executor.context(kind));
+  }
+
+  async list(kind: ResourceKind): Promise<ApplianceObject[]> {
+    const resource = this.resource(kind);
+    const op = this.operation(kind, "list");
+    const result = await this.perform(`${kind}.list`, (transport) =>
+      this.executor.run(op, this.executor.context(kind), transport, `${kind}.list`),
+    );
+    const ctx = this.executor.context(kind);
+    return result.items.map((item) => normalizeItem(resource, item.vendorRef, item.raw, ctx));
+  }
+
+  async update(kind: ResourceKind, vendorRef: string, input: WriteInput): Promise<void> {
+    const op = this.operation(kind, "update");
+    const ctx = this.executor.context(kind, { ...this.operationInput(kind, input), vendorRef });
+    const result = await this.perform(`${kind}.update`, (transport) =>
+      this.executor.run(op, ctx, transport, `${kind}.update`),
+    );
+    if (result.absent) {
+      throw new VnfError(
+        "VNF_CONFLICT",
+        `${kind}.update: object ${vendorRef} does not exist on the appliance`,
+        {
+          notFound: true,
+        },
+      );
+    }
+  }
+
+  /** Deletes by vendorRef; an object that is already absent counts as deleted. */
+  async delete(kind: ResourceKind, vendorRef: string): Promise<void> {
+    const op = this.operation(kind, "delete");
+    const ctx = this.executor.context(kind, { vendorRef });
+    await this.perform(`${kind}.delete`, (transport) =>
+      this.executor.run(op, ctx, transport, `${kind}.delete`),
+    );
+  }
+
+  async move(kind: ResourceKind, vendorRef: string, position: Position): Promise<void> {
+    const op = this.operation(kind, "move");
+    const ctx = this.executor.context(kind, { vendorRef, position });
+    const result = await this.perform(`${kind}.move`, (transport) =>
+      this.executor.run(op, ctx, transport, `${kind}.move`),
+    );
+    if (result.absent) {
+      throw new VnfError(
+        "VNF_CONFLICT",
+        `${kind}.move: object ${vendorRef} does not exist on the appliance`,
+        {
+          notFound: true,
+        },
+      );
+    }
+  }
+
+  /**
+   * The object carrying this owner marker, for adoption after a crash. More than one is an error
+   * (VNF_CONFLICT): the session never guesses which one is ours.
+   */
+  async findByMarker(kind: ResourceKind, marker: string): Promise<ApplianceObject | undefined> {
+    if (!MARKER_ID_PATTERN.test(marker)) {
+      throw new VnfError(
+        "BROKER_INVALID_REQUEST",
+        `invalid ownership marker id (must match ${MARKER_ID_PATTERN})`,
+      );
+    }
+    const resource = this.resource(kind);
+    const op = resource.operations.findByMarker ?? resource.operations.list;
+    const label = `${kind}.${op.name}`;
+    const ctx = this.executor.context(kind, op.name === "findByMarker" ? { marker } : {});
+    const result = await this.perform(label, (transport) => this.executor.run(op, ctx, transport, label));
+    const base = this.executor.context(kind);
+    // Server-side searches are hints (a "contains" also matches longer ids): check every candidate.
+    const ours = result.items.filter((item) => markersOf(resource, item.raw, base).includes(marker));
+    if (ours.length > 1) {
+      throw new VnfError(
+        "VNF_CONFLICT",
+        `${kind}: ${ours.length} appliance objects carry the ownership marker ${marker} (${ours
+          .map((o) => o.vendorRef)
+          .join(", ")}); resolve by hand`,
+      );
+    }
+    const [item] = ours;
+    return item ? normalizeItem(resource, item.vendorRef, item.raw, base) : undefined;
+  }
+
+  /** Runs the dictionary's activation steps (waiting for asynchronous jobs). */
+  async activate(): Promise<ActivationResult> {
+    const activation = this.dictionary.activation;
+    if (!activation) return { activated: false, jobs: [], outputs: {} };
+    try {
+      const result = await this.perform("activation", (transport) =>
+        this.executor.run(activation, this.executor.context(undefined), transport, "activation"),
+      );
+      this.metrics.observeActivation({ vendor: this.vendor, result: "success" });
+      return { activated: true, jobs: result.jobs, outputs: result.outputs };
+    } catch (error) {
+      this.metrics.observeActivation({ vendor: this.vendor, result: "failure" });
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.http.close();
+  }
+
+  // ---- machinery -----------------------------------------------------------------------------
+
+  private resource(kind: ResourceKind): CompiledResource {
+    const resource = this.dictionary.resources[kind];
+    if (!resource) {
+      throw new VnfError(
+        "BROKER_INVALID_REQUEST",
+        `dictionary ${this.dictionary.name} does not support ${kind}`,
+      );
+    }
+    return resource;
+  }
+
+  private operation(kind: ResourceKind, name: OperationName): CompiledOperation {
+    const op = this.resource(kind).operations[name];
+    if (!op)
+      throw new VnfError(
+        "BROKER_INVALID_REQUEST",
+        `dictionary ${this.dictionary.name} has no ${kind}.${name}`,
+      );
+    return op;
+  }
+
+  private operationInput(kind: ResourceKind, input: RenderInput): OperationInput {
+    const out: OperationInput = {};
+    if (input.rule !== undefined) {
+      try {
+        out.rule = canonicalRule(kind, input.rule);
+      } catch (error) {
+        const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+        const detail =
+          issues?.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ") ?? String(error);
+        throw new VnfError("BROKER_INVALID_REQUEST", `invalid ${kind} spec: ${detail}`);
+      }
+    }
+    if (input.marker !== undefined) {
+      if (!MARKER_ID_PATTERN.test(input.marker)) {
+        throw new VnfError(
+          "BROKER_INVALID_REQUEST",
+          `invalid ownership marker id (must match ${MARKER_ID_PATTERN})`,
+        );
+      }
+      out.marker = input.marker;
+    }
+    if (input.ruleNumber !== undefined) {
+      const range = this.dictionary.ruleNumbers;
+      if (range && (input.ruleNumber < range.min || input.ruleNumber > range.max)) {
+        throw new VnfError(
+          "BROKER_INVALID_REQUEST",
+          `ruleNumber ${input.ruleNumber} outside ${range.min}-${range.max}`,
+        );
+      }
+      out.ruleNumber = input.ruleNumber;
+    } else if (this.dictionary.ruleNumbers && input.rule !== undefined) {
+      throw new VnfError(
+        "BROKER_INVALID_REQUEST",
+        `dictionary ${this.dictionary.name} needs a client-allocated ruleNumber`,
+      );
+    }
+    if (input.vendorRef !== undefined) out.vendorRef = input.vendorRef;
+    if (input.position !== undefined) out.position = input.position;
+    return out;
+  }
+
+  /** Replaces every secret value in a text (error messages, vendor messages). */
+  private scrub = (text: string): string => {
+    let out = text;
+    for (const secret of this.auth.secrets()) {
+      if (secret) out = out.split(secret).join("***");
+    }
+    return out;
+  };
+
+  private toVnfError(error: unknown): VnfError {
+    if (error instanceof VnfError) return error.scrubbed(this.scrub);
+    const message = error instanceof Error ? error.message : String(error);
+    return new VnfError("BROKER_INTERNAL", this.scrub(`internal error: ${message}`));
+  }
+
+  /**
+   * Runs one operation with retries. Each attempt holds one of the device's slots for its whole
+   * duration (a multi-step operation such as "look up the index, then PATCH it" must not interleave
+   * with another write on pfSense), and releases it while waiting to retry.
+   */
+  private async perform<T>(
+    operation: string,
+    attempt: (transport: Transport) => Promise<T>,
+    beforeRetry?: () => Promise<T | undefined>,
+  ): Promise<T> {
+    if (this.closed) throw new VnfError("VNF_UNREACHABLE", `${operation}: session closed`);
+    const transport: Transport = { send: (request) => this.sendWithAuth(request) };
+    let attempts = 0;
+    return pRetry(
+      async () => {
+        attempts += 1;
+        if (attempts > 1 && beforeRetry) {
+          const early = await beforeRetry();
+          if (early !== undefined) return early;
+        }
+        const release = await this.slots.acquire();
+        const started = this.now();
+        let code: ErrorCode | "OK" = "OK";
+        try {
+          return await attempt(transport);
+        } catch (error) {
+          const vnfError = this.toVnfError(error);
+          code = vnfError.code;
+          throw vnfError;
+        } finally {
+          release();
+          this.metrics.observeRequest(
+            { vendor: this.vendor, operation, code },
+            (this.now() - started) / 1000,
+          );
+        }
+      },
+      {
+        retries: Math.max(0, this.retry.attempts - 1),
+        minTimeout: this.retry.minDelayMs,
+        maxTimeout: this.retry.maxDelayMs,
+        factor: 2,
+        randomize: true,
+        shouldRetry: ({ error }) => this.shouldRetry(error),
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
+          const vnfError = error instanceof VnfError ? error : undefined;
+          const retrying = retriesLeft > 0 && this.shouldRetry(error);
+          this.logger?.warn(
+            {
+              operation,
+              attempt: attemptNumber,
+              code: vnfError?.code,
+              httpStatus: vnfError?.httpStatus,
+              retrying,
+              retryAfterMs: vnfError?.retryAfterMs,
+            },
+            `appliance operation failed: ${error.message}`,
+          );
+          // Honour Retry-After: wait the difference on top of p-retry's own (jittered) delay.
+          if (retrying && vnfError?.retryAfterMs !== undefined && vnfError.retryAfterMs > retryDelay) {
+            await this.sleep(vnfError.retryAfterMs - retryDelay);
+          }
+        },
+      },
+    );
+  }
+
+  private shouldRetry(error: Error): boolean {
+    if (!(error instanceof VnfError) || !error.retryable || this.closed) return false;
+    return error.retryAfterMs === undefined || error.retryAfterMs <= this.retry.maxRetryAfterMs;
+  }
+
+  /** Sends with auth; on a "token expired" status, logs in again and replays once. */
+  private async sendWithAuth(request: RenderedRequest): Promise<RawResponse> {
+    const first = await this.auth.material((login) => this.sendRaw(login));
+    const response = await this.sendRaw(applyAuth(request, first.material));
+    if (!this.auth.isSession || !this.auth.renewOn.includes(response.status)) return response;
+    this.logger?.info(
+      { request: request.label, status: response.status },
+      "session token refused: logging in again",
+    );
+    this.auth.invalidate(first.token);
+    const second = await this.auth.material((login) => this.sendRaw(login));
+    return this.sendRaw(applyAuth(request, second.material));
+  }
+
+  private async sendRaw(request: RenderedRequest): Promise<RawResponse> {
+    await this.rate.take();
+    const timed =
+      this.requestTimeoutMs !== undefined && request.timeoutMs === undefined
+        ? { ...request, timeoutMs: this.requestTimeoutMs }
+        : request;
+    const started = this.now();
+    if (this.logger?.isLevelEnabled("trace"))
+      this.logger.trace({ request: redactRequest(timed) }, "appliance request (redacted)");
+    try {
+      const response = await this.http.send(timed);
+      this.logger?.debug(
+        {
+          request: request.label,
+          method: request.method,
+          path: request.path,
+          status: response.status,
+          ms: this.now() - started,
+        },
+        "appliance request",
+      );
+      return response;
+    } catch (error) {
+      this.logger?.debug(
+        { request: request.label, method: request.method, path: request.path, ms: this.now() - started },
+        "appliance request failed",
+      );
+      throw error;
+    }
+  }
+}
+
+export type { ApplianceObject, OperationResult, Position };

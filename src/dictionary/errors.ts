@@ -1,0 +1,150 @@
+// The ten error codes every appliance failure is mapped to, each with ONE retryability.
+//
+// The original broker's three documents disagreed (UPSTREAM and CAPACITY retryable or not; RATE_LIMIT
+// and BROKER_* undocumented). The rule decided here: a code is retryable when sending the *same*
+// request again later can succeed without anyone changing anything. Creates are made safe to retry by
+// the session, which looks for the object by ownership marker before re-sending a create.
+
+export const ERROR_CODES = [
+  "VNF_TIMEOUT",
+  "VNF_AUTH",
+  "VNF_CONFLICT",
+  "VNF_INVALID",
+  "VNF_UPSTREAM",
+  "VNF_UNREACHABLE",
+  "VNF_CAPACITY",
+  "VNF_RATE_LIMIT",
+  "BROKER_INVALID_REQUEST",
+  "BROKER_INTERNAL",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorCodeInfo {
+  retryable: boolean;
+  /** Whether the session's retry waits for the appliance's Retry-After when one is given. */
+  honoursRetryAfter: boolean;
+  meaning: string;
+}
+
+/** The retryability table (also written in docs/dictionary-format.md). */
+export const ERROR_CODE_TABLE: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
+  VNF_TIMEOUT: {
+    retryable: true,
+    honoursRetryAfter: false,
+    meaning: "no response in time (408, 504, headers/body timeout, job poll timeout)",
+  },
+  VNF_AUTH: {
+    retryable: false,
+    honoursRetryAfter: false,
+    meaning: "credentials refused (401/403) after the one automatic re-login",
+  },
+  VNF_CONFLICT: {
+    retryable: false,
+    honoursRetryAfter: false,
+    meaning:
+      "the appliance state contradicts the request (409, duplicate, object vanished, ambiguous marker)",
+  },
+  VNF_INVALID: {
+    retryable: false,
+    honoursRetryAfter: false,
+    meaning: "the appliance rejected the request's content (400, 422, validation errors in the body)",
+  },
+  VNF_UPSTREAM: {
+    retryable: true,
+    honoursRetryAfter: true,
+    meaning: "the appliance failed (500, 502, unparseable or unexpected response)",
+  },
+  VNF_UNREACHABLE: {
+    retryable: true,
+    honoursRetryAfter: false,
+    meaning: "no connection (refused, reset, DNS, TLS handshake, connect timeout)",
+  },
+  VNF_CAPACITY: {
+    retryable: true,
+    honoursRetryAfter: true,
+    meaning: "the appliance is busy or temporarily full (503, configuration lock held, commit running)",
+  },
+  VNF_RATE_LIMIT: {
+    retryable: true,
+    honoursRetryAfter: true,
+    meaning: "too many requests (429)",
+  },
+  BROKER_INVALID_REQUEST: {
+    retryable: false,
+    honoursRetryAfter: false,
+    meaning: "the rule cannot be expressed for this appliance (template refused it, missing input)",
+  },
+  BROKER_INTERNAL: {
+    retryable: false,
+    honoursRetryAfter: false,
+    meaning: "a bug in the operator or the dictionary",
+  },
+};
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export function isRetryable(code: ErrorCode): boolean {
+  return ERROR_CODE_TABLE[code].retryable;
+}
+
+export interface VnfErrorOptions {
+  retryAfterMs?: number;
+  httpStatus?: number;
+  vendorMessage?: string;
+  /** The object the operation addressed does not exist on the appliance. */
+  notFound?: boolean;
+  cause?: unknown;
+}
+
+/** An appliance operation failure. Its message never carries credentials (the session scrubs them). */
+export class VnfError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly httpStatus?: number;
+  readonly vendorMessage?: string;
+  readonly notFound: boolean;
+
+  constructor(code: ErrorCode, message: string, options: VnfErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "VnfError";
+    this.code = code;
+    this.retryable = isRetryable(code);
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    if (options.vendorMessage !== undefined) this.vendorMessage = options.vendorMessage;
+    this.notFound = options.notFound ?? false;
+  }
+
+  /** A copy whose texts went through `scrub` (used to remove secrets before an error leaves a session). */
+  scrubbed(scrub: (text: string) => string): VnfError {
+    const options: VnfErrorOptions = { notFound: this.notFound };
+    if (this.retryAfterMs !== undefined) options.retryAfterMs = this.retryAfterMs;
+    if (this.httpStatus !== undefined) options.httpStatus = this.httpStatus;
+    if (this.vendorMessage !== undefined) options.vendorMessage = scrub(this.vendorMessage);
+    return new VnfError(this.code, scrub(this.message), options);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      retryable: this.retryable,
+      message: this.message,
+      ...(this.httpStatus === undefined ? {} : { httpStatus: this.httpStatus }),
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+      ...(this.vendorMessage === undefined ? {} : { vendorMessage: this.vendorMessage }),
+      ...(this.notFound ? { notFound: true } : {}),
+    };
+  }
+}
+
+/** Raised by the `fail()` template function: the dictionary refuses this input on purpose. */
+export class TemplateRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TemplateRefusal";
+  }
+}

@@ -1,0 +1,111 @@
+// Vendor objects → canonical rule fields, and the comparison the drift check uses. Both sides go
+// through the same canonicalisation, and only the fields the dictionary normalises are compared, so
+// a field the appliance cannot represent (pfSense port forwards have no `log`) never shows as drift.
+import type { CompiledResource } from "./compile.ts";
+import { readMarkers } from "./rule-input.ts";
+import { renderStructure } from "./structure.ts";
+import { OMIT } from "./templates.ts";
+
+export interface ApplianceObject {
+  vendorRef: string;
+  /** The owner id found in the object's ownership field, if any. */
+  marker?: string;
+  /** Canonical rule fields as the appliance has them (only those the dictionary can read back). */
+  normalized: Record<string, unknown>;
+  /** The object as the vendor API returned it. */
+  raw: unknown;
+}
+
+/** The owner ids in an object's ownership field. */
+export function markersOf(
+  resource: CompiledResource,
+  item: unknown,
+  context: Record<string, unknown>,
+): string[] {
+  let text: unknown;
+  try {
+    text = resource.ownershipField.evaluate({ ...context, item });
+  } catch {
+    return [];
+  }
+  return readMarkers(text);
+}
+
+export function normalizeItem(
+  resource: CompiledResource,
+  vendorRef: string,
+  item: unknown,
+  context: Record<string, unknown>,
+): ApplianceObject {
+  let normalized: Record<string, unknown> = {};
+  try {
+    const value = renderStructure(resource.normalize, { ...context, item, vendorRef });
+    if (value !== OMIT && value !== null && typeof value === "object" && !Array.isArray(value)) {
+      normalized = value as Record<string, unknown>;
+    }
+  } catch (error) {
+    // An object the dictionary cannot read back (hand-made, unexpected shape) still lists, with the
+    // reason instead of fields, so drift reports it rather than crashing the listing.
+    normalized = { $error: error instanceof Error ? error.message : String(error) };
+  }
+  const object: ApplianceObject = { vendorRef, normalized, raw: item };
+  const markers = markersOf(resource, item, context);
+  if (markers.length > 0) object.marker = markers[0];
+  return object;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * CRD semantics both sides share before comparing: a dnat rule without translated.port keeps the
+ * original port (so it equals destination.port).
+ */
+export function canonicalForCompare(kind: string, rule: Record<string, unknown>): Record<string, unknown> {
+  const out = structuredClone(rule);
+  if (
+    kind === "natRule" &&
+    out.type === "dnat" &&
+    isPlainObject(out.translated) &&
+    isPlainObject(out.destination)
+  ) {
+    if (out.translated.port === undefined && out.destination.port !== undefined) {
+      out.translated = { ...out.translated, port: out.destination.port };
+    }
+  }
+  return out;
+}
+
+/**
+ * The field paths where the appliance differs from the desired rule, considering only the fields the
+ * dictionary normalised (present in `normalized`, recursively).
+ */
+export function diffCanonical(
+  kind: string,
+  desired: Record<string, unknown>,
+  normalized: Record<string, unknown>,
+): string[] {
+  const want = canonicalForCompare(kind, desired);
+  const have = canonicalForCompare(kind, normalized);
+  const out: string[] = [];
+  const walk = (w: unknown, h: unknown, path: string) => {
+    if (isPlainObject(h)) {
+      const wObj = isPlainObject(w) ? w : {};
+      const keys = new Set([
+        ...Object.keys(h),
+        ...(isPlainObject(w) ? Object.keys(w).filter((k) => isPlainObject(h) && k in h) : []),
+      ]);
+      for (const key of keys) walk(wObj[key], h[key], path === "" ? key : `${path}.${key}`);
+      // A sub-field the desired rule sets but the appliance lacks, inside a normalised object.
+      if (isPlainObject(w) && path !== "") {
+        for (const key of Object.keys(w))
+          if (!(key in h) && w[key] !== undefined) out.push(path === "" ? key : `${path}.${key}`);
+      }
+      return;
+    }
+    if (JSON.stringify(w ?? null) !== JSON.stringify(h ?? null)) out.push(path);
+  };
+  walk(want, have, "");
+  return out.sort();
+}
