@@ -87,6 +87,11 @@ export function ruleReconciler(deps: RuleControllerDeps) {
       desired,
     });
     ctx.log.debug({ plan: plan.step }, "planned");
+    // Just after a restart the device's status still says Ready while its session is being rebuilt:
+    // wait quietly (no status flap); the device controller re-queues its rules once connected.
+    if (plan.step === "waitForDevice" && device && !session && deviceReadyByStatus(device)) {
+      return { requeueAfterMs: 2000 };
+    }
     return execute(deps, ctx, rule, plan, session, request, now);
   };
 }
@@ -350,6 +355,12 @@ function refOf(deps: RuleControllerDeps, rule: VnfRule) {
     namespace: rule.metadata.namespace ?? "",
     name: rule.metadata.name ?? "",
   };
+}
+
+function deviceReadyByStatus(device: VnfDevice): boolean {
+  return (
+    !device.spec.suspend && isTrue(device.status?.conditions, ConditionType.Ready, device.metadata.generation)
+  );
 }
 
 function factsOfDevice(device: VnfDevice | undefined, session: DeviceSession | undefined): DeviceFacts {

@@ -1,0 +1,332 @@
+// The VnfDevice reconciler: which dictionary speaks to this appliance, with which credentials, and
+// is it healthy? It owns the device's session (auth, limits, coalesced activation) and publishes
+// Ready, firmware version and serial. Runbook:
+//   1. resolve the dictionary (Stalled when none fits: only a spec change or a new dictionary helps);
+//   2. read the credentials Secret and the CA Secret (a Secret change re-queues the device);
+//   3. (re)build the session when any of that changed;
+//   4. health check; record version, serial, Ready; check again after the health interval.
+import { ConditionType, kubeTime, removeCondition, setCondition } from "../api/conditions.ts";
+import { DEFAULT_BATCH_WINDOW } from "../api/defaults.ts";
+import { parseDuration } from "../api/duration.ts";
+import type { Condition, VnfDevice, VnfDeviceStatus, VnfRule } from "../api/types.ts";
+import { VnfError } from "../dictionary/errors.ts";
+import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
+import type { EventRecorder } from "../runtime/events.ts";
+import type { Informer } from "../runtime/informer.ts";
+import { patchStatus } from "../runtime/kube.ts";
+import type { KubeHttp } from "../runtime/kube-http.ts";
+import type { KubeObject, ObjectKey, ResourceType } from "../runtime/resource.ts";
+import type { SessionConfig, SessionRegistry } from "./session-registry.ts";
+import { statusPatch } from "./status-patch.ts";
+
+export interface SecretObject extends KubeObject {
+  data?: Record<string, string>;
+}
+
+export interface DictionaryCatalog {
+  /** The dictionary for a vendor (or the explicitly named one), or why there is none. */
+  resolve(vendor: string, override?: string): { name: string } | { error: string };
+  /** The credential keys the dictionary's auth needs, for a clear error when the Secret lacks one. */
+  credentialKeys(name: string): string[];
+}
+
+export interface DeviceControllerDeps {
+  resource: ResourceType;
+  devices: Informer<VnfDevice>;
+  secrets: Informer<SecretObject>;
+  /** Every rule informer, to count the device's managed rules. */
+  rules: Array<Informer<VnfRule>>;
+  catalog: DictionaryCatalog;
+  sessions: SessionRegistry;
+  http: KubeHttp;
+  events: EventRecorder;
+  healthIntervalMs: number;
+  /** The device's session just became usable: its rules should be reconciled (wiring enqueues them). */
+  onSessionReady?: (device: ObjectKey) => void;
+  now?: () => Date;
+}
+
+/** lastHealthCheckTime is refreshed at most this often when nothing else changes (no write per check). */
+const HEALTH_RECORD_INTERVAL_MS = 5 * 60_000;
+
+export function deviceReconciler(deps: DeviceControllerDeps) {
+  const now = deps.now ?? (() => new Date());
+  return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
+    const device = deps.devices.get(key.namespace, key.name);
+    if (!device || device.metadata.deletionTimestamp) {
+      await deps.sessions.remove(key);
+      return undefined;
+    }
+    const generation = device.metadata.generation ?? 0;
+    const record = (update: (status: VnfDeviceStatus) => VnfDeviceStatus) =>
+      writeStatus(deps, device, update({ ...(device.status ?? {}), observedGeneration: generation }));
+
+    // 1. dictionary
+    const resolved = deps.catalog.resolve(device.spec.vendor, device.spec.dictionary);
+    if ("error" in resolved) {
+      await deps.sessions.remove(key);
+      deps.events.warning(device, "NoDictionary", "Resolve", resolved.error);
+      await record((s) => stalled(s, generation, "NoDictionary", resolved.error, now()));
+      return undefined;
+    }
+
+    // 2. credentials and CA
+    const config = buildConfig(deps, device, resolved.name);
+    if ("problem" in config) {
+      deps.sessions.markReady(key, false);
+      await record((s) =>
+        notReady(s, generation, config.problem.reason, config.problem.message, now(), false),
+      );
+      return undefined; // the Secret's arrival re-queues this device
+    }
+
+    // 3. session (rebuilt only when its inputs changed)
+    const session = await deps.sessions.ensure(config.config, config.fingerprint);
+
+    // 4. health
+    try {
+      const health = await session.health();
+      const wasReady = deps.sessions.get(key) !== undefined;
+      deps.sessions.markReady(key, true);
+      if (!wasReady) {
+        deps.events.normal(device, "Connected", "HealthCheck", `appliance reachable (${describe(health)})`);
+      }
+      await record((s) => healthy(s, generation, resolved.name, health, countRules(deps, key), now()));
+      if (!wasReady) deps.onSessionReady?.(key);
+      return { requeueAfterMs: deps.healthIntervalMs };
+    } catch (error) {
+      deps.sessions.markReady(key, false);
+      const vnf = error instanceof VnfError ? error : new VnfError("BROKER_INTERNAL", String(error));
+      const message = `health check failed: ${vnf.code}: ${vnf.message}`;
+      deps.events.warning(device, vnf.code, "HealthCheck", message);
+      ctx.log.warn({ code: vnf.code }, message);
+      if (!vnf.retryable) {
+        const hint =
+          vnf.code === "VNF_AUTH" ? ` (check Secret ${device.spec.credentialsSecretRef.name})` : "";
+        await record((s) => stalled(s, generation, vnf.code, `${message}${hint}`, now()));
+        return undefined;
+      }
+      await record((s) => notReady(s, generation, vnf.code, message, now(), true));
+      return vnf.retryAfterMs !== undefined ? { requeueAfterMs: vnf.retryAfterMs } : { requeue: true };
+    }
+  };
+}
+
+type ConfigResult =
+  | { config: SessionConfig; fingerprint: string }
+  | { problem: { reason: string; message: string } };
+
+function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: string): ConfigResult {
+  const namespace = device.metadata.namespace ?? "";
+  const secretName = device.spec.credentialsSecretRef.name;
+  const secret = deps.secrets.get(namespace, secretName);
+  if (!secret) {
+    return {
+      problem: {
+        reason: "CredentialsNotFound",
+        message: `Secret ${namespace}/${secretName} (spec.credentialsSecretRef) does not exist`,
+      },
+    };
+  }
+  const credentials = decode(secret.data);
+  const missing = deps.catalog.credentialKeys(dictionary).filter((k) => !credentials[k]);
+  if (missing.length > 0) {
+    return {
+      problem: {
+        reason: "CredentialsInvalid",
+        message: `Secret ${namespace}/${secretName} lacks the key(s) ${missing.join(", ")} that dictionary ${dictionary} needs`,
+      },
+    };
+  }
+  let caPem: string | undefined;
+  let caVersion = "";
+  const caRef = device.spec.tls?.caSecretRef;
+  if (caRef) {
+    const caSecret = deps.secrets.get(namespace, caRef.name);
+    const keyName = caRef.key ?? "ca.crt";
+    caPem = caSecret ? decode(caSecret.data)[keyName] : undefined;
+    if (!caPem) {
+      return {
+        problem: {
+          reason: "CaNotFound",
+          message: `Secret ${namespace}/${caRef.name} with key ${keyName} (spec.tls.caSecretRef) does not exist`,
+        },
+      };
+    }
+    caVersion = caSecret?.metadata?.resourceVersion ?? "";
+  }
+  const generation = device.metadata.generation ?? 0;
+  const epoch = `${generation}/${secret.metadata?.resourceVersion ?? ""}${caVersion ? `/${caVersion}` : ""}`;
+  const limits = device.spec.limits;
+  const config: SessionConfig = {
+    device: { namespace, name: device.metadata.name ?? "" },
+    vendor: device.spec.vendor,
+    dictionary,
+    endpoint: device.spec.endpoint,
+    credentials,
+    parameters: device.spec.parameters ?? {},
+    activation: {
+      mode: device.spec.activation?.mode ?? "Immediate",
+      batchWindowMs: parseDuration(device.spec.activation?.batchWindow ?? DEFAULT_BATCH_WINDOW),
+    },
+    epoch,
+    ...(device.spec.tls
+      ? {
+          tls: {
+            ...(caPem ? { caPem } : {}),
+            ...(device.spec.tls.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+            ...(device.spec.tls.serverName ? { serverName: device.spec.tls.serverName } : {}),
+          },
+        }
+      : {}),
+    ...(limits
+      ? {
+          limits: {
+            ...(limits.maxConcurrentRequests ? { maxConcurrentRequests: limits.maxConcurrentRequests } : {}),
+            ...(limits.requestsPerSecond ? { requestsPerSecond: limits.requestsPerSecond } : {}),
+            ...(limits.requestTimeout ? { requestTimeoutMs: parseDuration(limits.requestTimeout) } : {}),
+          },
+        }
+      : {}),
+  };
+  // Credentials are not in the fingerprint: the Secret's resourceVersion (in the epoch) stands for them.
+  return { config, fingerprint: `${dictionary}|${epoch}` };
+}
+
+function decode(data: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data ?? {}))
+    out[key] = Buffer.from(value, "base64").toString("utf8");
+  return out;
+}
+
+function countRules(deps: DeviceControllerDeps, device: ObjectKey): number {
+  let count = 0;
+  for (const informer of deps.rules) {
+    for (const rule of informer.list(device.namespace)) if (rule.spec.deviceRef.name === device.name) count++;
+  }
+  return count;
+}
+
+function describe(health: { version?: string; serial?: string }): string {
+  return (
+    [health.version ? `version ${health.version}` : "", health.serial ? `serial ${health.serial}` : ""]
+      .filter(Boolean)
+      .join(", ") || "no version reported"
+  );
+}
+
+function healthy(
+  status: VnfDeviceStatus,
+  generation: number,
+  dictionary: string,
+  health: { version?: string; serial?: string },
+  managedRules: number,
+  now: Date,
+): VnfDeviceStatus {
+  const next: VnfDeviceStatus = { ...status, dictionary, managedRules };
+  if (health.version) next.vendorVersion = health.version;
+  if (health.serial) next.serial = health.serial;
+  delete next.errorCode;
+  let conditions: Condition[] = setCondition(
+    status.conditions,
+    {
+      type: ConditionType.Ready,
+      status: "True",
+      reason: "HealthCheckPassed",
+      message: `appliance reachable through dictionary ${dictionary} (${describe(health)})`,
+      observedGeneration: generation,
+    },
+    now,
+  );
+  conditions = removeCondition(removeCondition(conditions, ConditionType.Reconciling), ConditionType.Stalled);
+  next.conditions = conditions;
+  // Refresh the timestamp only when it is old or something else changed: a steady device costs no write.
+  const last = status.lastHealthCheckTime ? Date.parse(status.lastHealthCheckTime) : 0;
+  const changed =
+    statusPatch(status, { ...next, lastHealthCheckTime: status.lastHealthCheckTime }) !== undefined;
+  if (changed || now.getTime() - last >= HEALTH_RECORD_INTERVAL_MS) next.lastHealthCheckTime = kubeTime(now);
+  return next;
+}
+
+function notReady(
+  status: VnfDeviceStatus,
+  generation: number,
+  reason: string,
+  message: string,
+  now: Date,
+  retrying: boolean,
+): VnfDeviceStatus {
+  let conditions = setCondition(
+    status.conditions,
+    { type: ConditionType.Ready, status: "False", reason, message, observedGeneration: generation },
+    now,
+  );
+  conditions = removeCondition(conditions, ConditionType.Stalled);
+  conditions = retrying
+    ? setCondition(
+        conditions,
+        {
+          type: ConditionType.Reconciling,
+          status: "True",
+          reason: "RetryingAfterError",
+          message: `${reason}: retrying with backoff`,
+          observedGeneration: generation,
+        },
+        now,
+      )
+    : removeCondition(conditions, ConditionType.Reconciling);
+  const next: VnfDeviceStatus = { ...status, conditions };
+  if (isErrorCode(reason)) next.errorCode = reason;
+  else delete next.errorCode;
+  return next;
+}
+
+function stalled(
+  status: VnfDeviceStatus,
+  generation: number,
+  reason: string,
+  message: string,
+  now: Date,
+): VnfDeviceStatus {
+  let conditions = setCondition(
+    status.conditions,
+    { type: ConditionType.Ready, status: "False", reason, message, observedGeneration: generation },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    {
+      type: ConditionType.Stalled,
+      status: "True",
+      reason,
+      message: `${message} (not retried until the device's spec or its Secret changes)`,
+      observedGeneration: generation,
+    },
+    now,
+  );
+  conditions = removeCondition(conditions, ConditionType.Reconciling);
+  const next: VnfDeviceStatus = { ...status, conditions };
+  if (isErrorCode(reason)) next.errorCode = reason;
+  else delete next.errorCode;
+  return next;
+}
+
+function isErrorCode(reason: string): reason is NonNullable<VnfDeviceStatus["errorCode"]> {
+  return /^(VNF_|BROKER_)[A-Z_]+$/.test(reason);
+}
+
+async function writeStatus(
+  deps: DeviceControllerDeps,
+  device: VnfDevice,
+  next: VnfDeviceStatus,
+): Promise<void> {
+  const patch = statusPatch(device.status, next);
+  if (patch === undefined) return;
+  await patchStatus(
+    deps.http,
+    { resource: deps.resource, namespace: device.metadata.namespace ?? "", name: device.metadata.name ?? "" },
+    patch,
+    { resourceVersion: device.metadata.resourceVersion },
+  );
+}
