@@ -22,7 +22,7 @@ import {
   resolveParameters,
   type Transport,
 } from "../dictionary/executor.ts";
-import { type ApplianceObject, markersOf, normalizeItem } from "../dictionary/normalize.ts";
+import { type ApplianceObject, diffCanonical, markersOf, normalizeItem } from "../dictionary/normalize.ts";
 import { type HashableOperation, opHash } from "../dictionary/op-hash.ts";
 import { applyAuth, type RenderedRequest, redactRequest } from "../dictionary/render.ts";
 import { canonicalRule, MARKER_ID_PATTERN, type ResourceKind } from "../dictionary/rule-input.ts";
@@ -196,6 +196,20 @@ export class ApplianceSession {
       opHash: opHash({ requests }),
       redacted: () => requests.map(redactRequest),
     };
+  }
+
+  /** The opHash of the desired state: the create request(s) rendered offline (vendorRef-free). */
+  desiredOpHash(kind: ResourceKind, input: WriteInput): string {
+    return this.render(kind, "create", input).opHash;
+  }
+
+  /**
+   * The rule fields on which an appliance object differs from the desired spec (empty: in sync).
+   * Only the fields this dictionary can read back are compared.
+   */
+  differences(kind: ResourceKind, spec: unknown, normalized: Record<string, unknown>): string[] {
+    const rule = this.operationInput(kind, { rule: spec }).rule as unknown as Record<string, unknown>;
+    return diffCanonical(kind, rule, normalized);
   }
 
   async create(kind: ResourceKind, input: WriteInput): Promise<CreateResult> {
