@@ -370,7 +370,7 @@ describe("FortiOS simulator", () => {
 
   describe("429 under parallel load", () => {
     it("refuses requests above the in-flight threshold with an HTML 429", async () => {
-      const busy = await startSimulator("fortios", { maxConcurrentRequests: 2, latencyMs: 150 });
+      const busy = await startSimulator("fortios", { maxConcurrentRequests: 2, latencyMs: 400 });
       const busyClient = rawClient(busy);
       try {
         const responses = await Promise.all(
@@ -387,7 +387,7 @@ describe("FortiOS simulator", () => {
         expect(throttled?.headers.get("retry-after")).toBeNull();
         expect((await busy.control.stats()).throttled).toBe(4);
         // One at a time, nothing is refused.
-        for (let i = 0; i < 3; i += 1) {
+        for (let i = 0; i < 2; i += 1) {
           const response = await busyClient.request("GET", "/api/v2/cmdb/firewall/policy", {
             headers: { authorization: `Bearer ${busy.credentials.token}` },
           });

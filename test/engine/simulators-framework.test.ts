@@ -254,7 +254,7 @@ describe.each(cases)("simulator framework: $vendor", (vc) => {
   });
 
   it("counts requests and the most in flight at once", async () => {
-    await sim.control.injectFault({ kind: "latency", ms: 100, times: 3 });
+    await sim.control.injectFault({ kind: "latency", ms: 250, times: 3 });
     await Promise.all([get(), get(), get()]);
     const stats = await sim.control.stats();
     expect(stats.requests).toBe(3);

@@ -516,7 +516,7 @@ describe("pfSense simulator", () => {
 
   describe("lost parallel writes (pfrest #238)", () => {
     it("acknowledges overlapping writes but keeps only the last; sequential writes are all kept", async () => {
-      const racy = await startSimulator("pfsense", { writeLatencyMs: 80, factoryRules: false });
+      const racy = await startSimulator("pfsense", { writeLatencyMs: 300, factoryRules: false });
       const racyClient = rawClient(racy);
       const auth = {
         authorization: basicAuth(racy.credentials.username ?? "", racy.credentials.password ?? ""),
@@ -537,7 +537,7 @@ describe("pfSense simulator", () => {
         expect(lost + stored.length).toBe(8);
 
         await racy.control.reset();
-        for (let i = 0; i < 4; i += 1) {
+        for (let i = 0; i < 3; i += 1) {
           await racyClient.request("POST", "/api/v2/firewall/rule", {
             headers: auth,
             body: rule({ descr: `s${i}` }),
@@ -547,7 +547,6 @@ describe("pfSense simulator", () => {
           "s0",
           "s1",
           "s2",
-          "s3",
         ]);
         expect((await racy.control.stats()).lostWrites).toBe(0);
       } finally {

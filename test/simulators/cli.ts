@@ -49,7 +49,9 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals.length === 0) fail("name at least one vendor");
-  const vendors = positionals.map((name) => (isSimulatorVendor(name) ? name : fail(`unknown vendor ${name}`)));
+  const vendors = positionals.map((name) =>
+    isSimulatorVendor(name) ? name : fail(`unknown vendor ${name}`),
+  );
   const port = integer("port", values.port);
   if (port !== undefined && vendors.length > 1) fail("--port works with one vendor only");
   const credentials: Record<string, string> = {};
@@ -85,7 +87,15 @@ async function main(): Promise<void> {
   for (const handle of handles) {
     const control = `${handle.url}/__sim/`;
     if (values.json) {
-      console.log(JSON.stringify({ vendor: handle.vendor, url: handle.url, caPath, credentials: handle.credentials, control }));
+      console.log(
+        JSON.stringify({
+          vendor: handle.vendor,
+          url: handle.url,
+          caPath,
+          credentials: handle.credentials,
+          control,
+        }),
+      );
     } else {
       const curl = tls ? `curl --cacert ${caPath}` : "curl";
       console.log(`${handle.vendor} simulator

@@ -169,6 +169,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function errorResponse(error: unknown): { status: number; body: { error: string } } {
   if (error instanceof SimulatorControlError) return { status: error.status, body: { error: error.message } };
-  if (error instanceof ZodError) return { status: 400, body: { error: `invalid fault: ${prettifyError(error)}` } };
+  if (error instanceof ZodError)
+    return { status: 400, body: { error: `invalid fault: ${prettifyError(error)}` } };
   return { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
 }

@@ -86,6 +86,7 @@ export function statusEnvelope(code: number, retryAfterSeconds?: number): SimRes
     415: ["UNSUPPORTED_MEDIA_TYPE", "The requested Content-Type is not supported."],
     422: ["UNPROCESSABLE_ENTITY", "The request could not be processed."],
     424: ["FAILED_DEPENDENCY", "A dependency of this request failed."],
+    429: ["TOO_MANY_REQUESTS", "Too many requests. Try again later."],
     500: ["SERVER_ERROR", "An unexpected error occurred."],
     503: ["SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Try again later."],
   };
