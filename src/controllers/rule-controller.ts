@@ -276,7 +276,7 @@ async function converge(
     const current = await session.get(kind, plan.vendorRef);
     if (current === undefined) {
       // Deleted behind our back (drift): recreate, adopting a copy carrying our marker if one exists.
-      return createOrAdopt(session, kind, withNumber, applied);
+      return createOrAdopt(session, kind, withNumber, true, applied);
     }
     if (plan.verifyFirst && session.differences(kind, withNumber, current).length === 0) {
       return applied("verified", plan.vendorRef);
@@ -284,16 +284,22 @@ async function converge(
     await session.update(kind, plan.vendorRef, withNumber);
     return applied("updated", plan.vendorRef);
   }
-  return createOrAdopt(session, kind, withNumber, applied);
+  return createOrAdopt(session, kind, withNumber, plan.verifyFirst, applied);
 }
 
 async function createOrAdopt(
   session: DeviceSession,
   kind: RuleKind,
   request: RuleRequest,
+  verifyFirst: boolean,
   applied: (action: "created" | "adopted" | "updated" | "verified", vendorRef: string) => RuleOutcome,
 ): Promise<RuleOutcome> {
-  const existing: ObservedObject | undefined = await session.findByMarker(kind, request.marker);
+  // Every create is preceded by its intent, so without a pending one no earlier create can have
+  // landed: only then is the marker lookup (a list call) skipped. The engine still adopts by marker
+  // when a create is retried or refused as a duplicate.
+  const existing: ObservedObject | undefined = verifyFirst
+    ? await session.findByMarker(kind, request.marker)
+    : undefined;
   if (existing) {
     if (session.differences(kind, request, existing).length === 0)
       return applied("adopted", existing.vendorRef);
