@@ -479,6 +479,31 @@ describe("pfSense simulator", () => {
     });
   });
 
+  describe("aliases", () => {
+    it("accepts an address naming an existing alias and refuses an unknown one", async () => {
+      const aliased = await startSimulator("pfsense", { aliases: ["web_servers"] });
+      const aliasedClient = rawClient(aliased);
+      const auth = {
+        authorization: basicAuth(aliased.credentials.username ?? "", aliased.credentials.password ?? ""),
+      };
+      try {
+        const ok = await aliasedClient.request("POST", "/api/v2/firewall/rule", {
+          headers: auth,
+          body: rule({ destination: "web_servers" }),
+        });
+        expect(ok.json<Envelope<Rule>>().data.destination).toBe("web_servers");
+        const unknown = await aliasedClient.request("POST", "/api/v2/firewall/rule", {
+          headers: auth,
+          body: rule({ destination: "db_servers" }),
+        });
+        expect(unknown.json<Envelope>().response_id).toBe("FILTER_ADDRESS_FIELD_INVALID");
+      } finally {
+        await aliasedClient.close();
+        await aliased.stop();
+      }
+    });
+  });
+
   describe("apply that takes time", () => {
     it("answers an async apply before it completes, a synchronous one after", async () => {
       const slow = await startSimulator("pfsense", { applyDelayMs: 300 });

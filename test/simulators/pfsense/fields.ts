@@ -12,6 +12,8 @@ export type FieldType = "string" | "boolean" | "integer";
 export interface ValidationContext {
   /** Interface ids (`wan`, `lan`, `opt1`...). */
   interfaces: readonly string[];
+  /** Names of the host/network aliases that exist. */
+  aliases: readonly string[];
   /** The object as validated so far (earlier fields final, later ones as received). */
   object: PfRecord;
 }
@@ -75,12 +77,13 @@ export function validateFields(
   input: PfRecord,
   initial: PfRecord | undefined,
   interfaces: readonly string[],
+  aliases: readonly string[] = [],
 ): PfRecord {
   const working: PfRecord = { ...(initial ?? {}) };
   for (const field of fields) {
     if (!field.readOnly && Object.hasOwn(input, field.name)) working[field.name] = input[field.name];
   }
-  const context: ValidationContext = { interfaces, object: working };
+  const context: ValidationContext = { interfaces, aliases, object: working };
   for (const field of fields) {
     if (field.readOnly) continue;
     working[field.name] = validateField(field, working[field.name], initial, context);
@@ -153,8 +156,8 @@ function isSubnet(value: string): boolean {
   return (family === 4 && bits <= 32) || (family === 6 && bits <= 128);
 }
 
-/** A firewall/NAT address: `any`, an IP, a CIDR, an interface (optionally `:ip`), `(self)`, `l2tp`,
- * `pppoe`, each optionally inverted with `!`. Aliases are not simulated (none exist). */
+/** A firewall/NAT address: `any`, an IP, a CIDR, an existing alias, an interface (optionally `:ip`),
+ * `(self)`, `l2tp`, `pppoe`, each optionally inverted with `!`. */
 export function filterAddress(name: string): (value: unknown, context: ValidationContext) => void {
   return (raw, context) => {
     let value = String(raw);
@@ -167,7 +170,7 @@ export function filterAddress(name: string): (value: unknown, context: Validatio
         );
       }
     }
-    if (isIP(value) !== 0 || isSubnet(value)) return;
+    if (isIP(value) !== 0 || isSubnet(value) || context.aliases.includes(value)) return;
     if (["any", "(self)", "l2tp", "pppoe"].includes(value)) return;
     const iface = value.endsWith(":ip") ? value.slice(0, -3) : value;
     if (context.interfaces.includes(iface)) return;

@@ -36,6 +36,8 @@ export interface PfSenseSimulatorOptions {
   writeLatencyMs?: number;
   /** Interface ids, default wan, lan, opt1. */
   interfaces?: string[];
+  /** Host/network aliases that exist (addresses may name them), default none. */
+  aliases?: string[];
   /** Start with pfSense's two default LAN allow rules (trackers 100000101/100000102), default true. */
   factoryRules?: boolean;
   version?: string;
@@ -376,7 +378,7 @@ export class PfSenseSimulator implements VendorSimulator {
     ]) {
       delete input[control];
     }
-    const record = validateFields(model.fields, input, initial, this.interfaces);
+    const record = validateFields(model.fields, input, initial, this.interfaces, this.options.aliases ?? []);
     model.validate?.(record);
     // Keep the declaration order and the read-only fields the model sets itself.
     const ordered: PfRecord = {};
