@@ -18,7 +18,7 @@ import {
   type VendorSimulator,
 } from "../common/vendor.ts";
 import { PfAuth, type PfAuthMethod } from "./auth.ts";
-import { envelope, errorEnvelope, nginxNotFound, PfError, statusEnvelope, success } from "./envelope.ts";
+import { errorEnvelope, nginxNotFound, PfError, statusEnvelope, success } from "./envelope.ts";
 import { type PfRecord, validateFields, withDefaults } from "./fields.ts";
 import { firewallRule, type ModelSpec, models, portForward, type Subsystem } from "./models.ts";
 import { runQuery, typedValue } from "./query.ts";
@@ -715,5 +715,3 @@ export const pfsense: VendorDefinition<PfSenseSimulatorOptions> = {
   credentialKeys: ["username", "password"],
   create: (context, options) => new PfSenseSimulator(context, options),
 };
-
-export { envelope };
