@@ -1,0 +1,17 @@
+// The appliance layer's public surface: one session per device, its activation coalescer, metrics.
+export { ActivationCoalescer, type ActivationMode } from "./activation.ts";
+export type { TlsOptions } from "./http.ts";
+export { type ApplianceMetrics, noopMetrics, PromApplianceMetrics } from "./metrics.ts";
+export {
+  type ActivationResult,
+  type ApplianceObject,
+  ApplianceSession,
+  type ApplianceSessionOptions,
+  type CreateResult,
+  type HealthResult,
+  type Position,
+  type RenderedOperation,
+  type RetryPolicy,
+  type SessionLimits,
+  type WriteInput,
+} from "./session.ts";
