@@ -70,6 +70,9 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
 
     return {
       epoch: config.epoch,
+      kinds: (["firewallRule", "natRule"] as const).filter(
+        (kind) => dictionary.resources[kind] !== undefined,
+      ),
       allocatesRuleNumbers: dictionary.ruleNumbers !== undefined,
       desiredOpHash: (kind, request) => session.desiredOpHash(kind, input(request)),
       differences: (kind, request, object) => session.differences(kind, request.spec, object.normalized),

@@ -24,6 +24,8 @@ export interface ObservedObject {
 export interface DeviceSession {
   /** What the session was built from (device generation / credentials version). */
   readonly epoch: string;
+  /** The rule kinds this device's dictionary can manage. */
+  readonly kinds: readonly RuleKind[];
   /** True when this device's dictionary needs client-allocated rule numbers. */
   readonly allocatesRuleNumbers: boolean;
   /** The opHash of the desired request; throws a VnfError (BROKER_INVALID_REQUEST) when it cannot render. */

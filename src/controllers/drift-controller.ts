@@ -1,0 +1,224 @@
+// Drift detection, per device and per driftDetection.interval: one bulk list per rule kind, compared
+// with the rules the status says are applied (drift-plan.ts). Repair does not re-implement the rule
+// controller: it invalidates the drifted rule's journal (opHash, and vendorRef when the object is gone)
+// so the rule controller converges it, with its usual intent/adoption safety. Report only flags the
+// rule (status.drift + a Drifted condition). Our objects whose resource is gone are deleted in Repair
+// mode; objects that are not ours are counted on the device. In steady state a cycle writes nothing,
+// to the appliance or to the API server.
+import {
+  ConditionType,
+  getCondition,
+  isTrue,
+  kubeTime,
+  removeCondition,
+  setCondition,
+} from "../api/conditions.ts";
+import { parseDuration } from "../api/duration.ts";
+import type { VnfDevice, VnfDeviceStatus, VnfRule, VnfRuleStatus } from "../api/types.ts";
+import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
+import type { EventRecorder } from "../runtime/events.ts";
+import type { Informer } from "../runtime/informer.ts";
+import { patchStatus } from "../runtime/kube.ts";
+import type { KubeHttp } from "../runtime/kube-http.ts";
+import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
+import { type ManagedRule, planDrift } from "./drift-plan.ts";
+import type { RuleKind, SessionLookup } from "./ports.ts";
+import { requestFor } from "./rule-controller.ts";
+import { statusPatch } from "./status-patch.ts";
+
+export const DRIFTED = "Drifted";
+const DEFAULT_INTERVAL = "5m";
+
+export interface DriftControllerDeps {
+  deviceResource: ResourceType;
+  devices: Informer<VnfDevice>;
+  rules: Array<{ kind: RuleKind; resource: ResourceType; informer: Informer<VnfRule> }>;
+  sessions: SessionLookup;
+  http: KubeHttp;
+  events: EventRecorder;
+  onRepair?: (kind: RuleKind, what: "rule" | "orphan") => void;
+  now?: () => Date;
+}
+
+export function driftReconciler(deps: DriftControllerDeps) {
+  const now = deps.now ?? (() => new Date());
+  /** When each device was last checked (in memory: a restart simply checks again). */
+  const lastRun = new Map<string, number>();
+  return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
+    const id = `${key.namespace}/${key.name}`;
+    const device = deps.devices.get(key.namespace, key.name);
+    const settings = device?.spec.driftDetection;
+    if (!device || device.metadata.deletionTimestamp || !settings) {
+      lastRun.delete(id);
+      return undefined;
+    }
+    const intervalMs = parseDuration(settings.interval ?? DEFAULT_INTERVAL);
+    const session = deps.sessions.get(key);
+    if (!session || device.spec.suspend) return { requeueAfterMs: intervalMs };
+    const elapsed = now().getTime() - (lastRun.get(id) ?? 0);
+    if (elapsed < intervalMs) return { requeueAfterMs: intervalMs - elapsed };
+    lastRun.set(id, now().getTime());
+
+    const mode = settings.mode ?? "Repair";
+    const knownMarkers = new Set<string>();
+    for (const { informer } of deps.rules) {
+      for (const rule of informer.list()) knownMarkers.add(requestFor(rule).marker);
+    }
+    let unmanaged = 0;
+    let drifted = 0;
+    for (const { kind, resource, informer } of deps.rules) {
+      if (!session.kinds.includes(kind)) continue;
+      const objects = await session.list(kind);
+      const rules = informer
+        .list(key.namespace)
+        .filter((r) => r.spec.deviceRef.name === key.name && !r.metadata.deletionTimestamp);
+      const managed: ManagedRule[] = rules.filter(isApplied).map((rule) => {
+        const request = requestFor(rule);
+        return {
+          key: `${rule.metadata.namespace}/${rule.metadata.name}`,
+          marker: request.marker,
+          vendorRef: rule.status?.vendorRef ?? "",
+          differences: (object) => session.differences(kind, request, object),
+        };
+      });
+      const plan = planDrift({ rules: managed, knownMarkers, objects });
+      unmanaged += plan.unmanaged;
+      drifted += plan.drifted.length;
+      const byKey = new Map(plan.drifted.map((d) => [d.key, d]));
+
+      for (const rule of rules) {
+        const ruleKey = `${rule.metadata.namespace}/${rule.metadata.name}`;
+        const found = byKey.get(ruleKey);
+        const next = found ? flagged(rule, mode, found.fields, found.vendorRef, now()) : cleared(rule);
+        if (!next) continue;
+        if (found) {
+          const verb = mode === "Repair" ? "repairing" : "reported only (driftDetection.mode Report)";
+          deps.events.warning(
+            rule,
+            "DriftDetected",
+            "DriftCheck",
+            `appliance differs on ${found.fields.join(", ")}: ${verb}`,
+          );
+          ctx.log.info({ rule: ruleKey, fields: found.fields, mode }, "drift detected");
+        }
+        await writeRuleStatus(deps, resource, rule, next);
+      }
+
+      if (mode === "Repair" && plan.orphans.length > 0) {
+        for (const orphan of plan.orphans) {
+          await session.delete(kind, orphan.vendorRef);
+          deps.onRepair?.(kind, "orphan");
+          deps.events.normal(
+            device,
+            "OrphanRemoved",
+            "DriftCheck",
+            `removed ${kind} ${orphan.vendorRef}: it carries this operator's ownership marker but its resource no longer exists`,
+          );
+        }
+        await session.activate();
+      }
+    }
+
+    await writeDeviceStatus(deps, device, unmanaged, drifted, now());
+    return { requeueAfterMs: intervalMs };
+  };
+}
+
+/** Applied as recorded, nothing in flight: only then can the appliance be said to have drifted. */
+function isApplied(rule: VnfRule): boolean {
+  const status = rule.status;
+  return (
+    status?.vendorRef !== undefined &&
+    status.opHash !== undefined &&
+    status.pendingOperation === undefined &&
+    isTrue(status.conditions, ConditionType.Ready)
+  );
+}
+
+/** The rule's next status when drift was found, or undefined when it is already recorded as such. */
+function flagged(
+  rule: VnfRule,
+  mode: "Repair" | "Report",
+  fields: string[],
+  vendorRef: string | undefined,
+  now: Date,
+): VnfRuleStatus | undefined {
+  const status: VnfRuleStatus = { ...(rule.status ?? {}) };
+  const previous = status.drift;
+  if (mode === "Report") {
+    const same =
+      previous?.action === "Reported" && JSON.stringify(previous.fields ?? []) === JSON.stringify(fields);
+    if (same) return undefined;
+    status.drift = { detectedAt: kubeTime(now), fields, action: "Reported" };
+    status.conditions = setCondition(
+      status.conditions,
+      {
+        type: DRIFTED,
+        status: "True",
+        reason: "ApplianceDiffers",
+        message: `the appliance differs from this rule on: ${fields.join(", ")} (driftDetection.mode Report: not repaired)`,
+        observedGeneration: rule.metadata.generation ?? 0,
+      },
+      now,
+    );
+    return status;
+  }
+  // Repair: forget what we applied, so the rule controller converges the appliance again.
+  status.drift = { detectedAt: kubeTime(now), fields, action: "Repaired" };
+  delete status.opHash;
+  if (fields.includes("missing")) delete status.vendorRef;
+  else if (vendorRef !== undefined) status.vendorRef = vendorRef;
+  return status;
+}
+
+/** A Report-mode flag that no longer holds is removed; anything else is left alone. */
+function cleared(rule: VnfRule): VnfRuleStatus | undefined {
+  const status = rule.status;
+  if (status?.drift?.action !== "Reported" && getCondition(status?.conditions, DRIFTED) === undefined)
+    return undefined;
+  const next: VnfRuleStatus = { ...(status ?? {}) };
+  delete next.drift;
+  next.conditions = removeCondition(next.conditions, DRIFTED);
+  return next;
+}
+
+async function writeRuleStatus(
+  deps: DriftControllerDeps,
+  resource: ResourceType,
+  rule: VnfRule,
+  next: VnfRuleStatus,
+) {
+  const patch = statusPatch(rule.status, next);
+  if (patch === undefined) return;
+  await patchStatus(
+    deps.http,
+    { resource, namespace: rule.metadata.namespace ?? "", name: rule.metadata.name ?? "" },
+    patch,
+    { resourceVersion: rule.metadata.resourceVersion },
+  );
+}
+
+async function writeDeviceStatus(
+  deps: DriftControllerDeps,
+  device: VnfDevice,
+  unmanaged: number,
+  drifted: number,
+  now: Date,
+) {
+  const current = device.status ?? {};
+  const next: VnfDeviceStatus = { ...current, unmanagedObjects: unmanaged };
+  // The timestamp moves only with a change, so a steady drift cycle costs no API write.
+  if (current.unmanagedObjects !== unmanaged || drifted > 0) next.lastDriftCheckTime = kubeTime(now);
+  const patch = statusPatch(current, next);
+  if (patch === undefined) return;
+  await patchStatus(
+    deps.http,
+    {
+      resource: deps.deviceResource,
+      namespace: device.metadata.namespace ?? "",
+      name: device.metadata.name ?? "",
+    },
+    patch,
+    { resourceVersion: device.metadata.resourceVersion },
+  );
+}
