@@ -118,7 +118,7 @@ export function scrubSecrets(text: string): string {
   return text
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, "$1 [REDACTED]")
     .replace(
-      /\b(password|passwd|pass|token|secret|api[-_]?key|apikey|authorization|private[-_]?key|credentials?)(["']?\s*[:=]\s*["']?)([^\s"',;&]+)/gi,
+      /\b(password|passwd|pass|token|secret|api[-_]?key|apikey|authorization|private[-_]?key|credentials?)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic)\s|\[REDACTED\])([^\s"',;&]+)/gi,
       "$1$2[REDACTED]",
     );
 }
