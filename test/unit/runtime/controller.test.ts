@@ -56,7 +56,9 @@ async function counter(
 ) {
   const { values } = await metrics[name].get();
   return values.find(
-    (v) => v.labels.controller === "test" && (result === undefined || v.labels.result === result),
+    (v) =>
+      v.labels.controller === "test" &&
+      (result === undefined || (v.labels as Record<string, unknown>).result === result),
   )?.value;
 }
 

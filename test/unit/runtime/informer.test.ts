@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock, flushMicrotasks } from "../../../src/runtime/fake-clock.ts";
 import { Informer, type InformerOptions } from "../../../src/runtime/informer.ts";
-import { KubeApiError, type KubeRequest } from "../../../src/runtime/kube-http.ts";
+import { KubeApiError } from "../../../src/runtime/kube-http.ts";
 import { CoreResources, type KubeObject } from "../../../src/runtime/resource.ts";
 import { configMap, FakeKubeClient } from "./fake-kube-client.ts";
 
@@ -41,8 +41,6 @@ function listOf(items: unknown[], resourceVersion: string, cont?: string) {
     }),
   };
 }
-
-const isList = (req: KubeRequest) => req.method === "GET" && req.query?.watch === undefined;
 
 describe("Informer: initial list", () => {
   it("is synced only after the last page, swaps pages in at once, strips managedFields", async () => {

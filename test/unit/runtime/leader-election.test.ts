@@ -25,7 +25,7 @@ function leaseServer() {
         state.lease = { ...body!, metadata: { ...body!.metadata, resourceVersion: String(++state.rv) } };
         return state.lease;
       case "PUT":
-        if (!state.lease || body?.metadata.resourceVersion !== state.lease.metadata.resourceVersion)
+        if (!body || !state.lease || body.metadata.resourceVersion !== state.lease.metadata.resourceVersion)
           return new KubeApiError(409, "Conflict", "the object has been modified");
         state.writes++;
         state.lease = { ...body, metadata: { ...body.metadata, resourceVersion: String(++state.rv) } };
