@@ -1,0 +1,242 @@
+// Assembles the operator: one Manager (informers, probes, metrics, leader election, shutdown), the
+// appliance sessions, and four controllers — devices, firewall rules, NAT rules, drift. `vnf-operator
+// run` and the integration tests both start it through here, so what is tested is what runs.
+import type { KubeConfig } from "@kubernetes/client-node";
+import { Counter } from "prom-client";
+import { VNF_DEVICE, VNF_FIREWALL_RULE, VNF_NAT_RULE } from "./api/group.ts";
+import type { VnfDevice, VnfRule } from "./api/types.ts";
+import { PromApplianceMetrics } from "./appliance/metrics.ts";
+import {
+  type DeviceControllerDeps,
+  deviceReconciler,
+  type SecretObject,
+} from "./controllers/device-controller.ts";
+import { driftReconciler } from "./controllers/drift-controller.ts";
+import { engineSessionFactory } from "./controllers/engine-session.ts";
+import type { RuleKind } from "./controllers/ports.ts";
+import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
+import { SessionRegistry } from "./controllers/session-registry.ts";
+import { type DictionaryRegistry, loadDictionaryDirectories } from "./dictionary/registry.ts";
+import type { Controller } from "./runtime/controller.ts";
+import { EventRecorder } from "./runtime/events.ts";
+import type { InformerOptions } from "./runtime/informer.ts";
+import { type Logger, silentLogger } from "./runtime/logging.ts";
+import { Manager, type ManagerOptions } from "./runtime/manager.ts";
+import { CoreResources, type ObjectKey, type ResourceType } from "./runtime/resource.ts";
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Watched namespaces; empty = all. */
+  namespaces?: string[];
+  dictionaryDirectories: string[];
+  logger?: Logger;
+  /** ":8081" style; "0" disables. */
+  probeAddress?: string;
+  metricsAddress?: string;
+  leaderElection?: ManagerOptions["leaderElection"];
+  /** Concurrent reconciles per rule controller. */
+  concurrency?: number;
+  healthIntervalMs?: number;
+  /** Cap of the per-rule retry backoff. */
+  maxRetryDelayMs?: number;
+  gracefulShutdownTimeoutMs?: number;
+  informerDefaults?: Partial<Omit<InformerOptions, "resource">>;
+  /** This replica's name in Events (the pod name in a cluster). */
+  instance?: string;
+}
+
+export interface Operator {
+  manager: Manager;
+  sessions: SessionRegistry;
+  dictionaries: DictionaryRegistry;
+  controllers: Record<"device" | "firewallRule" | "natRule" | "drift", Controller>;
+  events: EventRecorder;
+  /** Graceful stop: drain reconciles, release the lease, close sessions. */
+  stop(): Promise<void>;
+}
+
+export const resources = {
+  device: {
+    group: "vnf-operator.io",
+    version: "v1alpha1",
+    plural: VNF_DEVICE.plural,
+    kind: VNF_DEVICE.kind,
+    namespaced: true,
+  },
+  firewallRule: {
+    group: "vnf-operator.io",
+    version: "v1alpha1",
+    plural: VNF_FIREWALL_RULE.plural,
+    kind: VNF_FIREWALL_RULE.kind,
+    namespaced: true,
+  },
+  natRule: {
+    group: "vnf-operator.io",
+    version: "v1alpha1",
+    plural: VNF_NAT_RULE.plural,
+    kind: VNF_NAT_RULE.kind,
+    namespaced: true,
+  },
+} as const satisfies Record<string, ResourceType>;
+
+/** Builds the operator (nothing runs until manager.start()). */
+export async function createOperator(options: OperatorOptions): Promise<Operator> {
+  const log = options.logger ?? silentLogger;
+  const loaded = await loadDictionaryDirectories(options.dictionaryDirectories);
+  for (const error of loaded.errors) log.error({ err: error.message }, "dictionary refused");
+  const dictionaries = loaded.registry;
+  if (dictionaries.all().length === 0) {
+    throw new Error(`no dictionary loaded from ${options.dictionaryDirectories.join(", ")}`);
+  }
+  log.info({ dictionaries: dictionaries.all().map((d) => d.name) }, "dictionaries loaded");
+
+  const manager = new Manager({
+    kubeConfig: options.kubeConfig,
+    logger: log,
+    ...(options.namespaces && options.namespaces.length > 0 ? { namespaces: options.namespaces } : {}),
+    ...(options.probeAddress !== undefined ? { probeAddress: options.probeAddress } : {}),
+    ...(options.metricsAddress !== undefined ? { metricsAddress: options.metricsAddress } : {}),
+    ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}),
+    ...(options.gracefulShutdownTimeoutMs !== undefined
+      ? { gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs }
+      : {}),
+    ...(options.informerDefaults ? { informerDefaults: options.informerDefaults } : {}),
+  });
+  const registry = manager.metrics.registry;
+  const driftRepairs = new Counter({
+    name: "vnf_drift_repairs_total",
+    help: "Appliance drift repaired by the operator, by rule kind and what was repaired (rule or orphan).",
+    labelNames: ["kind", "what"],
+    registers: [registry],
+  });
+
+  const devices = manager.informer<VnfDevice>(resources.device);
+  const firewallRules = manager.informer<VnfRule>(resources.firewallRule);
+  const natRules = manager.informer<VnfRule>(resources.natRule);
+  const secrets = manager.informer<SecretObject>(CoreResources.secrets);
+  const events = new EventRecorder(manager.http, {
+    reportingController: "vnf-operator.io/vnf-operator",
+    reportingInstance: options.instance ?? manager.identity,
+    logger: log,
+  });
+
+  const controllers = {} as Operator["controllers"];
+  const sessions = new SessionRegistry(
+    engineSessionFactory({
+      dictionary: (name) => dictionaries.get(name),
+      logger: log,
+      metrics: new PromApplianceMetrics(registry),
+      // The device controller publishes activations in status.
+      onActivation: (device) => controllers.device?.enqueue(device),
+    }),
+  );
+
+  const rulesOfDevice = (device: ObjectKey, kind: "firewallRule" | "natRule"): ObjectKey[] =>
+    (kind === "firewallRule" ? firewallRules : natRules)
+      .list(device.namespace)
+      .filter((rule) => rule.spec.deviceRef.name === device.name)
+      .map(keyOfObject);
+
+  const deviceDeps: DeviceControllerDeps = {
+    resource: resources.device,
+    devices,
+    secrets,
+    rules: [firewallRules, natRules],
+    catalog: {
+      resolve: (vendor, name) => {
+        try {
+          return { name: dictionaries.resolve(name === undefined ? { vendor } : { vendor, name }).name };
+        } catch (error) {
+          return { error: error instanceof Error ? error.message : String(error) };
+        }
+      },
+      credentialKeys: () => [],
+    },
+    sessions,
+    http: manager.http,
+    events,
+    healthIntervalMs: options.healthIntervalMs ?? 60_000,
+    onSessionReady: (device) => {
+      for (const key of rulesOfDevice(device, "firewallRule")) controllers.firewallRule?.enqueue(key);
+      for (const key of rulesOfDevice(device, "natRule")) controllers.natRule?.enqueue(key);
+      controllers.drift?.enqueue(device);
+    },
+  };
+  controllers.device = manager.addController<VnfDevice>({
+    name: "vnfdevice",
+    for: devices,
+    reconcile: deviceReconciler(deviceDeps),
+    maxConcurrentReconciles: 2,
+    maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
+  });
+  // A Secret change re-queues the devices that use it (credentials or CA).
+  controllers.device.watches(secrets, (secret) =>
+    devices
+      .list(secret.metadata?.namespace)
+      .filter(
+        (d) =>
+          d.spec.credentialsSecretRef.name === secret.metadata?.name ||
+          d.spec.tls?.caSecretRef?.name === secret.metadata?.name,
+      )
+      .map(keyOfObject),
+  );
+
+  const onRepair = (kind: RuleKind) => driftRepairs.inc({ kind, what: "rule" });
+  for (const kind of ["firewallRule", "natRule"] as const) {
+    const info: RuleKindInfo = { kind, resource: resources[kind] };
+    const informer = kind === "firewallRule" ? firewallRules : natRules;
+    const controller = manager.addController<VnfRule>({
+      name: kind === "firewallRule" ? "vnffirewallrule" : "vnfnatrule",
+      for: informer,
+      reconcile: ruleReconciler({
+        kind: info,
+        rules: informer,
+        devices,
+        sessions,
+        http: manager.http,
+        events,
+        onRepair,
+      }),
+      maxConcurrentReconciles: options.concurrency ?? 4,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
+    });
+    // Rules follow their device: Ready, suspend and spec changes re-queue them.
+    controller.watches(devices, (device) => rulesOfDevice(keyOfObject(device), kind));
+    controllers[kind] = controller;
+  }
+
+  controllers.drift = manager.addController<VnfDevice>({
+    name: "vnfdrift",
+    for: devices,
+    reconcile: driftReconciler({
+      deviceResource: resources.device,
+      devices,
+      rules: [
+        { kind: "firewallRule", resource: resources.firewallRule, informer: firewallRules },
+        { kind: "natRule", resource: resources.natRule, informer: natRules },
+      ],
+      sessions,
+      http: manager.http,
+      events,
+      onRepair: (kind, what) => driftRepairs.inc({ kind, what }),
+    }),
+    maxConcurrentReconciles: 2,
+  });
+
+  return {
+    manager,
+    sessions,
+    dictionaries,
+    controllers,
+    events,
+    stop: async () => {
+      await manager.stop("operator stopped");
+      await events.close();
+      await sessions.closeAll();
+    },
+  };
+}
+
+function keyOfObject(obj: { metadata?: { namespace?: string; name?: string } }): ObjectKey {
+  return { namespace: obj.metadata?.namespace ?? "", name: obj.metadata?.name ?? "" };
+}
