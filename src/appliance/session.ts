@@ -25,7 +25,12 @@ import {
 import { type ApplianceObject, diffCanonical, markersOf, normalizeItem } from "../dictionary/normalize.ts";
 import { type HashableOperation, opHash } from "../dictionary/op-hash.ts";
 import { applyAuth, type RenderedRequest, redactRequest } from "../dictionary/render.ts";
-import { canonicalRule, MARKER_ID_PATTERN, type ResourceKind } from "../dictionary/rule-input.ts";
+import {
+  canonicalRule,
+  MARKER_ID_PATTERN,
+  type ResourceKind,
+  type RuleSpec,
+} from "../dictionary/rule-input.ts";
 import { satisfies } from "../dictionary/semver.ts";
 import { AuthManager } from "./auth.ts";
 import { HttpClient, type TlsOptions } from "./http.ts";
@@ -208,8 +213,7 @@ export class ApplianceSession {
    * Only the fields this dictionary can read back are compared.
    */
   differences(kind: ResourceKind, spec: unknown, normalized: Record<string, unknown>): string[] {
-    const rule = this.operationInput(kind, { rule: spec }).rule as unknown as Record<string, unknown>;
-    return diffCanonical(kind, rule, normalized);
+    return diffCanonical(kind, this.canonical(kind, spec) as unknown as Record<string, unknown>, normalized);
   }
 
   async create(kind: ResourceKind, input: WriteInput): Promise<CreateResult> {
@@ -382,18 +386,20 @@ export class ApplianceSession {
     return op;
   }
 
+  private canonical(kind: ResourceKind, spec: unknown): RuleSpec {
+    try {
+      return canonicalRule(kind, spec);
+    } catch (error) {
+      const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+      const detail =
+        issues?.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ") ?? String(error);
+      throw new VnfError("BROKER_INVALID_REQUEST", `invalid ${kind} spec: ${detail}`);
+    }
+  }
+
   private operationInput(kind: ResourceKind, input: RenderInput): OperationInput {
     const out: OperationInput = {};
-    if (input.rule !== undefined) {
-      try {
-        out.rule = canonicalRule(kind, input.rule);
-      } catch (error) {
-        const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
-        const detail =
-          issues?.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ") ?? String(error);
-        throw new VnfError("BROKER_INVALID_REQUEST", `invalid ${kind} spec: ${detail}`);
-      }
-    }
+    if (input.rule !== undefined) out.rule = this.canonical(kind, input.rule);
     if (input.marker !== undefined) {
       if (!MARKER_ID_PATTERN.test(input.marker)) {
         throw new VnfError(

@@ -212,12 +212,14 @@ class Validator {
     return !lenient;
   }
 
-  template(path: DocPath, template: CompiledTemplate | undefined, scope: Scope): void {
+  /** `condition`: a `when`, `$if` or read-back template, where undefined simply means false/absent. */
+  template(path: DocPath, template: CompiledTemplate | undefined, scope: Scope, condition = false): void {
     if (!template?.dynamic) return;
     const lenient = scope.response === true || scope.item === true;
+    const allowUndefined = condition || lenient;
     for (const ctx of sampleContexts(scope, this.inputs)) {
       try {
-        template.evaluate(ctx, { validation: true });
+        template.evaluate(ctx, { validation: true, allowUndefined });
       } catch (error) {
         if (error instanceof TemplateError && this.fatal(error, lenient)) {
           throw new LocatedError(path, `template error: ${error.message}`);
@@ -245,7 +247,7 @@ class Validator {
   whenHolds(template: CompiledTemplate | undefined, ctx: Record<string, unknown>): boolean {
     if (!template) return true;
     try {
-      return Boolean(template.evaluate(ctx, { validation: true }));
+      return Boolean(template.evaluate(ctx, { validation: true, allowUndefined: true }));
     } catch {
       return true;
     }
@@ -474,7 +476,7 @@ function compileOperation(
     const when = problems.at(() =>
       stepSpec.when === undefined ? undefined : templateAt([...stepPath, "when"], stepSpec.when),
     );
-    problems.at(() => validator.template([...stepPath, "when"], when, scope));
+    problems.at(() => validator.template([...stepPath, "when"], when, scope, true));
     // Validate the request only with the samples for which `when` holds.
     const request = compileRequest(stepSpec, stepPath, scope, cc, false);
     if (request) problems.at(() => validateRequestTemplates(validator, request, scope, when));

@@ -45,7 +45,7 @@ export function extractValue(
   context: Record<string, unknown>,
 ): unknown {
   if (extractor.path !== undefined) return queryFirst(extractor.path, response.body);
-  return extractor.template?.evaluate({ ...context, response });
+  return extractor.template?.evaluate({ ...context, response }, { allowUndefined: true });
 }
 
 const MAX_MESSAGE = 500;

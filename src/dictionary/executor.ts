@@ -166,7 +166,7 @@ export class Executor {
     for (const step of op.steps) {
       const label = stepLabel(labelPrefix, op, step);
       try {
-        if (step.when && !truthy(step.when.evaluate(context))) continue;
+        if (step.when && !truthy(step.when.evaluate(context, { allowUndefined: true }))) continue;
         out.push(renderRequest(this.dictionary, step, context, label));
       } catch (error) {
         throw asInvalidRequest(error, label);
@@ -212,7 +212,7 @@ export class Executor {
       if (step.when) {
         let holds: boolean;
         try {
-          holds = truthy(step.when.evaluate(context));
+          holds = truthy(step.when.evaluate(context, { allowUndefined: true }));
         } catch (error) {
           throw asInvalidRequest(error, `${label} when`);
         }
@@ -377,7 +377,7 @@ export class Executor {
   private itemValue(extractor: CompiledExtractor, item: unknown, context: Record<string, unknown>): unknown {
     try {
       if (extractor.path !== undefined) return queryFirst(extractor.path, item);
-      const value = extractor.template?.evaluate({ ...context, item });
+      const value = extractor.template?.evaluate({ ...context, item }, { allowUndefined: true });
       return value === OMIT ? undefined : value;
     } catch {
       return undefined;

@@ -99,12 +99,34 @@ export function checkJsonPath(path: string): void {
   }
 }
 
+const rewritten = new Map<string, string>();
+
+/**
+ * jsonpath-plus reads a segment starting with "@" as a type selector (`@string()`), even when quoted
+ * in brackets at the root: `$['@name']` (an XML attribute) throws. Quoted names that start with a
+ * character it treats specially become backtick-escaped literals (`` $.`@name ``), which it reads as
+ * plain property names.
+ */
+function forJsonPathPlus(path: string): string {
+  let out = rewritten.get(path);
+  if (out === undefined) {
+    out = path.replace(/\[\s*(['"])([@$~^`][^'"[\].\\]*)\1\s*\]/g, (_m, _q, name: string) => `.\`${name}`);
+    rewritten.set(path, out);
+  }
+  return out;
+}
+
 /** Every match, in document order. */
 export function queryAll(path: string, json: unknown): unknown[] {
   if (json === undefined) return [];
   // A text body (or null) has no structure: only "$" matches it.
   if (json === null || typeof json !== "object") return path.trim() === "$" ? [json] : [];
-  const result = JSONPath({ path, json: json as object, wrap: true, eval: "safe" }) as unknown;
+  const result = JSONPath({
+    path: forJsonPathPlus(path),
+    json: json as object,
+    wrap: true,
+    eval: "safe",
+  }) as unknown;
   return Array.isArray(result) ? result : [];
 }
 

@@ -81,8 +81,8 @@ function zodProblems(
       }
       continue;
     }
-    // A discriminated union that did not match names its valid options; other unions say "invalid".
-    out.push({ file, line: lineOf(root, path, lines), path, message: issue.message });
+    const missing = issue.code === "invalid_type" && /received undefined/.test(issue.message);
+    out.push({ file, line: lineOf(root, path, lines), path, message: missing ? "required" : issue.message });
   }
   return out;
 }
@@ -124,7 +124,7 @@ export function loadDictionaryText(text: string, file: string): CompiledDictiona
       file,
       yamlErrors.map((e) => ({
         file,
-        line: e.linePos?.[0]?.line ?? 1,
+        line: lines.linePos(e.pos[0]).line,
         path: [],
         message: `YAML: ${e.message.split("\n")[0]}`,
       })),

@@ -24,7 +24,7 @@ export function markersOf(
 ): string[] {
   let text: unknown;
   try {
-    text = resource.ownershipField.evaluate({ ...context, item });
+    text = resource.ownershipField.evaluate({ ...context, item }, { allowUndefined: true });
   } catch {
     return [];
   }
@@ -39,7 +39,11 @@ export function normalizeItem(
 ): ApplianceObject {
   let normalized: Record<string, unknown> = {};
   try {
-    const value = renderStructure(resource.normalize, { ...context, item, vendorRef });
+    const value = renderStructure(
+      resource.normalize,
+      { ...context, item, vendorRef },
+      { allowUndefined: true },
+    );
     if (value !== OMIT && value !== null && typeof value === "object" && !Array.isArray(value)) {
       normalized = value as Record<string, unknown>;
     }

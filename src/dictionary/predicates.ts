@@ -73,7 +73,10 @@ export function compilePredicate(p: Predicate, path: DocPath): CompiledPredicate
     try {
       regex = new RegExp(p.matches);
     } catch (error) {
-      throw new LocatedError([...path, "matches"], `invalid regular expression: ${(error as Error).message}`);
+      throw new LocatedError(
+        [...path, "matches"],
+        (error as Error).message.replace(/^Invalid regular expression/, "invalid regular expression"),
+      );
     }
   }
   let expr: CompiledTemplate | undefined;
@@ -108,7 +111,7 @@ export function compilePredicate(p: Predicate, path: DocPath): CompiledPredicate
         if (regex !== undefined && !(typeof value === "string" && regex.test(value))) return false;
       }
       if (expr !== undefined) {
-        const value = expr.evaluate({ ...context, response }, options);
+        const value = expr.evaluate({ ...context, response }, { ...options, allowUndefined: true });
         if (!value) return false;
       }
       if (!all.every((q) => q.test(response, context, options))) return false;

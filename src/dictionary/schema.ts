@@ -91,7 +91,7 @@ const requestFields = {
   /** Appended to connection.basePath. Each `{{ }}` output is percent-encoded (one path segment). */
   path: Template,
   /** Each value is rendered then percent-encoded as a whole; objects/arrays are JSON-encoded. */
-  query: z.record(z.string(), z.union([Template, Scalar])).optional(),
+  query: z.record(z.string(), z.unknown()).optional(),
   headers: z.record(z.string(), Template).optional(),
   bodyFormat: z.enum(BODY_FORMATS).optional(),
   /** A structure whose leaf strings are templates (see structure.ts), or a string template. */

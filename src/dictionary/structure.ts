@@ -122,7 +122,8 @@ export function renderStructure(
       return node.value;
     case "template":
       try {
-        return node.template.evaluate(context, options);
+        const value = node.template.evaluate(context, options);
+        return value === undefined && options?.allowUndefined ? OMIT : value;
       } catch (error) {
         throw error instanceof TemplateError ? new StructureError(path, error) : error;
       }
@@ -141,7 +142,7 @@ export function renderStructure(
     case "if": {
       let condition: unknown;
       try {
-        condition = node.condition.evaluate(context, options);
+        condition = node.condition.evaluate(context, { ...options, allowUndefined: true });
       } catch (error) {
         throw error instanceof TemplateError ? new StructureError([...path, "$if"], error) : error;
       }

@@ -131,8 +131,10 @@ function registerFilters(env: nunjucks.Environment): void {
   }
   env.addFilter("__esc_none", (value: unknown) => stringOf(value, "output"));
   env.addFilter("__capture", function (this: FilterThis, value: unknown) {
-    if (value === undefined) raise(new Error("attempted to output an undefined value"));
-    (this.ctx.__capture as { value: unknown }).value = value;
+    const capture = this.ctx.__capture as { value: unknown; allowUndefined: boolean };
+    if (value === undefined && !capture.allowUndefined)
+      raise(new Error("attempted to output an undefined value"));
+    capture.value = value;
     return "";
   });
   env.addFilter("mapValue", function (this: FilterThis, value: unknown, mapName: string) {
@@ -299,6 +301,11 @@ function toTemplates(ast: NjNode, name: string): TemplatePair {
 export interface RenderOptions {
   /** Render in the validation environment: unknown top-level variables throw. */
   validation?: boolean;
+  /**
+   * A single-expression template may evaluate to undefined (conditions, read-backs of vendor
+   * objects that lack a field). Request templates leave this off: an undefined value there is an error.
+   */
+  allowUndefined?: boolean;
 }
 
 export interface CompiledTemplate {
@@ -374,7 +381,7 @@ export function compileTemplate(
   }
 
   const run = (context: Record<string, unknown>, options: RenderOptions | undefined): unknown => {
-    const capture = { value: undefined as unknown };
+    const capture = { value: undefined as unknown, allowUndefined: options?.allowUndefined === true };
     lastCause = undefined;
     try {
       const template = options?.validation ? pair.validation : pair.runtime;
