@@ -73,7 +73,7 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       kinds: (["firewallRule", "natRule"] as const).filter(
         (kind) => dictionary.resources[kind] !== undefined,
       ),
-      allocatesRuleNumbers: dictionary.ruleNumbers !== undefined,
+      ...(dictionary.ruleNumbers ? { ruleNumbers: dictionary.ruleNumbers } : {}),
       desiredOpHash: (kind, request) => session.desiredOpHash(kind, input(request)),
       differences: (kind, request, object) => session.differences(kind, request.spec, object.normalized),
       create: async (kind, request) => ({

@@ -26,8 +26,8 @@ export interface DeviceSession {
   readonly epoch: string;
   /** The rule kinds this device's dictionary can manage. */
   readonly kinds: readonly RuleKind[];
-  /** True when this device's dictionary needs client-allocated rule numbers. */
-  readonly allocatesRuleNumbers: boolean;
+  /** The range of client-allocated rule numbers, when this device's dictionary needs them. */
+  readonly ruleNumbers?: { min: number; max: number };
   /** The opHash of the desired request; throws a VnfError (BROKER_INVALID_REQUEST) when it cannot render. */
   desiredOpHash(kind: RuleKind, request: RuleRequest): string;
   /** The rule fields on which `object` differs from `request` (empty when it matches). */

@@ -18,6 +18,7 @@ import { addFinalizer, hasFinalizer, patchStatus, removeFinalizer } from "../run
 import type { KubeHttp } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import type { DeviceSession, ObservedObject, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
+import { RuleNumberReservations } from "./rule-numbers.ts";
 import { type DeviceFacts, planRule, type RulePlan } from "./rule-plan.ts";
 import { nextRuleStatus, type RuleOutcome, withIntent } from "./rule-status.ts";
 import { statusPatch } from "./status-patch.ts";
@@ -44,6 +45,7 @@ export interface RuleControllerDeps {
 /** The per-rule reconcile function, for a runtime Controller. */
 export function ruleReconciler(deps: RuleControllerDeps) {
   const now = deps.now ?? (() => new Date());
+  const reservations = new RuleNumberReservations();
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const rule = deps.rules.get(key.namespace, key.name);
     if (!rule) return undefined; // gone: the finalizer already did its work
@@ -51,7 +53,37 @@ export function ruleReconciler(deps: RuleControllerDeps) {
     const device = deps.devices.get(key.namespace, rule.spec.deviceRef.name);
     const session = device ? deps.sessions.get(deviceKey(device)) : undefined;
     const deviceFacts = factsOfDevice(device, session);
-    const request = requestFor(rule);
+    let request = requestFor(rule);
+    const scope = `${key.namespace}/${rule.spec.deviceRef.name}/${deps.kind.kind}`;
+    if (session?.ruleNumbers && request.ruleNumber === undefined && !rule.metadata.deletionTimestamp) {
+      const recorded = new Set(
+        deps.rules
+          .list(key.namespace)
+          .filter(
+            (r) => r.spec.deviceRef.name === rule.spec.deviceRef.name && r.metadata.uid !== rule.metadata.uid,
+          )
+          .flatMap((r) => (r.status?.ruleNumber === undefined ? [] : [r.status.ruleNumber])),
+      );
+      const number = reservations.reserve(scope, request.marker, recorded, session.ruleNumbers);
+      if (number === undefined) {
+        const { min, max } = session.ruleNumbers;
+        const message = `no free rule number left in ${min}-${max} on this device`;
+        await writeStatus(
+          deps,
+          rule,
+          nextRuleStatus(
+            rule.status,
+            rule.metadata.generation ?? 0,
+            { type: "stalled", code: "VNF_CAPACITY", message },
+            now(),
+          ),
+        );
+        return undefined;
+      }
+      request = { ...request, ruleNumber: number };
+    } else if (request.ruleNumber !== undefined) {
+      reservations.release(scope, request.marker);
+    }
 
     let desired: { opHash: string } | { renderError: string };
     if (session) {
@@ -220,12 +252,15 @@ async function apply(
     deviceEpoch: session.epoch,
     ...(plan.vendorRef ? { vendorRef: plan.vendorRef } : {}),
   };
-  // Write-ahead: the intent is on the API server before the appliance sees anything.
-  const written = (await writeStatus(deps, rule, withIntent(rule.status, generation, intent, now()))) ?? rule;
+  // Write-ahead: the intent (and an allocated rule number) is on the API server before the appliance
+  // sees anything.
+  const intentStatus = withIntent(rule.status, generation, intent, now());
+  if (request.ruleNumber !== undefined) intentStatus.ruleNumber = request.ruleNumber;
+  const written = (await writeStatus(deps, rule, intentStatus)) ?? rule;
 
   let outcome: RuleOutcome;
   try {
-    outcome = await converge(session, kind, plan, request, rule.status?.ruleNumber);
+    outcome = await converge(session, kind, plan, request);
     await session.activate();
   } catch (error) {
     return failure(deps, ctx, written, error, generation, now, plan.action, intent);
@@ -258,9 +293,9 @@ async function converge(
   kind: RuleKind,
   plan: Extract<RulePlan, { step: "apply" }>,
   request: RuleRequest,
-  ruleNumber: number | undefined,
 ): Promise<RuleOutcome> {
-  const withNumber: RuleRequest = ruleNumber === undefined ? request : { ...request, ruleNumber };
+  const withNumber = request;
+  const ruleNumber = request.ruleNumber;
   const applied = (
     action: "created" | "adopted" | "updated" | "verified",
     vendorRef: string,
