@@ -71,7 +71,7 @@ export function parseAddress(address: string): { host: string | undefined; port:
 export interface ProbeServerOptions {
   /** Serve /healthz and /readyz here; "" or "0" = off. */
   probeAddress: string;
-  /** Serve /metrics here; may equal probeAddress to share the server; "" or "0" = off. */
+  /** Serve /metrics here; equal to a fixed probeAddress to share that server; "" or "0" = off. */
   metricsAddress: string;
   registry: Registry;
 }
@@ -97,7 +97,9 @@ export class ProbeServer {
   async start(): Promise<void> {
     const probe = parseAddress(this.#options.probeAddress);
     const metrics = parseAddress(this.#options.metricsAddress);
-    const shared = probe && metrics && this.#options.probeAddress === this.#options.metricsAddress;
+    // The same fixed address means one shared server; ":0" twice means two servers on two free ports.
+    const shared =
+      probe && metrics && probe.port !== 0 && this.#options.probeAddress === this.#options.metricsAddress;
     if (shared) await this.#listen(probe, new Set(["probes", "metrics"]));
     else {
       if (probe) await this.#listen(probe, new Set(["probes"]));
