@@ -76,11 +76,11 @@ export class EventCorrelator {
   }
 
   /** Series with unwritten repeats (then marked clean); also forgets series older than the window. */
-  takeDirty(now: number): Array<{ ref: EventRef; count: number; lastSeen: number }> {
-    const out: Array<{ ref: EventRef; count: number; lastSeen: number }> = [];
+  takeDirty(now: number): Array<{ key: string; ref: EventRef; count: number; lastSeen: number }> {
+    const out: Array<{ key: string; ref: EventRef; count: number; lastSeen: number }> = [];
     for (const [key, entry] of this.#series) {
       if (entry.dirty && entry.ref) {
-        out.push({ ref: entry.ref, count: entry.count, lastSeen: entry.lastSeen });
+        out.push({ key, ref: entry.ref, count: entry.count, lastSeen: entry.lastSeen });
         entry.dirty = false;
       }
       if (!entry.dirty && now - entry.lastSeen > this.#windowMs) this.#series.delete(key);

@@ -34,6 +34,7 @@ export class EventRecorder {
   readonly #log: Logger;
   readonly #correlator: EventCorrelator;
   readonly #pending = new Set<Promise<void>>();
+  readonly #chains = new Map<string, Promise<void>>();
   #flushTimer: { cancel(): void } | undefined;
   #closed = false;
 
@@ -64,11 +65,20 @@ export class EventRecorder {
     const now = this.#clock.now();
     const correlation = this.#correlator.observe(key, objectKey, now);
     switch (correlation.action) {
-      case "create":
-        this.#track(this.#create(key, regarding, namespace, type, reason, action, cleanNote, now));
+      case "create": {
+        // Named now (not when the write runs) so repeats and flushes can refer to it at once.
+        const name = `${meta.name ?? "object"}.${randomBytes(8).toString("hex")}`;
+        this.#correlator.created(key, { namespace, name });
+        this.#write(key, () =>
+          this.#create(name, regarding, namespace, type, reason, action, cleanNote, now),
+        );
         return;
+      }
       case "series":
-        this.#track(this.#patchSeriesByKey(key, 2, now));
+        this.#write(key, async () => {
+          const ref = this.#correlator.refOf(key);
+          if (ref) await this.#patchSeries(ref, 2, now);
+        });
         return;
       case "drop":
         this.#log.debug(
@@ -92,7 +102,7 @@ export class EventRecorder {
   /** Writes pending series counts and waits for every write in flight. */
   async flush(): Promise<void> {
     for (const series of this.#correlator.takeDirty(this.#clock.now())) {
-      this.#track(this.#patchSeries(series.ref, series.count, series.lastSeen));
+      this.#write(series.key, () => this.#patchSeries(series.ref, series.count, series.lastSeen));
     }
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
@@ -112,17 +122,24 @@ export class EventRecorder {
     }, this.#options.flushIntervalMs ?? 30_000);
   }
 
-  #track(write: Promise<void>): void {
+  /** Runs write after the previous writes for the same Event, so a series never goes backwards. */
+  #write(key: string, write: () => Promise<void>): void {
     if (this.#pending.size >= (this.#options.maxPending ?? 200)) {
       this.#log.warn("too many event writes in flight; dropping one");
       return;
     }
-    const tracked = write.finally(() => this.#pending.delete(tracked));
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const next = previous.then(write);
+    this.#chains.set(key, next);
+    const tracked = next.finally(() => {
+      this.#pending.delete(tracked);
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
+    });
     this.#pending.add(tracked);
   }
 
   async #create(
-    key: string,
+    name: string,
     regarding: KubeObject,
     namespace: string,
     type: EventType,
@@ -132,8 +149,6 @@ export class EventRecorder {
     now: number,
   ): Promise<void> {
     const meta = regarding.metadata ?? {};
-    const name = `${meta.name ?? "object"}.${randomBytes(8).toString("hex")}`;
-    this.#correlator.created(key, { namespace, name });
     try {
       await this.#http.request({
         method: "POST",
@@ -166,13 +181,6 @@ export class EventRecorder {
         "failed to write event",
       );
     }
-  }
-
-  async #patchSeriesByKey(key: string, count: number, now: number): Promise<void> {
-    // The create may still be in flight: let it finish so the Event exists before we patch it.
-    await Promise.all([...this.#pending]);
-    const ref = this.#correlator.refOf(key);
-    if (ref) await this.#patchSeries(ref, count, now);
   }
 
   async #patchSeries(ref: EventRef, count: number, lastSeen: number): Promise<void> {

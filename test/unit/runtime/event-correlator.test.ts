@@ -8,7 +8,9 @@ describe("EventCorrelator", () => {
     c.created("k", { namespace: "ns", name: "e1" });
     expect(c.observe("k", "obj", 1000)).toEqual({ action: "series", key: "k", count: 2 });
     for (let i = 3; i <= 50; i++) expect(c.observe("k", "obj", 1000 + i).action).toBe("deferred");
-    expect(c.takeDirty(2000)).toEqual([{ ref: { namespace: "ns", name: "e1" }, count: 50, lastSeen: 1050 }]);
+    expect(c.takeDirty(2000)).toEqual([
+      { key: "k", ref: { namespace: "ns", name: "e1" }, count: 50, lastSeen: 1050 },
+    ]);
     expect(c.takeDirty(3000)).toEqual([]);
   });
 
