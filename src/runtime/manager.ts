@@ -200,7 +200,11 @@ export class Manager {
         onStartedLeading: () => this.#becomeLeader(),
         onStoppedLeading: (reason) => {
           this.#leading = false;
-          if (reason === "lost") void this.#shutdown({ exitCode: 1, reason: "leader election lost" });
+          if (reason !== "lost") return;
+          // Another replica may lead already: stop writing now, with no graceful drain
+          // (controller-runtime sets the graceful timeout to 0 when the lease is lost).
+          this.abort();
+          void this.#shutdown({ exitCode: 1, reason: "leader election lost" }, 0);
         },
       },
       {
@@ -261,11 +265,11 @@ export class Manager {
     );
   }
 
-  #shutdown(exit: ManagerExit): Promise<ManagerExit> {
+  #shutdown(exit: ManagerExit, gracefulTimeoutMs?: number): Promise<ManagerExit> {
     if (this.#stopping) return this.#stopping;
     this.#stopping = (async () => {
       const started = this.#clock.now();
-      const timeoutMs = this.#options.gracefulShutdownTimeoutMs ?? 30_000;
+      const timeoutMs = gracefulTimeoutMs ?? this.#options.gracefulShutdownTimeoutMs ?? 30_000;
       this.log.info({ reason: exit.reason }, "stopping: draining in-flight reconciles");
       // 1+2. Stop intake and drain the controllers and leader-only runnables.
       this.#leaderWork.abort(new Error(exit.reason));

@@ -114,6 +114,64 @@ describe("leader election between two managers", () => {
   }, 60_000);
 });
 
+describe("losing the lease", () => {
+  it("stops the controllers at once (in-flight reconciles aborted) and exits non-zero, without releasing", async () => {
+    const ns = await createTestNamespace(kc, "rt-lost");
+    const mgr = new Manager({
+      kubeConfig: kc,
+      namespaces: [ns],
+      probeAddress: "0",
+      metricsAddress: "0",
+      gracefulShutdownTimeoutMs: 30_000,
+      leaderElection: { namespace: ns, name: "vnf-operator", identity: "victim", ...TIMINGS },
+    });
+    cleanups.push(() => mgr.stop());
+    let inFlight: AbortSignal | undefined;
+    mgr.addController({
+      name: "victim",
+      for: mgr.informer(CoreResources.configMaps),
+      reconcile: async (key, ctx) => {
+        if (key.name !== "long") return undefined;
+        inFlight = ctx.signal;
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        return undefined;
+      },
+    });
+    await mgr.start();
+    await mgr.elected();
+    await kc
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "long" } } });
+    await waitUntil("the long reconcile is in flight", async () => inFlight !== undefined);
+
+    // another replica takes the Lease over (as after a partition); our next renewal sees it
+    const http = new KubeHttp(kc);
+    const path = objectPath(CoreResources.leases, { namespace: ns, name: "vnf-operator" });
+    const lease = await http.request<{ metadata: Record<string, unknown>; spec: Record<string, unknown> }>({
+      method: "GET",
+      path,
+    });
+    const now = new Date().toISOString().replace("Z", "000Z");
+    await http.request({
+      method: "PUT",
+      path,
+      body: {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: "usurper", renewTime: now, acquireTime: now },
+      },
+    });
+    const lostAt = Date.now();
+    const exit = await mgr.done;
+    expect(exit).toEqual({ exitCode: 1, reason: "leader election lost" });
+    // well below the 30 s graceful timeout: the in-flight reconcile was aborted, not drained
+    expect(Date.now() - lostAt).toBeLessThan(5_000);
+    expect(inFlight?.aborted).toBe(true);
+    expect(await holder(ns, "vnf-operator")).toBe("usurper");
+  });
+});
+
 /** Runs a manager with leader election in a separate Node process that the test can SIGKILL. */
 function spawnLeader(ns: string, lease: string, identity: string) {
   const runtimeUrl = pathToFileURL(path.resolve("src/runtime/index.ts")).href;
