@@ -134,7 +134,7 @@ export class Controller {
         options.rateLimiter ??
         defaultControllerRateLimiter({ clock: this.#clock, maxDelayMs: options.maxRetryDelayMs }),
       metrics: this.#metrics.workQueueSink(options.name),
-      onHandlerError: (key, error) => this.#log.error({ err: error, key }, "work item handler failed"),
+      onHandlerError: (key, error) => this.#log.error({ err: error, item: key }, "work item handler failed"),
     });
     this.#metrics.initController(options.name, this.maxConcurrentReconciles);
     this.#metrics.trackQueue(options.name, () => this.queue.inFlightStats());
