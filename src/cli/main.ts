@@ -22,7 +22,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "print the exact HTTP request(s) an operation would send (secrets masked)",
     load: () => import("./render.ts"),
   },
-  // run, demo and shim are added here by their modules.
+  run: {
+    summary: "run the operator (reconcile devices and rules against the appliances)",
+    load: () => import("./run.ts"),
+  },
+  // demo and shim are added here by their modules.
 };
 
 function usage(): string {

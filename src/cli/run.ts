@@ -1,0 +1,110 @@
+// `vnf-operator run`: the operator process. Every flag has an environment variable, so the same image
+// is configured by the Helm chart (env) or by hand (flags); flags win.
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { createOperator } from "../operator.ts";
+import { createLogger } from "../runtime/logging.ts";
+import { runUntilSignal } from "../runtime/shutdown.ts";
+
+const builtinDictionaries = path.resolve(import.meta.dirname, "../../dictionaries");
+
+const HELP = `usage: vnf-operator run [flags]
+
+Reconciles VnfDevice, VnfFirewallRule and VnfNatRule resources against the appliances.
+
+flags (environment variable in brackets):
+  --kubeconfig PATH             kubeconfig to use [KUBECONFIG]; default: in-cluster service account
+  --namespaces A,B              namespaces to watch [VNF_WATCH_NAMESPACES]; default: all
+  --dictionaries DIR,DIR        dictionary directories [VNF_DICTIONARY_DIRS]; default: the built-in ones
+  --probe-address ADDR          /healthz and /readyz [VNF_PROBE_ADDRESS]; default :8081, 0 disables
+  --metrics-address ADDR        /metrics [VNF_METRICS_ADDRESS]; default :8080, 0 disables
+  --leader-elect                elect a leader through a Lease [VNF_LEADER_ELECT=true]
+  --leader-election-namespace N Lease namespace [VNF_LEADER_ELECTION_NAMESPACE, POD_NAMESPACE]; default default
+  --leader-election-id NAME     Lease name [VNF_LEADER_ELECTION_ID]; default vnf-operator-leader
+  --concurrency N               concurrent reconciles per rule kind [VNF_CONCURRENCY]; default 4
+  --health-interval SECONDS     appliance health check period [VNF_HEALTH_INTERVAL]; default 60
+  --log-level LEVEL             trace|debug|info|warn|error [VNF_LOG_LEVEL]; default info
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: "string" },
+      namespaces: { type: "string" },
+      dictionaries: { type: "string" },
+      "probe-address": { type: "string" },
+      "metrics-address": { type: "string" },
+      "leader-elect": { type: "boolean" },
+      "leader-election-namespace": { type: "string" },
+      "leader-election-id": { type: "string" },
+      concurrency: { type: "string" },
+      "health-interval": { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const env = process.env;
+  const list = (text: string | undefined) =>
+    (text ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const positive = (name: string, text: string | undefined, fallback: number) => {
+    if (text === undefined || text === "") return fallback;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new Error(`${name} must be a positive number, got ${JSON.stringify(text)}`);
+    return n;
+  };
+
+  const log = createLogger({ level: values["log-level"] ?? env.VNF_LOG_LEVEL, name: "vnf-operator" });
+  const kubeConfig = new KubeConfig();
+  const kubeconfigPath = values.kubeconfig ?? env.KUBECONFIG;
+  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
+  else kubeConfig.loadFromCluster();
+
+  const leaderElect = values["leader-elect"] ?? env.VNF_LEADER_ELECT === "true";
+  const operator = await createOperator({
+    kubeConfig,
+    namespaces: list(values.namespaces ?? env.VNF_WATCH_NAMESPACES),
+    dictionaryDirectories: list(values.dictionaries ?? env.VNF_DICTIONARY_DIRS).length
+      ? list(values.dictionaries ?? env.VNF_DICTIONARY_DIRS)
+      : [builtinDictionaries],
+    logger: log,
+    probeAddress: values["probe-address"] ?? env.VNF_PROBE_ADDRESS ?? ":8081",
+    metricsAddress: values["metrics-address"] ?? env.VNF_METRICS_ADDRESS ?? ":8080",
+    concurrency: positive("--concurrency", values.concurrency ?? env.VNF_CONCURRENCY, 4),
+    healthIntervalMs:
+      positive("--health-interval", values["health-interval"] ?? env.VNF_HEALTH_INTERVAL, 60) * 1000,
+    ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),
+    ...(leaderElect
+      ? {
+          leaderElection: {
+            namespace:
+              values["leader-election-namespace"] ??
+              env.VNF_LEADER_ELECTION_NAMESPACE ??
+              env.POD_NAMESPACE ??
+              "default",
+            name: values["leader-election-id"] ?? env.VNF_LEADER_ELECTION_ID ?? "vnf-operator-leader",
+            ...(env.POD_NAME ? { identity: env.POD_NAME } : {}),
+          },
+        }
+      : {}),
+  });
+  log.info(
+    { namespaces: list(values.namespaces ?? env.VNF_WATCH_NAMESPACES), leaderElect },
+    "vnf-operator starting",
+  );
+  const code = await runUntilSignal(operator.manager, { log });
+  await operator.events.close();
+  await operator.sessions.closeAll();
+  log.info({ exitCode: code }, "vnf-operator stopped");
+  return code;
+}
