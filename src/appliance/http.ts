@@ -106,13 +106,18 @@ export class HttpClient {
     const qs = encodeQuery(rendered.query);
     const path = `${base.pathname.replace(/\/+$/, "")}${rendered.path}${qs === "" ? "" : `?${qs}`}`;
     const timeout = rendered.timeoutMs;
+    // undici checks its own timeouts on a coarse clock (about a second); an explicit deadline makes a
+    // short per-request timeout exact and bounds headers + body together.
+    const deadline = AbortSignal.timeout(
+      timeout ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs,
+    );
     try {
       const response = await request(`${base.origin}${path}`, {
         method: rendered.method,
         headers: rendered.headers,
         body: rendered.body?.text,
         dispatcher: this.agent,
-        signal: this.aborter.signal,
+        signal: AbortSignal.any([this.aborter.signal, deadline]),
         headersTimeout: timeout ?? this.options.headersTimeoutMs,
         bodyTimeout: timeout ?? this.options.bodyTimeoutMs,
       });
@@ -128,6 +133,12 @@ export class HttpClient {
       }
       return { status: response.statusCode, headers, text };
     } catch (error) {
+      if (deadline.aborted && !this.aborter.signal.aborted) {
+        throw new VnfError(
+          "VNF_TIMEOUT",
+          `${rendered.label}: no complete response within ${timeout ?? this.options.headersTimeoutMs + this.options.bodyTimeoutMs} ms`,
+        );
+      }
       throw transportError(error, rendered.label);
     }
   }

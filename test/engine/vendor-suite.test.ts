@@ -1,0 +1,399 @@
+// ONE engine suite for every vendor (rows in vendors.ts): the dictionary engine and the appliance
+// session against the vendor's simulator over real HTTPS. Health, CRUD for both kinds, activation,
+// adoption after a crash, every fault class mapped to its code and retried (or not) as documented,
+// concurrency limits, TLS trust, and hostile identifiers.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ActivationCoalescer } from "../../src/appliance/activation.ts";
+import { ApplianceSession, type ApplianceSessionOptions } from "../../src/appliance/session.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import { ERROR_CODE_TABLE, VnfError } from "../../src/dictionary/errors.ts";
+import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
+import { RESOURCE_KINDS } from "../../src/dictionary/rule-input.ts";
+import { type Fault, type SimulatorHandle, startSimulator } from "../simulators/index.ts";
+import { storedObjects, VENDORS, type VendorRow } from "./vendors.ts";
+
+async function failure(promise: Promise<unknown>): Promise<VnfError> {
+  const outcome = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(outcome).toBeInstanceOf(VnfError);
+  return outcome as VnfError;
+}
+
+describe.each(VENDORS)("$vendor", (row: VendorRow) => {
+  let sim: SimulatorHandle;
+  let dictionary: CompiledDictionary;
+  const sessions: ApplianceSession[] = [];
+
+  function session(overrides: Partial<ApplianceSessionOptions> = {}): ApplianceSession {
+    const s = new ApplianceSession({
+      dictionary,
+      endpoint: sim.url,
+      credentials: sim.credentials,
+      tls: { caPem: sim.caPem },
+      ...(row.parameters ? { parameters: row.parameters } : {}),
+      retry: { attempts: 3, minDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 5000 },
+      limits: { requestTimeoutMs: 3000 },
+      ...overrides,
+    });
+    sessions.push(s);
+    return s;
+  }
+
+  async function stored(kind: (typeof RESOURCE_KINDS)[number], vendorRef: string) {
+    const view = await sim.control.objects(row.stored[kind].controlKind);
+    return row.stored[kind].find(view.candidate, vendorRef);
+  }
+
+  async function requestsTo(pathPrefix: string, method?: string) {
+    return sim.control.requests(method ? { pathPrefix, method } : { pathPrefix });
+  }
+
+  beforeAll(async () => {
+    dictionary = await loadDictionaryFile(row.dictionary);
+    sim = await startSimulator(row.vendor, row.simulator as never);
+  });
+
+  beforeEach(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.close()));
+    await sim.control.reset();
+  });
+
+  afterAll(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.close()));
+    await sim.stop();
+  });
+
+  it("health: reports firmware version and serial, inside the dictionary's range", async () => {
+    const health = await session().health();
+    expect(health.version).toBe(row.expected.version);
+    expect(health.serial).toBe(row.expected.serial);
+    expect(health.compatible).toBe(true);
+  });
+
+  describe.each(RESOURCE_KINDS)("%s", (kind) => {
+    it("create, get, list, update, delete (absent = success)", async () => {
+      const s = session();
+      const rules = row.rules[kind];
+      const { vendorRef, adopted } = await s.create(kind, { rule: rules.create, marker: `suite/${kind}` });
+      expect(adopted).toBe(false);
+      const onAppliance = await stored(kind, vendorRef);
+      expect(onAppliance).toBeDefined();
+      expect(String(row.stored[kind].description(onAppliance ?? {}))).toContain(`[vnf:suite/${kind}]`);
+
+      const got = await s.get(kind, vendorRef);
+      expect(got?.vendorRef).toBe(vendorRef);
+      expect(got?.marker).toBe(`suite/${kind}`);
+      expect(s.differences(kind, rules.create, got?.normalized ?? {})).toEqual([]);
+
+      const listed = await s.list(kind);
+      expect(listed.filter((o) => o.vendorRef === vendorRef)).toHaveLength(1);
+
+      await s.update(kind, vendorRef, { rule: rules.update, marker: `suite/${kind}` });
+      const updated = await s.get(kind, vendorRef);
+      expect(s.differences(kind, rules.update, updated?.normalized ?? {})).toEqual([]);
+      expect(s.differences(kind, rules.create, updated?.normalized ?? {}).length).toBeGreaterThan(0);
+
+      await s.delete(kind, vendorRef);
+      expect(await s.get(kind, vendorRef)).toBeUndefined();
+      expect(await stored(kind, vendorRef)).toBeUndefined();
+      await expect(s.delete(kind, vendorRef)).resolves.toBeUndefined();
+      const missing = await failure(
+        s.update(kind, vendorRef, { rule: rules.update, marker: `suite/${kind}` }),
+      );
+      expect(missing.notFound).toBe(true);
+      expect(missing.code).toBe("VNF_CONFLICT");
+    });
+
+    it("adoption after a crash: the marker finds the object, no second create is sent", async () => {
+      const rules = row.rules[kind];
+      const marker = `crash/${kind}`;
+      // The first process created the object, then died before recording the vendorRef.
+      const { vendorRef } = await session().create(kind, { rule: rules.create, marker });
+      await sim.control.clearRequests();
+      // The restarted process looks for its marker before creating.
+      const restarted = session();
+      const found = await restarted.findByMarker(kind, marker);
+      expect(found?.vendorRef).toBe(vendorRef);
+      expect(restarted.differences(kind, rules.create, found?.normalized ?? {})).toEqual([]);
+      const creates = (await requestsTo(row.createPath[kind].pathPrefix, row.createPath[kind].method)).filter(
+        (r) => r.path === row.createPath[kind].pathPrefix,
+      );
+      expect(creates).toEqual([]);
+      // A create repeated anyway adopts instead of duplicating on vendors whose identity derives
+      // from the marker; everywhere, exactly one object carries the marker.
+      const view = await sim.control.objects(row.stored[kind].controlKind);
+      expect(
+        view.candidate.filter((o) => String(row.stored[kind].description(o)).includes(`[vnf:${marker}]`)),
+      ).toHaveLength(1);
+    });
+
+    it("refuses to guess when two objects carry the same marker", async () => {
+      const rules = row.rules[kind];
+      const s = session();
+      const first = await s.create(kind, { rule: rules.create, marker: "twin/a" });
+      const original = await stored(kind, first.vendorRef);
+      // Someone copies the object by hand (same description, hence same marker).
+      const copy = { ...original };
+      for (const key of ["id", "tracker", "policyid", "uuid", "q_origin_key"]) delete copy[key];
+      if ("name" in copy && kind === "natRule") copy.name = `${String(copy.name)}-copy`;
+      await sim.control.putObject(row.stored[kind].controlKind, copy);
+      const error = await failure(s.findByMarker(kind, "twin/a"));
+      expect(error.code).toBe("VNF_CONFLICT");
+      expect(error.message).toContain("2 appliance objects carry the ownership marker twin/a");
+    });
+
+    it("a hostile vendorRef addresses nothing and changes nothing", async () => {
+      const s = session();
+      const { vendorRef } = await s.create(kind, { rule: row.rules[kind].create, marker: `hostile/${kind}` });
+      const before = await sim.control.objects(row.stored[kind].controlKind);
+      // Either the appliance finds nothing there, or the dictionary refuses the value outright.
+      const refusedOrNothing = async (p: Promise<unknown>) => {
+        const outcome = await p.then(
+          (v) => v,
+          (e: unknown) => e,
+        );
+        if (outcome instanceof VnfError) expect(outcome.code).toBe("BROKER_INVALID_REQUEST");
+        else expect(outcome).toBeUndefined();
+      };
+      await refusedOrNothing(s.get(kind, row.hostileVendorRef));
+      await refusedOrNothing(s.delete(kind, row.hostileVendorRef));
+      const after = await sim.control.objects(row.stored[kind].controlKind);
+      expect(after.candidate).toEqual(before.candidate);
+      expect(await stored(kind, vendorRef)).toBeDefined();
+    });
+  });
+
+  it("activation: staged writes become effective once, coalesced for a batch", async () => {
+    const s = session();
+    const created = await s.create("firewallRule", { rule: row.rules.firewallRule.create, marker: "act/1" });
+    const view = await sim.control.objects("firewallRule");
+    const inRunning = (v: typeof view) =>
+      row.stored.firewallRule.find(storedObjects(v, false), created.vendorRef) !== undefined;
+    if (row.activation === "staged") {
+      expect(view.pending).toBe(true);
+      expect(inRunning(view)).toBe(false);
+    } else {
+      expect(inRunning(view)).toBe(true);
+    }
+    await sim.control.clearRequests();
+
+    // Five writes, each asking for activation, in one Batched window (closed by hand): one activation.
+    const coalescer = new ActivationCoalescer(() => s.activate(), { mode: "Batched", windowMs: 600_000 });
+    const writes = await Promise.all(
+      [2, 3, 4, 5, 6].map(async (n) => {
+        const r = await s.create("firewallRule", { rule: row.rules.firewallRule.create, marker: `act/${n}` });
+        return { ref: r.vendorRef, activated: coalescer.requestActivation() };
+      }),
+    );
+    coalescer.flush();
+    const results = await Promise.all(writes.map((w) => w.activated));
+    expect(coalescer.stats.activations).toBe(1);
+    const after = await sim.control.objects("firewallRule");
+    for (const w of writes)
+      expect(row.stored.firewallRule.find(storedObjects(after, false), w.ref)).toBeDefined();
+    expect(inRunning(after)).toBe(true);
+    expect(after.pending).toBe(false);
+    const stats = await sim.control.stats();
+    if (row.activation === "staged") {
+      expect(results[0]?.activated).toBe(true);
+      expect(stats.applyCount).toBe(1);
+      expect(s.needsActivation).toBe(true);
+    } else {
+      expect(results[0]).toEqual({ activated: false, jobs: [], outputs: {} });
+      expect(stats.applyCount).toBe(0);
+      expect(s.needsActivation).toBe(false);
+    }
+    await coalescer.close();
+  });
+
+  it("writes in parallel all survive (per-device concurrency limit)", async () => {
+    const s = session();
+    const refs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        s
+          .create("firewallRule", { rule: row.rules.firewallRule.create, marker: `par/${i}` })
+          .then((r) => r.vendorRef),
+      ),
+    );
+    expect(new Set(refs).size).toBe(8);
+    const view = await sim.control.objects("firewallRule");
+    for (const ref of refs) expect(row.stored.firewallRule.find(view.candidate, ref)).toBeDefined();
+    const stats = await sim.control.stats();
+    expect(stats.lostWrites).toBe(0);
+    if (row.serialWrites) expect(stats.maxInFlight).toBe(1);
+    else expect(stats.maxInFlight).toBeLessThanOrEqual(dictionary.connection.maxConcurrentRequests);
+  });
+
+  describe("faults", () => {
+    const healthFault = (fault: Record<string, unknown>): Fault =>
+      ({ ...fault, pathPrefix: row.healthPath }) as Fault;
+
+    it.each([
+      ["a 500", { kind: "status", status: 500, times: 1 }, "VNF_UPSTREAM"],
+      ["a 502", { kind: "status", status: 502, times: 1 }, "VNF_UPSTREAM"],
+      ["a garbage body", { kind: "garbage", times: 1 }, "VNF_UPSTREAM"],
+      ["a connection reset", { kind: "reset", times: 1 }, "VNF_UNREACHABLE"],
+      ["a timeout", { kind: "timeout", times: 1 }, "VNF_TIMEOUT"],
+    ] as const)("%s once: mapped to a retryable code and retried to success", async (_name, fault, code) => {
+      expect(ERROR_CODE_TABLE[code].retryable).toBe(true);
+      await sim.control.injectFault(healthFault(fault));
+      const s = session({ limits: { requestTimeoutMs: 500 } });
+      const health = await s.health();
+      expect(health.version).toBe(row.expected.version);
+      const tries = await requestsTo(row.healthPath);
+      expect(tries).toHaveLength(2);
+      expect(tries[0]?.fault).toBe(fault.kind);
+    });
+
+    it.each([
+      ["a 500", { kind: "status", status: 500 }, "VNF_UPSTREAM"],
+      ["a garbage body", { kind: "garbage" }, "VNF_UPSTREAM"],
+      ["a connection reset", { kind: "reset" }, "VNF_UNREACHABLE"],
+    ] as const)(
+      "%s that persists: the code after exactly the allowed attempts",
+      async (_name, fault, code) => {
+        await sim.control.injectFault(healthFault(fault));
+        const error = await failure(session().health());
+        expect(error.code).toBe(code);
+        expect(error.retryable).toBe(true);
+        expect(await requestsTo(row.healthPath)).toHaveLength(3);
+      },
+    );
+
+    it.each([
+      ["a 400", 400, "VNF_INVALID"],
+      ["a 403", 403, "VNF_AUTH"],
+      ["a 409", 409, "VNF_CONFLICT"],
+    ] as const)("%s: mapped to a non-retryable code, sent once", async (_name, status, code) => {
+      await sim.control.injectFault(healthFault({ kind: "status", status }));
+      const error = await failure(session().health());
+      expect(error.code).toBe(code);
+      expect(error.retryable).toBe(false);
+      expect(await requestsTo(row.healthPath)).toHaveLength(1);
+    });
+
+    it("throttling with Retry-After: the vendor's code, and the retry waits as told", async () => {
+      await sim.control.injectFault(healthFault({ kind: "rateLimit", retryAfterSeconds: 1, times: 1 }));
+      const health = await session().health();
+      expect(health.serial).toBe(row.expected.serial);
+      const tries = await requestsTo(row.healthPath);
+      expect(tries).toHaveLength(2);
+      const waited = Date.parse(tries[1]?.time ?? "") - Date.parse(tries[0]?.time ?? "");
+      expect(waited).toBeGreaterThanOrEqual(900);
+      await sim.control.injectFault(healthFault({ kind: "rateLimit", retryAfterSeconds: 1 }));
+      const error = await failure(session({ retry: { attempts: 1 } }).health());
+      expect(error.code).toBe(row.throttleCode);
+      expect(error.retryAfterMs).toBe(1000);
+      expect(error.retryable).toBe(true);
+    });
+
+    it("a Retry-After longer than the session will wait ends the call with the delay to come back", async () => {
+      await sim.control.injectFault(healthFault({ kind: "rateLimit", retryAfterSeconds: 120 }));
+      const error = await failure(session().health());
+      expect(error.code).toBe(row.throttleCode);
+      expect(error.retryAfterMs).toBe(120_000);
+      expect(await requestsTo(row.healthPath)).toHaveLength(1);
+    });
+
+    it("auth expiry: one re-login for sessions, VNF_AUTH (not retried) for static tokens", async () => {
+      const s = session();
+      await s.health();
+      const loginsBefore = (await sim.control.stats()).loginCount;
+      await sim.control.injectFault(healthFault({ kind: "authExpire", times: 1 }));
+      if (row.auth === "session") {
+        const health = await s.health();
+        expect(health.version).toBe(row.expected.version);
+        expect((await sim.control.stats()).loginCount).toBe(loginsBefore + 1);
+      } else {
+        const error = await failure(s.health());
+        expect(error.code).toBe("VNF_AUTH");
+        expect(error.retryable).toBe(false);
+      }
+    });
+
+    it("wrong credentials: VNF_AUTH, not retried, and the secret is nowhere in the error", async () => {
+      const secret = "WrongSecret-1234567890";
+      const credentials = Object.fromEntries(Object.keys(sim.credentials).map((k) => [k, secret]));
+      const error = await failure(session({ credentials }).health());
+      expect(error.code).toBe("VNF_AUTH");
+      expect(JSON.stringify(error.toJSON())).not.toContain(secret);
+      expect(error.message).not.toContain(secret);
+      const calls = await sim.control.requests();
+      expect(calls.length).toBeLessThanOrEqual(2);
+    });
+
+    it("an appliance that is down: VNF_UNREACHABLE after the retries", async () => {
+      await sim.control.down({ forMs: 60_000 });
+      try {
+        const error = await failure(session().health());
+        expect(error.code).toBe("VNF_UNREACHABLE");
+        expect(error.retryable).toBe(true);
+      } finally {
+        await sim.control.up();
+      }
+    });
+
+    it("a create retried after an ambiguous failure adopts instead of duplicating", async () => {
+      // An earlier attempt landed on the appliance but its answer was lost (the simulator never
+      // processes an aborted request, so the landed attempt is made by a first session).
+      const first = await session().create("firewallRule", {
+        rule: row.rules.firewallRule.create,
+        marker: "retry/1",
+      });
+      await sim.control.clearRequests();
+      await sim.control.injectFault({
+        ...row.createPath.firewallRule,
+        kind: "status",
+        status: 502,
+        times: 1,
+      } as Fault);
+      const created = await session().create("firewallRule", {
+        rule: row.rules.firewallRule.create,
+        marker: "retry/1",
+      });
+      expect(created).toEqual({ vendorRef: first.vendorRef, adopted: true });
+      const view = await sim.control.objects("firewallRule");
+      const carrying = view.candidate.filter((o) =>
+        String(row.stored.firewallRule.description(o)).includes("[vnf:retry/1]"),
+      );
+      expect(carrying).toHaveLength(1);
+      const { method, pathPrefix } = row.createPath.firewallRule;
+      const creates = (await requestsTo(pathPrefix, method)).filter((r) => r.path === pathPrefix);
+      expect(creates.map((r) => r.status)).toEqual([502]);
+    });
+
+    it("a create that failed cleanly is re-sent once and succeeds", async () => {
+      await sim.control.injectFault({ ...row.createPath.firewallRule, kind: "reset", times: 1 } as Fault);
+      const created = await session().create("firewallRule", {
+        rule: row.rules.firewallRule.create,
+        marker: "retry/2",
+      });
+      expect(created.adopted).toBe(false);
+      const { method, pathPrefix } = row.createPath.firewallRule;
+      const creates = (await requestsTo(pathPrefix, method)).filter((r) => r.path === pathPrefix);
+      expect(creates.map((r) => r.outcome)).toEqual(["reset", "answered"]);
+      expect(await stored("firewallRule", created.vendorRef)).toBeDefined();
+    });
+  });
+
+  describe("TLS", () => {
+    it("refuses an appliance whose certificate is not trusted (VNF_AUTH, not retried)", async () => {
+      const error = await failure(session({ tls: {} }).health());
+      expect(error.code).toBe("VNF_AUTH");
+      expect(error.message).toMatch(/certificate/);
+      expect(await sim.control.requests()).toHaveLength(0);
+    });
+
+    it("connects without verification only when asked", async () => {
+      const health = await session({ tls: { insecureSkipVerify: true } }).health();
+      expect(health.version).toBe(row.expected.version);
+    });
+
+    it("verifies against an explicit server name", async () => {
+      const health = await session({ tls: { caPem: sim.caPem, serverName: "localhost" } }).health();
+      expect(health.serial).toBe(row.expected.serial);
+    });
+  });
+});
