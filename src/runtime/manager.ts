@@ -74,7 +74,7 @@ export class Manager {
   #stopping: Promise<ManagerExit> | undefined;
   #resolveDone!: (exit: ManagerExit) => void;
   #leading = false;
-  #electedWaiters: Array<() => void> = [];
+  #electedWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
 
   constructor(options: ManagerOptions) {
     this.#options = options;
@@ -169,10 +169,11 @@ export class Manager {
     return this.#leading;
   }
 
-  /** Resolves once this replica leads (at once without leader election). */
+  /** Resolves once this replica leads (at once without leader election); rejects if it stops first. */
   elected(): Promise<void> {
     if (this.#leading) return Promise.resolve();
-    return new Promise((resolve) => this.#electedWaiters.push(resolve));
+    if (this.#stopping) return Promise.reject(new Error("the manager stopped before it led"));
+    return new Promise((resolve, reject) => this.#electedWaiters.push({ resolve, reject }));
   }
 
   get leaderElector(): LeaderElector | undefined {
@@ -242,7 +243,7 @@ export class Manager {
     for (const runnable of this.#runnables) if (runnable.needLeaderElection) this.#startRunnable(runnable);
     const waiters = this.#electedWaiters;
     this.#electedWaiters = [];
-    for (const resolve of waiters) resolve();
+    for (const { resolve } of waiters) resolve();
   }
 
   #startController(controller: Controller): void {
@@ -271,6 +272,8 @@ export class Manager {
       const started = this.#clock.now();
       const timeoutMs = gracefulTimeoutMs ?? this.#options.gracefulShutdownTimeoutMs ?? 30_000;
       this.log.info({ reason: exit.reason }, "stopping: draining in-flight reconciles");
+      for (const { reject } of this.#electedWaiters.splice(0))
+        reject(new Error("the manager stopped before it led"));
       // 1+2. Stop intake and drain the controllers and leader-only runnables.
       this.#leaderWork.abort(new Error(exit.reason));
       this.#anyWork.abort(new Error(exit.reason));
