@@ -2,6 +2,7 @@
 // session against the vendor's simulator over real HTTPS. Health, CRUD for both kinds, activation,
 // adoption after a crash, every fault class mapped to its code and retried (or not) as documented,
 // concurrency limits, TLS trust, and hostile identifiers.
+import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ActivationCoalescer } from "../../src/appliance/activation.ts";
 import { ApplianceSession, type ApplianceSessionOptions } from "../../src/appliance/session.ts";
@@ -34,7 +35,7 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
       tls: { caPem: sim.caPem },
       ...(row.parameters ? { parameters: row.parameters } : {}),
       retry: { attempts: 3, minDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 5000 },
-      limits: { requestTimeoutMs: 3000 },
+      limits: { requestTimeoutMs: 3000, requestsPerSecond: 1000 },
       ...overrides,
     });
     sessions.push(s);
@@ -376,6 +377,22 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
       expect(creates.map((r) => r.outcome)).toEqual(["reset", "answered"]);
       expect(await stored("firewallRule", created.vendorRef)).toBeDefined();
     });
+  });
+
+  it("logs every request at trace level without a credential or token in them", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "trace" }, { write: (line: string) => void lines.push(line) });
+    const s = session({ logger });
+    await s.health();
+    await sim.control.injectFault({ pathPrefix: row.healthPath, kind: "authExpire", times: 1 } as Fault);
+    await s.health().catch(() => undefined);
+    await s.create("firewallRule", { rule: row.rules.firewallRule.create, marker: "log/1" });
+    const text = lines.join("\n");
+    expect(lines.length).toBeGreaterThan(3);
+    for (const secret of Object.values(sim.credentials)) expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/Bearer (?!\*\*\*)/);
+    expect(text).not.toMatch(/Basic (?!\*\*\*)/);
+    expect(text).toContain('"Authorization":"***"');
   });
 
   describe("TLS", () => {

@@ -37,6 +37,10 @@ export interface VendorRow {
   stored: Record<ResourceKind, StoredAccess>;
   /** A vendorRef shaped to escape its path segment (must address nothing). */
   hostileVendorRef: string;
+  /** Fields of stored objects that differ between two creates of the same rule (ids, timestamps). */
+  volatileFields: string[];
+  /** Longest description the appliance stores (with the marker), when it has a limit. */
+  maxDescription?: number;
 }
 
 const byField =
@@ -108,6 +112,7 @@ export const VENDORS: VendorRow[] = [
       natRule: { controlKind: "natRule", find: byMarker("descr"), description: (o) => o.descr },
     },
     hostileVendorRef: "1&id=0",
+    volatileFields: ["id", "tracker", "created_time", "updated_time"],
   },
   {
     vendor: "fortios",
@@ -173,6 +178,8 @@ export const VENDORS: VendorRow[] = [
       natRule: { controlKind: "natRule", find: byField("name"), description: (o) => o.comment },
     },
     hostileVendorRef: "1/../../address/all",
+    volatileFields: ["policyid", "q_origin_key", "uuid", "name"],
+    maxDescription: 200,
   },
 ];
 
