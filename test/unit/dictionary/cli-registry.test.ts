@@ -1,0 +1,178 @@
+// The CLI commands (validate, render) called in-process, and dictionary resolution in the registry.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../../src/cli/main.ts";
+import { loadDictionaryFile } from "../../../src/dictionary/loader.ts";
+import { DictionaryRegistry, loadDictionaryDirectories } from "../../../src/dictionary/registry.ts";
+
+let out: string[];
+let err: string[];
+
+beforeEach(() => {
+  out = [];
+  err = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    err.push(String(chunk));
+    return true;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("vnf-operator validate", () => {
+  it("prints one OK line per valid file and exits 0", async () => {
+    expect(await main(["validate", "dictionaries"])).toBe(0);
+    expect(out.join("")).toMatch(
+      /^OK dictionaries\/fortios-7\.yaml \(fortios-7: fortios >=7\.0\.0 <8\.0\.0; firewallRule, natRule\)\nOK dictionaries\/pfsense-2\.7-restapi-v2\.yaml/,
+    );
+    expect(err).toEqual([]);
+  });
+
+  it("prints file:line errors and exits 1 when any file is refused", async () => {
+    const code = await main([
+      "validate",
+      "test/fixtures/dictionaries/valid/acme-1.yaml",
+      "test/fixtures/dictionaries/broken/undefined-variable.yaml",
+    ]);
+    expect(code).toBe(1);
+    expect(out.join("")).toContain("OK test/fixtures/dictionaries/valid/acme-1.yaml");
+    expect(err.join("")).toBe(
+      "test/fixtures/dictionaries/broken/undefined-variable.yaml:28: resources.firewallRule.operations.create.body.note: template error: unknown variable rule.descripton\n",
+    );
+  });
+
+  it("reports an unreadable file", async () => {
+    expect(await main(["validate", "no/such/file.yaml"])).toBe(1);
+    expect(err.join("")).toContain("no/such/file.yaml:0: cannot read (ENOENT)");
+  });
+});
+
+describe("vnf-operator render", () => {
+  it("prints the exact requests with secrets masked, and the opHash", async () => {
+    const code = await main([
+      "render",
+      "--dictionary",
+      "dictionaries/fortios-7.yaml",
+      "--operation",
+      "firewallRule.create",
+      "--device",
+      "test/fixtures/dictionaries/manifests/device-fortios.yaml",
+      "test/fixtures/dictionaries/manifests/rule-web.yaml",
+    ]);
+    expect(err.join("")).toBe("");
+    expect(code).toBe(0);
+    const text = out.join("");
+    expect(text).toContain("POST https://192.0.2.1:8443/api/v2/cmdb/firewall/policy?vdom=dmz\n");
+    expect(text).toContain("Authorization: ***\n");
+    expect(text).toContain(
+      '"comments":"hostile\\",\\"type\\":\\"pass [vnf:3f1c2a9e-0000-4000-8000-000000000001]"',
+    );
+    expect(text).toMatch(/# opHash [0-9a-f]{64}\n$/);
+  });
+
+  it("needs a vendorRef for operations on an existing object", async () => {
+    const code = await main([
+      "render",
+      "--dictionary",
+      "dictionaries/pfsense-2.7-restapi-v2.yaml",
+      "--operation",
+      "firewallRule.delete",
+      "test/fixtures/dictionaries/manifests/rule-web.yaml",
+    ]);
+    expect(code).toBe(1);
+    expect(err.join("")).toContain("delete needs --vendor-ref");
+  });
+
+  it("shows step outputs as placeholders and the lookup before the write", async () => {
+    const code = await main([
+      "render",
+      "--dictionary",
+      "dictionaries/pfsense-2.7-restapi-v2.yaml",
+      "--operation",
+      "delete",
+      "--vendor-ref",
+      "1700000000",
+      "test/fixtures/dictionaries/manifests/rule-web.yaml",
+    ]);
+    expect(code).toBe(0);
+    const text = out.join("");
+    expect(text).toContain("GET https://appliance.invalid/api/v2/firewall/rules?tracker=1700000000");
+    expect(text).toContain("DELETE https://appliance.invalid/api/v2/firewall/rule?id=%7Bsteps.lookup.id%7D");
+  });
+
+  it("refuses a rule the dictionary cannot express", async () => {
+    const code = await main([
+      "render",
+      "--dictionary",
+      "dictionaries/pfsense-2.7-restapi-v2.yaml",
+      "--operation",
+      "natRule.create",
+      "test/fixtures/dictionaries/manifests/nat-snat.yaml",
+    ]);
+    expect(code).toBe(1);
+    expect(err.join("")).toContain("BROKER_INVALID_REQUEST");
+    expect(err.join("")).toContain("snat and 1to1 are not supported");
+  });
+});
+
+describe("main", () => {
+  it("lists the commands and refuses unknown ones", async () => {
+    expect(await main(["--help"])).toBe(0);
+    expect(out.join("")).toContain("validate");
+    expect(await main(["frobnicate"])).toBe(2);
+    expect(err.join("")).toContain('unknown command "frobnicate"');
+  });
+});
+
+describe("DictionaryRegistry", () => {
+  const dictionaries = async () =>
+    (await loadDictionaryDirectories(["dictionaries", "test/fixtures/dictionaries/valid"])).registry;
+
+  it("loads the directories and resolves by vendor and firmware", async () => {
+    const registry = await dictionaries();
+    expect(registry.resolve({ vendor: "pfsense", firmwareVersion: "2.7.2-RELEASE" }).name).toBe(
+      "pfsense-2.7-restapi-v2",
+    );
+    expect(registry.resolve({ vendor: "fortios", firmwareVersion: "v7.4.5" }).name).toBe("fortios-7");
+    expect(registry.resolve({ vendor: "fortios" }).name).toBe("fortios-7");
+    expect(() => registry.resolve({ vendor: "fortios", firmwareVersion: "v6.4.0" })).toThrow(
+      /no fortios dictionary admits firmware v6\.4\.0/,
+    );
+    expect(() => registry.resolve({ vendor: "juniper" })).toThrow(/no dictionary for vendor juniper/);
+  });
+
+  it("prefers the most specific range, and an explicit name of the right vendor", async () => {
+    const base = await loadDictionaryFile("test/fixtures/dictionaries/valid/acme-1.yaml");
+    const narrow = {
+      ...base,
+      name: "acme-1.5",
+      firmware: ">=1.5.0 <2",
+      firmwareRange: [
+        [
+          { op: ">=", version: [1, 5, 0] },
+          { op: "<", version: [2, 0, 0] },
+        ],
+      ],
+    } as typeof base;
+    const registry = new DictionaryRegistry([base, narrow]);
+    expect(registry.resolve({ vendor: "acme", firmwareVersion: "1.6.0" }).name).toBe("acme-1.5");
+    expect(registry.resolve({ vendor: "acme", firmwareVersion: "1.2.0" }).name).toBe("acme-1");
+    expect(registry.resolve({ vendor: "acme", name: "acme-1" }).name).toBe("acme-1");
+    expect(() => registry.resolve({ vendor: "pfsense", name: "acme-1" })).toThrow(/is for vendor acme/);
+    expect(() => new DictionaryRegistry([base, base])).toThrow(/two dictionaries named acme-1/);
+  });
+
+  it("reports refused files without refusing the others", async () => {
+    const { registry, errors } = await loadDictionaryDirectories([
+      "test/fixtures/dictionaries/broken",
+      "dictionaries",
+    ]);
+    expect(errors.length).toBeGreaterThanOrEqual(15);
+    expect(registry.all().map((d) => d.name)).toEqual(["fortios-7", "pfsense-2.7-restapi-v2"]);
+  });
+});
