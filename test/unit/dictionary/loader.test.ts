@@ -165,3 +165,18 @@ resources:
     expect(d.source).toBe("test/fixtures/dictionaries/valid/acme-1.yaml");
   });
 });
+
+describe("docs/dictionary-format.md", () => {
+  it("its annotated example is a valid dictionary", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile("docs/dictionary-format.md", "utf8");
+    const start = doc.indexOf("```yaml\n") + "```yaml\n".length;
+    const example = doc.slice(start, doc.indexOf("```\n", start));
+    const d = loadDictionaryText(example, "docs/dictionary-format.md#example");
+    expect(d.name).toBe("acme-3");
+    expect(Object.keys(d.resources.firewallRule?.operations ?? {}).sort()).toEqual(
+      ["create", "delete", "findByMarker", "get", "list", "move", "update"].sort(),
+    );
+    expect(d.activation?.steps[0]?.job).toBeDefined();
+  });
+});
