@@ -43,6 +43,8 @@ export interface OperatorOptions {
   informerDefaults?: Partial<Omit<InformerOptions, "resource">>;
   /** This replica's name in Events (the pod name in a cluster). */
   instance?: string;
+  /** The clock drift intervals are measured with (tests move it forward to run a check now). */
+  driftClock?: () => Date;
 }
 
 export interface Operator {
@@ -107,6 +109,12 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     name: "vnf_drift_repairs_total",
     help: "Appliance drift repaired by the operator, by rule kind and what was repaired (rule or orphan).",
     labelNames: ["kind", "what"],
+    registers: [registry],
+  });
+  const driftChecks = new Counter({
+    name: "vnf_drift_checks_total",
+    help: "Drift checks completed (one bulk list per rule kind of a device).",
+    labelNames: ["mode"],
     registers: [registry],
   });
 
@@ -219,6 +227,8 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       http: manager.http,
       events,
       onRepair: (kind, what) => driftRepairs.inc({ kind, what }),
+      onCheck: (mode) => driftChecks.inc({ mode }),
+      ...(options.driftClock ? { now: options.driftClock } : {}),
     }),
     maxConcurrentReconciles: 2,
   });

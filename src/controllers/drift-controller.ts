@@ -37,6 +37,8 @@ export interface DriftControllerDeps {
   http: KubeHttp;
   events: EventRecorder;
   onRepair?: (kind: RuleKind, what: "rule" | "orphan") => void;
+  /** Called after each completed check (metrics; tests wait on it). */
+  onCheck?: (mode: "Repair" | "Report") => void;
   now?: () => Date;
 }
 
@@ -57,7 +59,9 @@ export function driftReconciler(deps: DriftControllerDeps) {
     if (!session || device.spec.suspend) return { requeueAfterMs: intervalMs };
     const elapsed = now().getTime() - (lastRun.get(id) ?? 0);
     if (elapsed < intervalMs) return { requeueAfterMs: intervalMs - elapsed };
-    lastRun.set(id, now().getTime());
+    // Recorded only once the check completed: a failed one (appliance error, a 409 on a status write
+    // racing the device controller) is retried with the controller's backoff, not an interval later.
+    const startedAt = now().getTime();
 
     const mode = settings.mode ?? "Repair";
     const knownMarkers = new Set<string>();
@@ -120,6 +124,8 @@ export function driftReconciler(deps: DriftControllerDeps) {
     }
 
     await writeDeviceStatus(deps, device, unmanaged, drifted, now());
+    lastRun.set(id, startedAt);
+    deps.onCheck?.(mode);
     return { requeueAfterMs: intervalMs };
   };
 }
