@@ -1,6 +1,7 @@
 // One drift check of one device and one rule kind, as a pure function: compare what the appliance
 // holds (one bulk list) with the managed rules that are in sync, find our objects whose resource is
 // gone (orphans), and count the objects that are not ours. The drift controller performs the result.
+import { isDisowned } from "./markers.ts";
 import type { ObservedObject } from "./ports.ts";
 
 export interface ManagedRule {
@@ -33,7 +34,7 @@ export interface DriftPlan {
   drifted: Drifted[];
   /** Objects carrying a marker of ours whose resource no longer exists. */
   orphans: ObservedObject[];
-  /** Objects without our marker. */
+  /** Objects without our marker (or with a disowned one). */
   unmanaged: number;
 }
 
@@ -60,7 +61,9 @@ export function planDrift(input: DriftInput): DriftPlan {
     }
   }
 
-  const orphans = input.objects.filter((o) => o.marker !== undefined && !input.knownMarkers.has(o.marker));
-  const unmanaged = input.objects.filter((o) => o.marker === undefined).length;
+  // A disowned marker (deletionPolicy Orphan) makes the object unmanaged, never an orphan of ours.
+  const ours = (o: ObservedObject) => o.marker !== undefined && !isDisowned(o.marker);
+  const orphans = input.objects.filter((o) => ours(o) && !input.knownMarkers.has(o.marker ?? ""));
+  const unmanaged = input.objects.filter((o) => !ours(o)).length;
   return { drifted, orphans, unmanaged };
 }

@@ -17,6 +17,7 @@ import type { Informer } from "../runtime/informer.ts";
 import { addFinalizer, hasFinalizer, patchStatus, removeFinalizer } from "../runtime/kube.ts";
 import type { KubeHttp } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
+import { disownedMarker, ownerMarker } from "./markers.ts";
 import type { DeviceSession, ObservedObject, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
 import { RuleNumberReservations } from "./rule-numbers.ts";
 import { type DeviceFacts, planRule, type RulePlan } from "./rule-plan.ts";
@@ -209,13 +210,42 @@ async function execute(
       return undefined;
     }
 
+    case "disownOnAppliance": {
+      if (!session) throw new Error("disown planned without a session");
+      const disowned = disownedMarker(request.marker);
+      let vendorRef: string | undefined;
+      try {
+        vendorRef = plan.vendorRef ?? (await session.findByMarker(kind, request.marker))?.vendorRef;
+        if (vendorRef !== undefined) {
+          // The object as it is, with only the marker rewritten: it stays, but no longer ours.
+          await session.update(kind, vendorRef, { ...request, marker: disowned });
+          await session.activate();
+        }
+      } catch (error) {
+        // Gone, or already disowned by an earlier attempt (a marker-addressed object is no longer found).
+        if (!(error instanceof VnfError && error.notFound)) {
+          return failure(deps, ctx, rule, error, generation, now, "disown");
+        }
+      }
+      deps.events.normal(
+        rule,
+        "Orphaned",
+        "Delete",
+        vendorRef === undefined
+          ? "deletionPolicy Orphan: no appliance object found to leave behind"
+          : `deletionPolicy Orphan: the appliance object (vendorRef ${vendorRef}) is left in place, disowned (marker ${disowned})`,
+      );
+      await removeFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER);
+      return undefined;
+    }
+
     case "releaseFinalizer": {
       if (plan.why === "orphaned") {
         deps.events.normal(
           rule,
           "Orphaned",
           "Delete",
-          "deletionPolicy Orphan: the appliance object is left in place",
+          "deletionPolicy Orphan: nothing was applied to the appliance, nothing to leave behind",
         );
       } else if (plan.why === "deviceMissing") {
         deps.events.warning(
@@ -357,7 +387,8 @@ async function failure(
 ): Promise<ReconcileResult | undefined> {
   const vnf = asVnfError(error);
   const message = `${operation} failed: ${vnf.code}: ${vnf.message}`;
-  deps.events.warning(rule, vnf.code, operation === "delete" ? "Delete" : "Apply", message);
+  const action = operation === "delete" || operation === "disown" ? "Delete" : "Apply";
+  deps.events.warning(rule, vnf.code, action, message);
   ctx.log.warn({ code: vnf.code, retryable: vnf.retryable }, message);
   if (vnf.retryable) {
     await writeStatus(
@@ -422,7 +453,7 @@ function factsOfDevice(device: VnfDevice | undefined, session: DeviceSession | u
 }
 
 export function requestFor(rule: VnfRule): RuleRequest {
-  const marker = rule.metadata.uid ?? `${rule.metadata.namespace}/${rule.metadata.name}`;
+  const marker = ownerMarker(rule);
   return rule.status?.ruleNumber === undefined
     ? { spec: rule.spec, marker }
     : { spec: rule.spec, marker, ruleNumber: rule.status.ruleNumber };

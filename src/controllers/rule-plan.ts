@@ -46,6 +46,12 @@ export type RulePlan =
   | { step: "releaseFinalizer"; why: "orphaned" | "deviceMissing" | "deleted" }
   /** Delete the appliance object (by vendorRef, else by ownership marker), activate, release. */
   | { step: "deleteOnAppliance"; vendorRef?: string }
+  /**
+   * deletionPolicy Orphan: leave the appliance object, but rewrite its ownership marker to the
+   * disowned form (by vendorRef, else by marker), activate, release. Without this, a drift check
+   * would take the object for an orphan of ours (marker, no resource) and delete it.
+   */
+  | { step: "disownOnAppliance"; vendorRef?: string }
   | {
       step: "waitForDevice";
       reason: "DeviceNotFound" | "DeviceNotReady" | "DeviceSuspended";
@@ -121,7 +127,7 @@ export function planRule(facts: RuleFacts): RulePlan {
 
 function planDeletion(facts: RuleFacts): RulePlan {
   if (!facts.hasFinalizer) return { step: "done" };
-  if (facts.deletionPolicy === "Orphan") return { step: "releaseFinalizer", why: "orphaned" };
+  const orphan = facts.deletionPolicy === "Orphan";
   // Without its device there is no appliance to clean up: let the resource go, with a warning.
   if (facts.device.state === "missing") return { step: "releaseFinalizer", why: "deviceMissing" };
   // Nothing was ever created and nothing may have been: no appliance call needed.
@@ -130,20 +136,20 @@ function planDeletion(facts: RuleFacts): RulePlan {
     facts.pendingOperation === undefined &&
     facts.appliedOpHash === undefined
   ) {
-    return { step: "releaseFinalizer", why: "deleted" };
+    return { step: "releaseFinalizer", why: orphan ? "orphaned" : "deleted" };
   }
   if (facts.device.state !== "ready") {
+    const what = orphan ? "disowned (deletionPolicy Orphan)" : "deleted";
     const message =
       facts.device.state === "suspended"
-        ? "the VnfDevice is suspended; the appliance object is deleted when it resumes"
-        : `the VnfDevice is not Ready (${facts.device.reason}); deletion completes when it recovers`;
+        ? `the VnfDevice is suspended; the appliance object is ${what} when it resumes`
+        : `the VnfDevice is not Ready (${facts.device.reason}); ${orphan ? `the appliance object is ${what}` : "deletion completes"} when it recovers`;
     return {
       step: "waitForDevice",
       reason: facts.device.state === "suspended" ? "DeviceSuspended" : "DeviceNotReady",
       message,
     };
   }
-  return facts.vendorRef === undefined
-    ? { step: "deleteOnAppliance" }
-    : { step: "deleteOnAppliance", vendorRef: facts.vendorRef };
+  const step = orphan ? "disownOnAppliance" : "deleteOnAppliance";
+  return facts.vendorRef === undefined ? { step } : { step, vendorRef: facts.vendorRef };
 }

@@ -49,6 +49,11 @@ const cases: Array<[string, DriftInput, ReturnType<typeof planDrift>]> = [
     { drifted: [], orphans: [object("12", "gone")], unmanaged: 2 },
   ],
   [
+    "a disowned marker (deletionPolicy Orphan) is unmanaged, never an orphan to remove",
+    { rules: [], knownMarkers: new Set(), objects: [object("15", "orphaned.u7"), object("16", "u8")] },
+    { drifted: [], orphans: [object("16", "u8")], unmanaged: 1 },
+  ],
+  [
     "a marker known elsewhere (another device, or a rule mid-apply) is never an orphan",
     { rules: [], knownMarkers: new Set(["u9"]), objects: [object("20", "u9")] },
     { drifted: [], orphans: [], unmanaged: 0 },

@@ -111,9 +111,39 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
   // deletion path
   ["deleted without our finalizer: done", { deleting: true, hasFinalizer: false }, { step: "done" }],
   [
-    "Orphan policy: release without touching the appliance",
+    "Orphan policy: disown the appliance object (so drift never takes it for our orphan), then release",
     { ...inSyncFacts, deleting: true, deletionPolicy: "Orphan" },
+    { step: "disownOnAppliance", vendorRef: "1700000001" },
+  ],
+  [
+    "Orphan policy, create intent without vendorRef: disown by marker (the create may have landed)",
+    { deleting: true, deletionPolicy: "Orphan", pendingOperation: { operation: "create", opHash: "h2" } },
+    { step: "disownOnAppliance" },
+  ],
+  [
+    "Orphan policy, never applied: release at once",
+    { deleting: true, deletionPolicy: "Orphan" },
     { step: "releaseFinalizer", why: "orphaned" },
+  ],
+  [
+    "Orphan policy, device gone: release (nothing can be disowned)",
+    { ...inSyncFacts, deleting: true, deletionPolicy: "Orphan", device: { state: "missing" } },
+    { step: "releaseFinalizer", why: "deviceMissing" },
+  ],
+  [
+    "Orphan policy, appliance down: wait, disown after recovery",
+    {
+      ...inSyncFacts,
+      deleting: true,
+      deletionPolicy: "Orphan",
+      device: { state: "notReady", epoch: "3/100", reason: "VNF_UNREACHABLE", message: "refused" },
+    },
+    {
+      step: "waitForDevice",
+      reason: "DeviceNotReady",
+      message:
+        "the VnfDevice is not Ready (VNF_UNREACHABLE); the appliance object is disowned (deletionPolicy Orphan) when it recovers",
+    },
   ],
   [
     "device gone: nothing can be cleaned, release",
