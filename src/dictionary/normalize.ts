@@ -93,18 +93,17 @@ export function diffCanonical(
   const want = canonicalForCompare(kind, desired);
   const have = canonicalForCompare(kind, normalized);
   const out: string[] = [];
+  const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}`);
   const walk = (w: unknown, h: unknown, path: string) => {
     if (isPlainObject(h)) {
       const wObj = isPlainObject(w) ? w : {};
-      const keys = new Set([
-        ...Object.keys(h),
-        ...(isPlainObject(w) ? Object.keys(w).filter((k) => isPlainObject(h) && k in h) : []),
-      ]);
-      for (const key of keys) walk(wObj[key], h[key], path === "" ? key : `${path}.${key}`);
-      // A sub-field the desired rule sets but the appliance lacks, inside a normalised object.
-      if (isPlainObject(w) && path !== "") {
-        for (const key of Object.keys(w))
-          if (!(key in h) && w[key] !== undefined) out.push(path === "" ? key : `${path}.${key}`);
+      // Every field the appliance reports...
+      for (const key of Object.keys(h)) walk(wObj[key], h[key], join(path, key));
+      // ...and, inside a normalised object (source, destination...), a sub-field only the desired
+      // rule sets: the appliance lacks it. Top-level fields it does not report are not compared.
+      if (path !== "") {
+        for (const key of Object.keys(wObj))
+          if (!(key in h) && wObj[key] !== undefined) out.push(join(path, key));
       }
       return;
     }

@@ -3,7 +3,7 @@
 // through strict views: reading a variable that does not exist in that place (a typo, `credentials`
 // outside auth, `vendorRef` in a create) fails the load with the variable's full name.
 import type { ResourceKind } from "./rule-input.ts";
-import { Placeholder, strictView } from "./templates.ts";
+import { strictView } from "./templates.ts";
 
 /** Every key a rule of each kind can have (the shape strict views check reads against). */
 const RULE_SHAPES: Record<ResourceKind, Record<string, unknown>> = {
@@ -191,9 +191,4 @@ export function sampleContexts(scope: Scope, inputs: SampleInputs): Record<strin
     if (scope.session) ctx.session = strictView({ token: SAMPLE_SECRET }, { token: "" }, "session");
     return ctx;
   });
-}
-
-/** Whether a rendered validation value stands for a step output (offline renders). */
-export function isPlaceholder(value: unknown): value is Placeholder {
-  return value instanceof Placeholder;
 }
