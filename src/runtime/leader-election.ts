@@ -240,25 +240,33 @@ export class LeaderElector {
   }
 
   async #release(): Promise<void> {
-    const lease = this.#lease;
+    let lease = this.#lease;
     if (!lease?.metadata.resourceVersion) return;
-    const { namespace, name } = this.options;
-    try {
-      const record = releasedRecord(toRecord(lease), this.#clock.now());
-      await this.#http.request({
-        method: "PUT",
-        path: objectPath(CoreResources.leases, { namespace, name }),
-        body: { ...lease, spec: record },
-        timeoutMs: 5_000,
-      });
-      this.#log.info("released the lease");
-    } catch (error) {
-      // Not fatal: the lease expires on its own after leaseDuration.
-      this.#log.warn(
-        { error: error instanceof Error ? error.message : String(error) },
-        "failed to release the lease",
-      );
+    const { namespace, name, identity } = this.options;
+    const path = objectPath(CoreResources.leases, { namespace, name });
+    // A renewal aborted by the stop may still have been applied, leaving our resourceVersion stale:
+    // on a conflict, re-read and release if the Lease is still ours.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        if (attempt > 0) {
+          lease = await this.#http.request<LeaseObject>({ method: "GET", path, timeoutMs: 5_000 });
+          if (toRecord(lease).holderIdentity !== identity) return;
+        }
+        const record = releasedRecord(toRecord(lease), this.#clock.now());
+        await this.#http.request({ method: "PUT", path, body: { ...lease, spec: record }, timeoutMs: 5_000 });
+        this.#log.info("released the lease");
+        return;
+      } catch (error) {
+        if (isConflict(error)) continue;
+        // Not fatal: the lease expires on its own after leaseDuration.
+        this.#log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          "failed to release the lease",
+        );
+        return;
+      }
     }
+    this.#log.warn("failed to release the lease: it kept changing under us");
   }
 
   #setKnownLeader(identity: string): void {

@@ -170,3 +170,21 @@ describe("LeaderElector", () => {
     ).toThrow(/leaseDuration/);
   });
 });
+
+describe("LeaderElector release after a renewal that was applied but not acknowledged", () => {
+  it("re-reads the Lease on conflict and still releases it", async () => {
+    const clock = new FakeClock();
+    const server = leaseServer();
+    const a = elector("a", server, clock);
+    await flushMicrotasks(50);
+    // the server applies a renewal whose answer we never saw: our resourceVersion is now stale
+    server.state.lease = {
+      ...server.state.lease!,
+      metadata: { ...server.state.lease!.metadata, resourceVersion: String(++server.state.rv) },
+    };
+    a.abort.abort();
+    await a.done;
+    expect(server.state.lease?.spec).toMatchObject({ holderIdentity: "", leaseDurationSeconds: 1 });
+    expect(a.log).toEqual(["started", "stopped:released"]);
+  });
+});
