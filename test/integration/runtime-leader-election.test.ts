@@ -81,7 +81,7 @@ describe("leader election between two managers", () => {
     const takeoverMs = Date.now() - stoppedAt;
     process.stderr.write(`[leader election] takeover after a released lease: ${takeoverMs} ms\n`);
     // released: the follower acquires at its next retry (≤ 500 ms × 2.2), far below the 3 s lease
-    expect(takeoverMs).toBeLessThan(2_000);
+    expect(takeoverMs).toBeLessThan(2_500);
     expect(await holder(ns, "vnf-operator")).toBe("b");
     await waitUntil("the new leader reconciles existing objects", async () => b.reconciled.includes("work"));
     const metrics = await b.mgr.metrics.registry.getSingleMetricAsString("leader_election_master_status");
@@ -109,7 +109,7 @@ describe("leader election between two managers", () => {
     process.stderr.write(`[leader election] takeover after a killed leader: ${takeoverMs} ms\n`);
     // it had to wait for the lease (3 s from its last observed renewal) to run out
     expect(takeoverMs).toBeGreaterThan(1_500);
-    expect(takeoverMs).toBeLessThan(6_000);
+    expect(takeoverMs).toBeLessThan(8_000);
     expect(await holder(ns, "vnf-operator")).toBe("survivor");
   }, 60_000);
 });
