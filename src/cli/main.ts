@@ -26,6 +26,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "run the operator (reconcile devices and rules against the appliances)",
     load: () => import("./run.ts"),
   },
+  shim: {
+    summary: "serve the CloudStack VNF broker API by writing rule resources",
+    load: () => import("./shim.ts"),
+  },
   // demo and shim are added here by their modules.
 };
 

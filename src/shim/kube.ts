@@ -1,0 +1,125 @@
+// The shim's API server calls: find the device for a CloudStack VNF instance id (by label, only in the
+// configured namespaces), read/apply/delete/list rules. Writes are server-side apply under the shim's
+// own field manager, forced: the shim owns the fields it writes and nobody else should.
+import type { KubeConfig } from "@kubernetes/client-node";
+import { API_VERSION, GROUP, VERSION, VNF_DEVICE, VNF_FIREWALL_RULE, VNF_NAT_RULE } from "../api/group.ts";
+import type { VnfDevice } from "../api/types.ts";
+import { isNotFound, KubeHttp } from "../runtime/kube-http.ts";
+import { FIELD_MANAGER, LABEL_VNF_INSTANCE, type ShimRuleKind } from "./names.ts";
+import type { RuleLike } from "./outcome.ts";
+
+export interface ShimRule extends RuleLike {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+    creationTimestamp?: string;
+  };
+  spec: Record<string, unknown> & { deviceRef: { name: string }; ruleId?: string };
+}
+
+export function resourceOf(kind: ShimRuleKind) {
+  return kind === "firewall" ? VNF_FIREWALL_RULE : VNF_NAT_RULE;
+}
+
+const base = (namespace: string, plural: string) =>
+  `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
+
+export class ShimKube {
+  readonly http: KubeHttp;
+  readonly namespaces: readonly string[];
+
+  constructor(kubeConfig: KubeConfig, namespaces: readonly string[]) {
+    this.http = KubeHttp.for(kubeConfig);
+    this.namespaces = namespaces;
+  }
+
+  /** The devices labelled with this VNF instance id, across the configured namespaces. */
+  async devicesFor(instanceId: string): Promise<VnfDevice[]> {
+    const lists = await Promise.all(
+      this.namespaces.map((ns) =>
+        this.http.request<{ items: VnfDevice[] }>({
+          method: "GET",
+          path: base(ns, VNF_DEVICE.plural),
+          query: { labelSelector: `${LABEL_VNF_INSTANCE}=${instanceId}` },
+        }),
+      ),
+    );
+    return lists.flatMap((l) => l.items);
+  }
+
+  async getRule(kind: ShimRuleKind, namespace: string, name: string): Promise<ShimRule | undefined> {
+    try {
+      return await this.http.request<ShimRule>({
+        method: "GET",
+        path: `${base(namespace, resourceOf(kind).plural)}/${name}`,
+      });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Looks a rule up by name in every configured namespace. */
+  async findRule(kind: ShimRuleKind, name: string): Promise<ShimRule | undefined> {
+    for (const ns of this.namespaces) {
+      const rule = await this.getRule(kind, ns, name);
+      if (rule) return rule;
+    }
+    return undefined;
+  }
+
+  async applyRule(
+    kind: ShimRuleKind,
+    namespace: string,
+    manifest: Omit<ShimRule, "apiVersion" | "kind">,
+  ): Promise<ShimRule> {
+    const resource = resourceOf(kind);
+    return this.http.request<ShimRule>({
+      method: "PATCH",
+      path: `${base(namespace, resource.plural)}/${manifest.metadata.name}`,
+      query: { fieldManager: FIELD_MANAGER, force: true },
+      contentType: "application/apply-patch+yaml",
+      body: { apiVersion: API_VERSION, kind: resource.kind, ...manifest },
+    });
+  }
+
+  /** Deletes a rule; false when it did not exist. */
+  async deleteRule(kind: ShimRuleKind, namespace: string, name: string): Promise<boolean> {
+    try {
+      await this.http.request({
+        method: "DELETE",
+        path: `${base(namespace, resourceOf(kind).plural)}/${name}`,
+        body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" },
+      });
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async listRules(kind: ShimRuleKind, labelSelector: string): Promise<ShimRule[]> {
+    const lists = await Promise.all(
+      this.namespaces.map((ns) =>
+        this.http.request<{ items: ShimRule[] }>({
+          method: "GET",
+          path: base(ns, resourceOf(kind).plural),
+          query: { labelSelector },
+        }),
+      ),
+    );
+    return lists.flatMap((l) => l.items);
+  }
+
+  /** /health: the API server answers and serves the vnf-operator.io group. */
+  async ping(): Promise<void> {
+    await this.http.request({ method: "GET", path: `/apis/${GROUP}/${VERSION}`, timeoutMs: 3_000 });
+  }
+}

@@ -1,0 +1,215 @@
+// Broker request → CR spec (pure). docs/cloudstack-shim.md has the same mapping as a table. A body is
+// first turned into a fragment (only what it says), then laid over defaults (create) or over the
+// current spec (update), then checked for the combinations the CRD refuses, so the caller gets a
+// field-level 400 instead of an admission error.
+import type { VnfFirewallRuleSpec, VnfNatRuleSpec } from "../api/types.ts";
+import {
+  type CreateFirewallRuleCmd,
+  type FirewallWireUpdate,
+  type NatWire,
+  normalisePort,
+  RequestValidationError,
+  type ValidationDetail,
+} from "./wire.ts";
+
+export type FirewallSpec = Omit<VnfFirewallRuleSpec, "deviceRef">;
+export type NatSpec = Omit<VnfNatRuleSpec, "deviceRef">;
+
+type Address = { cidr: string } | { alias: string };
+interface EndpointPatch {
+  address?: Address;
+  /** null: remove the port (any). */
+  port?: string | null;
+}
+
+export interface FirewallFragment {
+  ruleId?: string;
+  interface?: string;
+  direction?: "in" | "out";
+  action?: "allow" | "deny" | "reject";
+  protocol?: "tcp" | "udp" | "tcp/udp" | "icmp" | "any";
+  source?: EndpointPatch;
+  destination?: EndpointPatch;
+  /** null: remove. */
+  description?: string | null;
+  enabled?: boolean;
+  log?: boolean;
+  priority?: number;
+}
+
+const PORT_PROTOCOLS = new Set(["tcp", "udp", "tcp/udp"]);
+
+function protocolOf(text: string): "tcp" | "udp" | "tcp/udp" | "icmp" | "any" {
+  return text === "all" ? "any" : (text as "tcp" | "udp" | "tcp/udp" | "icmp" | "any");
+}
+
+function wirePort(value: string | number | null | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
+  return normalisePort(value) ?? null;
+}
+
+/** The CloudStack wire format (full or partial) → fragment. */
+export function firewallWireFragment(body: FirewallWireUpdate): FirewallFragment {
+  const fragment: FirewallFragment = {};
+  if (body.ruleId !== undefined) fragment.ruleId = body.ruleId;
+  if (body.interface !== undefined) fragment.interface = body.interface;
+  if (body.direction !== undefined) fragment.direction = body.direction;
+  if (body.action !== undefined) fragment.action = body.action;
+  if (body.protocol !== undefined) fragment.protocol = protocolOf(body.protocol);
+  const source: EndpointPatch = {};
+  if (body.sourceAddressing !== undefined) source.address = { cidr: body.sourceAddressing.trim() };
+  const sourcePort = wirePort(body.sourcePorts);
+  if (sourcePort !== undefined) source.port = sourcePort;
+  if (Object.keys(source).length > 0) fragment.source = source;
+  const destination: EndpointPatch = {};
+  if (body.destinationAddressing !== undefined)
+    destination.address = { cidr: body.destinationAddressing.trim() };
+  const destinationPort = wirePort(body.destinationPorts);
+  if (destinationPort !== undefined) destination.port = destinationPort;
+  if (Object.keys(destination).length > 0) fragment.destination = destination;
+  if (body.description !== undefined) fragment.description = body.description || null;
+  if (body.enabled !== undefined) fragment.enabled = body.enabled;
+  return fragment;
+}
+
+/** CreateFirewallRuleCmd → fragment. */
+export function firewallContractFragment(body: CreateFirewallRuleCmd): FirewallFragment {
+  const endpoint = (address: CreateFirewallRuleCmd["src"], port: string | undefined): EndpointPatch => {
+    const patch: EndpointPatch = {};
+    if (address?.cidr !== undefined) patch.address = { cidr: address.cidr };
+    else if (address?.alias !== undefined) patch.address = { alias: address.alias };
+    if (port !== undefined) patch.port = port === "any" ? null : port;
+    return patch;
+  };
+  const fragment: FirewallFragment = {
+    interface: body.interface,
+    direction: body.direction,
+    action: body.action,
+    protocol: body.protocol,
+    source: endpoint(body.src, body.ports?.src),
+    destination: endpoint(body.dst, body.ports?.dst),
+  };
+  if (body.ruleId !== undefined) fragment.ruleId = body.ruleId;
+  if (body.description !== undefined) fragment.description = body.description || null;
+  if (body.enabled !== undefined) fragment.enabled = body.enabled;
+  if (body.log !== undefined) fragment.log = body.log;
+  if (body.priority !== undefined) fragment.priority = body.priority;
+  return fragment;
+}
+
+/** What a new firewall rule holds before the request's fragment is laid over it. */
+export function firewallDefaults(defaultInterface: string): Omit<FirewallSpec, "action"> {
+  return {
+    interface: defaultInterface,
+    direction: "in",
+    protocol: "any",
+    source: { cidr: "any" },
+    destination: { cidr: "any" },
+    enabled: true,
+    log: false,
+  };
+}
+
+type Endpoint = NonNullable<FirewallSpec["source"]>;
+
+function overlayEndpoint(base: Endpoint | undefined, patch: EndpointPatch | undefined): Endpoint {
+  const next: Endpoint = { ...(base ?? { cidr: "any" }) };
+  if (patch?.address) {
+    delete next.cidr;
+    delete next.alias;
+    Object.assign(next, patch.address);
+  }
+  if (patch?.port === null) delete next.port;
+  else if (patch?.port !== undefined) next.port = patch.port;
+  return next;
+}
+
+/** Lays a fragment over a base spec (defaults or the current spec); the result is a complete spec. */
+export function overlayFirewall(
+  base: Partial<FirewallSpec>,
+  fragment: FirewallFragment,
+): Partial<FirewallSpec> {
+  const next: Partial<FirewallSpec> = { ...base };
+  for (const key of [
+    "ruleId",
+    "interface",
+    "direction",
+    "action",
+    "protocol",
+    "enabled",
+    "log",
+    "priority",
+  ] as const) {
+    if (fragment[key] !== undefined) (next as Record<string, unknown>)[key] = fragment[key];
+  }
+  next.source = overlayEndpoint(base.source, fragment.source);
+  next.destination = overlayEndpoint(base.destination, fragment.destination);
+  if (fragment.description === null) delete next.description;
+  else if (fragment.description !== undefined) next.description = fragment.description;
+  return next;
+}
+
+/** The combinations the CRD refuses, as details; throws RequestValidationError when there are any. */
+export function checkFirewallSpec(spec: Partial<FirewallSpec>): FirewallSpec {
+  const details: ValidationDetail[] = [];
+  if (spec.action === undefined)
+    details.push({ loc: ["body", "action"], msg: "field required", type: "missing" });
+  if (!spec.interface) details.push({ loc: ["body", "interface"], msg: "field required", type: "missing" });
+  const protocol = spec.protocol ?? "any";
+  for (const [side, field] of [
+    ["source", "sourcePorts"],
+    ["destination", "destinationPorts"],
+  ] as const) {
+    if (spec[side]?.port !== undefined && !PORT_PROTOCOLS.has(protocol))
+      details.push({
+        loc: ["body", field],
+        msg: `ports need protocol tcp, udp or tcp/udp, not ${protocol}`,
+        type: "value_error",
+      });
+  }
+  if (details.length > 0) throw new RequestValidationError(details);
+  return spec as FirewallSpec;
+}
+
+/** The CloudStack NAT wire format → a complete NAT spec (checked). */
+export function natSpecFromWire(body: NatWire, defaultInterface: string): NatSpec {
+  const type = body.type === "DNAT" ? "dnat" : body.type === "SNAT" ? "snat" : "1to1";
+  const protocol = body.protocol === undefined ? "any" : body.protocol === "all" ? "any" : body.protocol;
+  const spec: NatSpec = { type, interface: body.interface ?? defaultInterface, protocol };
+  const sourceAddress = body.sourceAddress?.trim();
+  if (sourceAddress && sourceAddress !== "any") spec.source = { cidr: sourceAddress };
+  const destination: NonNullable<NatSpec["destination"]> = {};
+  const destinationAddress = body.destinationAddress?.trim();
+  if (destinationAddress) destination.address = destinationAddress;
+  const port = normalisePort(body.port);
+  if (port !== undefined) destination.port = port;
+  if (Object.keys(destination).length > 0) spec.destination = destination;
+  const translated: NonNullable<NatSpec["translated"]> = {};
+  const translatedAddress = body.translatedAddress?.trim();
+  if (translatedAddress) translated.address = translatedAddress;
+  const translatedPort = normalisePort(body.translatedPort);
+  if (translatedPort !== undefined) translated.port = translatedPort;
+  if (Object.keys(translated).length > 0) spec.translated = translated;
+  if (body.description) spec.description = body.description;
+  if (body.enabled !== undefined) spec.enabled = body.enabled;
+
+  const details: ValidationDetail[] = [];
+  const needs = (field: string, msg: string) =>
+    details.push({ loc: ["body", field], msg, type: "value_error" });
+  if ((port !== undefined || translatedPort !== undefined) && !PORT_PROTOCOLS.has(protocol))
+    needs(
+      port !== undefined ? "port" : "translatedPort",
+      `ports need protocol tcp, udp or tcp/udp, not ${protocol}`,
+    );
+  if (type === "dnat" && !translatedAddress)
+    needs("translatedAddress", "a DNAT rule needs translatedAddress");
+  if (type === "dnat" && translatedPort !== undefined && port === undefined)
+    needs("port", "translatedPort needs port (the original destination port)");
+  if (type === "1to1") {
+    if (!destinationAddress) needs("destinationAddress", "a 1:1 rule needs destinationAddress");
+    if (!translatedAddress) needs("translatedAddress", "a 1:1 rule needs translatedAddress");
+    if (port !== undefined || translatedPort !== undefined) needs("port", "a 1:1 rule has no ports");
+  }
+  if (details.length > 0) throw new RequestValidationError(details);
+  return spec;
+}
