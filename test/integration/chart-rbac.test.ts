@@ -1,0 +1,379 @@
+// The chart's RBAC, proven rather than assumed: `helm install` the chart, get a token for its
+// ServiceAccount from the TokenRequest API, and run the operator (assembled exactly as `vnf-operator
+// run` does, out of cluster) authenticated as that ServiceAccount only. It must bring a device to
+// Ready and take a rule through create → Ready → delete on a simulated pfSense, write its Events and
+// (with leader election) hold its Lease. With watchNamespaces set, the same ServiceAccount must get
+// 403 from the API server for a Secret or a rule in any other namespace.
+import path from "node:path";
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOperator, type Operator } from "../../src/operator.ts";
+import { createLogger } from "../../src/runtime/logging.ts";
+import type { SimulatorHandle } from "../simulators/common/types.ts";
+import { startSimulator } from "../simulators/index.ts";
+import { installCrds } from "../support/crd-install.ts";
+import { CHART_DIR, helm, repoRoot, serviceAccountKubeConfig, valuesFile } from "../support/helm.ts";
+import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
+
+const GROUP = "vnf-operator.io";
+const VERSION = "v1alpha1";
+const admin = testKubeConfig();
+const custom = admin.makeApiClient(CustomObjectsApi);
+const core = admin.makeApiClient(CoreV1Api);
+
+interface Obj {
+  metadata: { name: string; uid: string; generation?: number; finalizers?: string[] };
+  status?: {
+    conditions?: Array<{ type: string; status: string; observedGeneration?: number; reason?: string }>;
+  };
+}
+
+function readyNow(obj: Obj): boolean {
+  const ready = obj.status?.conditions?.find((c) => c.type === "Ready");
+  return ready?.status === "True" && (ready.observedGeneration ?? -1) >= (obj.metadata.generation ?? 0);
+}
+
+async function getObj(namespace: string, plural: string, name: string): Promise<Obj | undefined> {
+  try {
+    return (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural,
+      name,
+    })) as Obj;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+async function waitReady(namespace: string, plural: string, name: string): Promise<Obj> {
+  return waitUntil(
+    `${plural}/${name} Ready`,
+    async () => {
+      const obj = await getObj(namespace, plural, name);
+      return obj && readyNow(obj) ? obj : undefined;
+    },
+    45_000,
+    100,
+  );
+}
+
+/** The HTTP status of a failed call (undefined when it succeeded). */
+async function statusCodeOf(call: () => Promise<unknown>): Promise<number | undefined> {
+  try {
+    await call();
+    return undefined;
+  } catch (error) {
+    return (error as { code?: number }).code;
+  }
+}
+
+/** Installs the chart and returns the ServiceAccount's own KubeConfig. */
+async function installChart(release: string, namespace: string, values: object): Promise<KubeConfig> {
+  const result = await helm(
+    ["install", release, CHART_DIR, "--namespace", namespace, "-f", valuesFile(values)],
+    {
+      kubeconfig: kubeconfigPath(),
+    },
+  );
+  expect(result.code, result.stderr).toBe(0);
+  return serviceAccountKubeConfig(admin, namespace, `${release}-vnf-operator`);
+}
+
+async function uninstallChart(release: string, namespace: string): Promise<void> {
+  await helm(["uninstall", release, "--namespace", namespace], { kubeconfig: kubeconfigPath() });
+}
+
+/** A simulated pfSense, its Secrets and its VnfDevice in namespace (created as the admin). */
+async function stageDevice(namespace: string, name: string): Promise<SimulatorHandle> {
+  const sim = await startSimulator("pfsense");
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: `${name}-credentials` }, stringData: sim.credentials },
+  });
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: `${name}-ca` }, stringData: { "ca.crt": sim.caPem } },
+  });
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: "vnfdevices",
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "VnfDevice",
+      metadata: { name },
+      spec: {
+        vendor: "pfsense",
+        endpoint: sim.url,
+        credentialsSecretRef: { name: `${name}-credentials` },
+        tls: { caSecretRef: { name: `${name}-ca` } },
+      },
+    },
+  });
+  return sim;
+}
+
+function ruleBody(name: string, device: string): object {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: "VnfFirewallRule",
+    metadata: { name },
+    spec: {
+      deviceRef: { name: device },
+      interface: "wan",
+      action: "allow",
+      protocol: "tcp",
+      destination: { cidr: "10.0.10.10", port: "443" },
+      description: "RBAC proof",
+    },
+  };
+}
+
+/** The operator as `vnf-operator run` assembles it, authenticated as the chart's ServiceAccount. */
+async function startOperatorAs(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  leaderElection?: { namespace: string; name: string },
+): Promise<Operator> {
+  const operator = await createOperator({
+    kubeConfig,
+    namespaces: [namespace],
+    dictionaryDirectories: [path.join(repoRoot, "dictionaries")],
+    logger: createLogger({ level: process.env.VNF_TEST_LOG_LEVEL ?? "silent" }),
+    probeAddress: "0",
+    metricsAddress: "0",
+    maxRetryDelayMs: 2_000,
+    instance: "rbac-proof",
+    ...(leaderElection ? { leaderElection: { ...leaderElection, identity: "rbac-proof" } } : {}),
+  });
+  await operator.manager.start();
+  return operator;
+}
+
+/** create → Ready (finalizer, marker on the appliance) → delete → gone (and off the appliance). */
+async function ruleLifecycle(namespace: string, device: string, sim: SimulatorHandle): Promise<void> {
+  await waitReady(namespace, "vnfdevices", device);
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: "vnffirewallrules",
+    body: ruleBody("allow-https", device),
+  });
+  const rule = await waitReady(namespace, "vnffirewallrules", "allow-https");
+  expect(rule.metadata.finalizers).toContain("vnf-operator.io/cleanup");
+  const marker = `[vnf:${rule.metadata.uid}]`;
+  const onAppliance = async () =>
+    ((await sim.control.objects("firewallRule")).running as object[]).filter((o) =>
+      JSON.stringify(o).includes(marker),
+    );
+  await waitUntil("the rule on the appliance", async () => (await onAppliance()).length === 1, 30_000);
+
+  await custom.deleteNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: "vnffirewallrules",
+    name: "allow-https",
+  });
+  await waitUntil(
+    "the rule deleted",
+    async () => (await getObj(namespace, "vnffirewallrules", "allow-https")) === undefined,
+    45_000,
+  );
+  expect(await onAppliance()).toEqual([]);
+
+  // Events are fire-and-forget (a 403 would only be logged): check they were really written.
+  const events = await admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
+  const ours = events.items.filter((e) => e.reportingController === "vnf-operator.io/vnf-operator");
+  expect(ours.length).toBeGreaterThan(0);
+  expect(ours.every((e) => e.reportingInstance === "rbac-proof")).toBe(true);
+}
+
+describe("cluster-wide install (ClusterRole), two replicas with leader election", () => {
+  let releaseNs: string;
+  let workNs: string;
+  let sim: SimulatorHandle;
+  let sa: KubeConfig;
+  let operator: Operator | undefined;
+  const release = "rbac-cluster";
+
+  beforeAll(async () => {
+    await installCrds(admin);
+    releaseNs = await createTestNamespace(admin, "rbac-rel");
+    workNs = await createTestNamespace(admin, "rbac-work");
+    sa = await installChart(release, releaseNs, { replicaCount: 2 });
+    sim = await stageDevice(workNs, "edge-fw");
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await sim?.stop();
+    if (releaseNs) await uninstallChart(release, releaseNs);
+  });
+
+  it("the ServiceAccount token authenticates as the chart's ServiceAccount", async () => {
+    const review = await sa.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: workNs });
+    expect(review.items.map((s) => s.metadata?.name).sort()).toEqual(["edge-fw-ca", "edge-fw-credentials"]);
+  });
+
+  it("runs a full rule lifecycle as the ServiceAccount, holding the Lease in the release namespace", async () => {
+    operator = await startOperatorAs(sa, workNs, { namespace: releaseNs, name: "vnf-operator-leader" });
+    await operator.manager.elected();
+    const lease = await admin
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace: releaseNs, name: "vnf-operator-leader" });
+    expect(lease.spec?.holderIdentity).toBe("rbac-proof");
+    await ruleLifecycle(workNs, "edge-fw", sim);
+  });
+
+  it("may read the three kinds in every namespace, and nothing more than it needs", async () => {
+    const saCustom = sa.makeApiClient(CustomObjectsApi);
+    for (const plural of ["vnfdevices", "vnffirewallrules", "vnfnatrules"]) {
+      await saCustom.listClusterCustomObject({ group: GROUP, version: VERSION, plural });
+    }
+    // Never creates or deletes what users declare, never touches ConfigMaps.
+    expect(
+      await statusCodeOf(() =>
+        saCustom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: workNs,
+          plural: "vnfdevices",
+          body: { apiVersion: `${GROUP}/${VERSION}`, kind: "VnfDevice", metadata: { name: "x" }, spec: {} },
+        }),
+      ),
+    ).toBe(403);
+    expect(
+      await statusCodeOf(() =>
+        saCustom.deleteNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: workNs,
+          plural: "vnfdevices",
+          name: "edge-fw",
+        }),
+      ),
+    ).toBe(403);
+    expect(
+      await statusCodeOf(() => sa.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: workNs })),
+    ).toBe(403);
+    expect(
+      await statusCodeOf(() =>
+        sa
+          .makeApiClient(CoreV1Api)
+          .createNamespacedSecret({ namespace: workNs, body: { metadata: { name: "x" } } }),
+      ),
+    ).toBe(403);
+    // Leases only in the release namespace.
+    expect(
+      await statusCodeOf(() =>
+        sa.makeApiClient(CoordinationV1Api).createNamespacedLease({
+          namespace: workNs,
+          body: { metadata: { name: "vnf-operator-leader" }, spec: {} },
+        }),
+      ),
+    ).toBe(403);
+  });
+});
+
+describe("namespaced install (watchNamespaces): Roles only, nothing readable elsewhere", () => {
+  let releaseNs: string;
+  let watchedNs: string;
+  let otherNs: string;
+  let sim: SimulatorHandle;
+  let sa: KubeConfig;
+  let operator: Operator | undefined;
+  const release = "rbac-ns";
+
+  beforeAll(async () => {
+    await installCrds(admin);
+    releaseNs = await createTestNamespace(admin, "rbacns-rel");
+    watchedNs = await createTestNamespace(admin, "rbacns-watch");
+    otherNs = await createTestNamespace(admin, "rbacns-other");
+    sa = await installChart(release, releaseNs, { watchNamespaces: [watchedNs] });
+    sim = await stageDevice(watchedNs, "edge-fw");
+    // Someone else's namespace: a Secret and a rule the operator must not be able to see.
+    await core.createNamespacedSecret({
+      namespace: otherNs,
+      body: { metadata: { name: "other-credentials" }, stringData: { password: "not-yours" } },
+    });
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: otherNs,
+      plural: "vnffirewallrules",
+      body: ruleBody("other-rule", "other-fw"),
+    });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await sim?.stop();
+    if (releaseNs) await uninstallChart(release, releaseNs);
+  });
+
+  it("gets 403 for a Secret or a rule in another namespace, and for cluster-wide lists", async () => {
+    const saCore = sa.makeApiClient(CoreV1Api);
+    const saCustom = sa.makeApiClient(CustomObjectsApi);
+    expect(
+      await statusCodeOf(() =>
+        saCore.readNamespacedSecret({ namespace: otherNs, name: "other-credentials" }),
+      ),
+    ).toBe(403);
+    expect(await statusCodeOf(() => saCore.listNamespacedSecret({ namespace: otherNs }))).toBe(403);
+    expect(
+      await statusCodeOf(() =>
+        saCustom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: otherNs,
+          plural: "vnffirewallrules",
+          name: "other-rule",
+        }),
+      ),
+    ).toBe(403);
+    expect(await statusCodeOf(() => saCore.listSecretForAllNamespaces())).toBe(403);
+    expect(
+      await statusCodeOf(() =>
+        saCustom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "vnffirewallrules" }),
+      ),
+    ).toBe(403);
+    // One replica: no leader election, so no Lease permission either.
+    expect(
+      await statusCodeOf(() =>
+        sa.makeApiClient(CoordinationV1Api).createNamespacedLease({
+          namespace: releaseNs,
+          body: { metadata: { name: "vnf-operator-leader" }, spec: {} },
+        }),
+      ),
+    ).toBe(403);
+    // The same calls in the watched namespace succeed (the 403s above are about the namespace).
+    await saCore.listNamespacedSecret({ namespace: watchedNs });
+    await saCustom.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: watchedNs,
+      plural: "vnffirewallrules",
+    });
+  });
+
+  it("runs a full rule lifecycle in the watched namespace as the ServiceAccount", async () => {
+    operator = await startOperatorAs(sa, watchedNs);
+    await ruleLifecycle(watchedNs, "edge-fw", sim);
+    // The other namespace's rule was never touched (no finalizer, no status).
+    const other = await getObj(otherNs, "vnffirewallrules", "other-rule");
+    expect(other?.metadata.finalizers ?? []).toEqual([]);
+    expect(other?.status).toBeUndefined();
+  });
+});
