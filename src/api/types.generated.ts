@@ -459,8 +459,9 @@ export interface VnfFirewallRuleStatus {
    */
   ruleNumber?: number;
   /**
-   * Hash of the desired state last applied to the appliance (the rendered rule and the dictionary
-   * version). Equal to the hash of the current spec means nothing is left to write.
+   * SHA-256 of the canonical request (as the device's dictionary renders it, credentials excluded) last
+   * applied to the appliance. Equal to the hash of the current spec means nothing is left to write; a
+   * dictionary that renders differently changes it too.
    */
   opHash?: string;
   /**

@@ -41,6 +41,9 @@ function authTemplateError(error: unknown, what: string): VnfError {
   );
 }
 
+/** Credential keys that name who logs in rather than a secret. */
+const IDENTITY_KEYS = /^(user(name)?|login)$/i;
+
 export class AuthManager {
   private readonly dictionary: CompiledDictionary;
   private readonly auth: CompiledAuth;
@@ -76,7 +79,11 @@ export class AuthManager {
 
   /** Every secret value this device knows (credentials and the current token), for scrubbing. */
   secrets(): string[] {
-    const values = Object.values(this.credentials).filter((v) => v.length >= 4);
+    // A user name is an identity, not a secret: scrubbing it would corrupt unrelated text (a user
+    // "admin" turned an alias "admin_hosts" into "***_hosts" in an appliance's error message).
+    const values = Object.entries(this.credentials)
+      .filter(([key, value]) => !IDENTITY_KEYS.test(key) && value.length >= 4)
+      .map(([, value]) => value);
     if (this.cached) values.push(this.cached.token);
     // Derived forms that could appear in an echo: the basic-auth header value.
     if (this.auth.type === "basic") {
