@@ -7,19 +7,31 @@ import { simulatorCertificate } from "./common/tls.ts";
 import type { CommonSimulatorOptions, SimulatorHandle } from "./common/types.ts";
 import type { VendorDefinition } from "./common/vendor.ts";
 import { type FortiOSSimulatorOptions, fortios } from "./fortios/simulator.ts";
+import { type OPNsenseSimulatorOptions, opnsense } from "./opnsense/simulator.ts";
+import { type PanOSSimulatorOptions, panos } from "./panos/simulator.ts";
 import { type PfSenseSimulatorOptions, pfsense } from "./pfsense/simulator.ts";
+import { type VyOSSimulatorOptions, vyos } from "./vyos/simulator.ts";
 
 /** Vendor-specific options, by vendor name. */
 export interface VendorOptions {
   pfsense: PfSenseSimulatorOptions;
   fortios: FortiOSSimulatorOptions;
+  panos: PanOSSimulatorOptions;
+  vyos: VyOSSimulatorOptions;
+  opnsense: OPNsenseSimulatorOptions;
 }
 
 export type SimulatorVendor = keyof VendorOptions;
 
 export type StartSimulatorOptions<V extends SimulatorVendor> = CommonSimulatorOptions & VendorOptions[V];
 
-const registry: { [V in SimulatorVendor]: VendorDefinition<VendorOptions[V]> } = { pfsense, fortios };
+const registry: { [V in SimulatorVendor]: VendorDefinition<VendorOptions[V]> } = {
+  pfsense,
+  fortios,
+  panos,
+  vyos,
+  opnsense,
+};
 
 export const simulatorVendors = Object.keys(registry) as SimulatorVendor[];
 
