@@ -3,7 +3,13 @@
 // the same port. Vendor-specific behaviour is pinned in simulators-<vendor>.test.ts.
 import { Agent, fetch } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { basicAuth, type RawClient, type RawResponse, rawClient } from "../simulators/common/client.ts";
+import {
+  basicAuth,
+  type RawClient,
+  type RawRequestInit,
+  type RawResponse,
+  rawClient,
+} from "../simulators/common/client.ts";
 import {
   connectSimulatorControl,
   type SimulatorHandle,
@@ -18,6 +24,11 @@ interface VendorCase {
   /** An authenticated GET that succeeds on a fresh simulator. */
   readPath: string;
   auth(handle: SimulatorHandle): Record<string, string>;
+  /**
+   * How the read carries the fields `auth` returns, when not as headers of a plain GET (a query the
+   * API needs, VyOS's key inside a POST form). The fault-matching test uses another method.
+   */
+  read?(fields: Record<string, string>): { method: string; init: RawRequestInit };
   /** Asserts the vendor's own error shape for `status`. */
   expectErrorShape(response: RawResponse, status: number): void;
   throttleStatus: number;
@@ -64,13 +75,78 @@ const cases: VendorCase[] = [
       expect(response.text).toContain("401 Authorization Required");
     },
   },
+  {
+    vendor: "panos",
+    credentialKeys: ["password", "username"],
+    readPath: "/api/",
+    // The XML API also takes Basic credentials (not for keygen); the key path is pinned elsewhere.
+    auth: (h) => ({ authorization: basicAuth(h.credentials.username ?? "", h.credentials.password ?? "") }),
+    read: (fields) => ({
+      method: "GET",
+      init: { headers: fields, query: { type: "op", cmd: "<show><system><info></info></system></show>" } },
+    }),
+    expectErrorShape(response, status) {
+      expect(response.status).toBe(status);
+      expect(response.headers.get("content-type")).toContain("xml");
+      expect(response.text).toMatch(/^<response status="error"/);
+    },
+    throttleStatus: 429,
+    expectUnauthorized(response) {
+      expect(response.status).toBe(403);
+      expect(response.text).toBe(
+        '<response status="error" code="403"><result><msg>Invalid credentials.</msg></result></response>',
+      );
+    },
+  },
+  {
+    vendor: "vyos",
+    credentialKeys: ["key"],
+    readPath: "/retrieve",
+    auth: (h) => ({ key: h.credentials.key ?? "" }),
+    read: (fields) => ({
+      method: "POST",
+      init: {
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          data: JSON.stringify({ op: "showConfig", path: ["system"] }),
+          ...fields,
+        }).toString(),
+      },
+    }),
+    expectErrorShape(response, status) {
+      expect(response.status).toBe(status);
+      expect(response.json()).toMatchObject({ success: false, error: expect.any(String), data: null });
+    },
+    throttleStatus: 429,
+    expectUnauthorized(response) {
+      expect(response.status).toBe(401);
+      expect(response.json()).toEqual({ success: false, error: "Valid API key is required", data: null });
+    },
+  },
+  {
+    vendor: "opnsense",
+    credentialKeys: ["key", "secret"],
+    readPath: "/api/firewall/filter/searchRule",
+    auth: (h) => ({ authorization: basicAuth(h.credentials.key ?? "", h.credentials.secret ?? "") }),
+    expectErrorShape(response, status) {
+      expect(response.json()).toMatchObject({ status, message: expect.any(String) });
+    },
+    throttleStatus: 429,
+    expectUnauthorized(response) {
+      expect(response.status).toBe(401);
+      expect(response.json()).toEqual({ status: 401, message: "Authentication Failed" });
+    },
+  },
 ];
 
 describe.each(cases)("simulator framework: $vendor", (vc) => {
   let sim: SimulatorHandle;
   let client: RawClient;
-  const get = (path = vc.readPath, headers: Record<string, string> = vc.auth(sim)) =>
-    client.request("GET", path, { headers });
+  const readMethod = () => vc.read?.({}).method ?? "GET";
+  const get = (path = vc.readPath, fields: Record<string, string> = vc.auth(sim)) => {
+    const { method, init } = vc.read?.(fields) ?? { method: "GET", init: { headers: fields } };
+    return client.request(method, path, init);
+  };
 
   beforeAll(async () => {
     sim = await startSimulator(vc.vendor);
@@ -190,11 +266,14 @@ describe.each(cases)("simulator framework: $vendor", (vc) => {
   });
 
   it("matches faults by method and path prefix", async () => {
-    await sim.control.injectFault({ kind: "status", status: 503, method: "POST" });
+    const otherMethod = readMethod() === "POST" ? "PUT" : "POST";
+    await sim.control.injectFault({ kind: "status", status: 503, method: otherMethod });
     await sim.control.injectFault({ kind: "status", status: 504, pathPrefix: "/api/v2/nowhere" });
     expect((await get()).status).toBe(200);
     expect((await client.request("GET", "/api/v2/nowhere/x", { headers: vc.auth(sim) })).status).toBe(504);
-    expect((await client.request("POST", vc.readPath, { headers: vc.auth(sim), body: {} })).status).toBe(503);
+    expect((await client.request(otherMethod, vc.readPath, { headers: vc.auth(sim), body: {} })).status).toBe(
+      503,
+    );
     const faults = await sim.control.faults();
     expect(faults.map((f) => [f.fault.kind, f.remaining, f.hits])).toEqual([
       ["status", null, 1],
@@ -215,7 +294,9 @@ describe.each(cases)("simulator framework: $vendor", (vc) => {
     const [entry] = log;
     expect(entry).toMatchObject({ seq: 1, method: "POST", path: vc.readPath, outcome: "answered" });
     expect(entry?.query).toEqual({ probe: "1", access_token: "[REDACTED]" });
-    expect(entry?.headers.authorization).toMatch(/^(Basic|Bearer) \[REDACTED\]$/);
+    for (const name of Object.keys(vc.auth(sim))) {
+      expect(entry?.headers[name.toLowerCase()]).toMatch(/^((Basic|Bearer) )?\[REDACTED\]$/);
+    }
     expect(entry?.headers["x-api-key"]).toBe("[REDACTED]");
     expect(entry?.body).toContain("carries [REDACTED]");
     expect(typeof entry?.status).toBe("number");
@@ -276,27 +357,33 @@ describe.each(cases)("simulator framework: $vendor", (vc) => {
 
 /** The secret half of the credentials (a user name is not one). */
 function secretOf(sim: SimulatorHandle): string {
-  return sim.credentials.password ?? sim.credentials.token ?? "";
+  const { password, token, secret, key } = sim.credentials;
+  return password ?? token ?? secret ?? key ?? "";
 }
 
 function unmanagedRule(vendor: SimulatorVendor): Record<string, unknown> {
-  return vendor === "pfsense"
-    ? {
-        type: "block",
-        interface: ["wan"],
-        ipprotocol: "inet",
-        source: "any",
-        destination: "any",
-        descr: "by hand",
-      }
-    : {
-        name: "by-hand",
-        srcintf: ["port1"],
-        dstintf: ["port2"],
-        srcaddr: ["all"],
-        dstaddr: ["all"],
-        service: ["ALL"],
-      };
+  const rules: Record<SimulatorVendor, Record<string, unknown>> = {
+    pfsense: {
+      type: "block",
+      interface: ["wan"],
+      ipprotocol: "inet",
+      source: "any",
+      destination: "any",
+      descr: "by hand",
+    },
+    fortios: {
+      name: "by-hand",
+      srcintf: ["port1"],
+      dstintf: ["port2"],
+      srcaddr: ["all"],
+      dstaddr: ["all"],
+      service: ["ALL"],
+    },
+    panos: { "@name": "by-hand", from: ["trust"], to: ["untrust"], action: "deny" },
+    vyos: { path: "firewall ipv4 name WAN_IN rule 999", config: { action: "drop" } },
+    opnsense: { action: "block", interface: "wan", description: "by hand" },
+  };
+  return rules[vendor];
 }
 
 describe("simulator framework: options", () => {
