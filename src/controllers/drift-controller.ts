@@ -69,7 +69,8 @@ export function driftReconciler(deps: DriftControllerDeps) {
       for (const rule of informer.list()) knownMarkers.add(requestFor(rule).marker);
     }
     let unmanaged = 0;
-    let drifted = 0;
+    /** Rule statuses written and orphans removed: what moves lastDriftCheckTime. */
+    let changes = 0;
     for (const { kind, resource, informer } of deps.rules) {
       if (!session.kinds.includes(kind)) continue;
       const objects = await session.list(kind);
@@ -87,7 +88,6 @@ export function driftReconciler(deps: DriftControllerDeps) {
       });
       const plan = planDrift({ rules: managed, knownMarkers, objects });
       unmanaged += plan.unmanaged;
-      drifted += plan.drifted.length;
       const byKey = new Map(plan.drifted.map((d) => [d.key, d]));
 
       for (const rule of rules) {
@@ -105,12 +105,13 @@ export function driftReconciler(deps: DriftControllerDeps) {
           );
           ctx.log.info({ rule: ruleKey, fields: found.fields, mode }, "drift detected");
         }
-        await writeRuleStatus(deps, resource, rule, next);
+        if (await writeRuleStatus(deps, resource, rule, next)) changes++;
       }
 
       if (mode === "Repair" && plan.orphans.length > 0) {
         for (const orphan of plan.orphans) {
           await session.delete(kind, orphan.vendorRef);
+          changes++;
           deps.onRepair?.(kind, "orphan");
           deps.events.normal(
             device,
@@ -123,7 +124,9 @@ export function driftReconciler(deps: DriftControllerDeps) {
       }
     }
 
-    await writeDeviceStatus(deps, device, unmanaged, drifted, now());
+    // The CRD: unmanaged objects are counted only with driftDetection.unmanaged Report.
+    const counted = settings.unmanaged === "Report" ? unmanaged : undefined;
+    await writeDeviceStatus(deps, device, counted, changes, now());
     lastRun.set(id, startedAt);
     deps.onCheck?.(mode);
     return { requeueAfterMs: intervalMs };
@@ -193,28 +196,32 @@ async function writeRuleStatus(
   resource: ResourceType,
   rule: VnfRule,
   next: VnfRuleStatus,
-) {
+): Promise<boolean> {
   const patch = statusPatch(rule.status, next);
-  if (patch === undefined) return;
+  if (patch === undefined) return false;
   await patchStatus(
     deps.http,
     { resource, namespace: rule.metadata.namespace ?? "", name: rule.metadata.name ?? "" },
     patch,
     { resourceVersion: rule.metadata.resourceVersion },
   );
+  return true;
 }
 
 async function writeDeviceStatus(
   deps: DriftControllerDeps,
   device: VnfDevice,
-  unmanaged: number,
-  drifted: number,
+  unmanaged: number | undefined,
+  changes: number,
   now: Date,
 ) {
   const current = device.status ?? {};
-  const next: VnfDeviceStatus = { ...current, unmanagedObjects: unmanaged };
-  // The timestamp moves only with a change, so a steady drift cycle costs no API write.
-  if (current.unmanagedObjects !== unmanaged || drifted > 0) next.lastDriftCheckTime = kubeTime(now);
+  const next: VnfDeviceStatus = { ...current };
+  if (unmanaged === undefined) delete next.unmanagedObjects;
+  else next.unmanagedObjects = unmanaged;
+  // The timestamp moves only with a change, so a steady drift cycle costs no API write — also when
+  // a drift already reported (mode Report) is found again, unchanged.
+  if (current.unmanagedObjects !== unmanaged || changes > 0) next.lastDriftCheckTime = kubeTime(now);
   const patch = statusPatch(current, next);
   if (patch === undefined) return;
   await patchStatus(
