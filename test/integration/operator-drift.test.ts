@@ -1,0 +1,282 @@
+// Drift detection against the pfSense simulator, with changes made behind the operator's back through
+// the simulator's control API. Repair: a rule deleted on the appliance is recreated, an edited one is
+// updated back, an object carrying our marker without a resource is removed. Report: the rule is
+// flagged (status.drift, Drifted condition) and the appliance left alone. Unmanaged objects are
+// counted (unmanaged: Report) or not (Ignore). In steady state a drift cycle (the real 10 s
+// requeue, not a moved clock) writes nothing to the appliance and nothing to the API server.
+import { randomUUID } from "node:crypto";
+import type { Counter } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../support/kube.ts";
+import type { TestDevice } from "../support/operator-env.ts";
+import {
+  applianceWrites,
+  conditionOf,
+  FIREWALL,
+  type KubeObj,
+  lastSeq,
+  markerToken,
+  NAT,
+  type OperatorEnv,
+  objectsContaining,
+  ruleManifest,
+  startOperatorEnv,
+  statusOf,
+} from "../support/operator-env.ts";
+
+let env: OperatorEnv;
+let report: TestDevice;
+const repairDevice = "pfsense-dev";
+
+const fw = (description: string, port: string) => ({
+  interface: "wan",
+  action: "allow",
+  protocol: "tcp",
+  destination: { cidr: "10.0.10.10", port },
+  description,
+});
+
+beforeAll(async () => {
+  env = await startOperatorEnv({
+    vendor: "pfsense",
+    prefix: "op-drift",
+    device: { driftDetection: { interval: "10s", mode: "Repair", unmanaged: "Report" } },
+    startOperator: false,
+  });
+  report = await env.addDevice({
+    vendor: "pfsense",
+    name: "pfsense-report",
+    device: { driftDetection: { interval: "10s", mode: "Report", unmanaged: "Ignore" } },
+  });
+  await env.startOperator();
+  await env.apply(
+    ruleManifest(FIREWALL, "deleted-behind", repairDevice, fw("deleted behind our back", "443")),
+  );
+  await env.apply(
+    ruleManifest(FIREWALL, "edited-behind", repairDevice, fw("edited behind our back", "8443")),
+  );
+  await env.apply(
+    ruleManifest(NAT, "nat-edited", repairDevice, {
+      type: "dnat",
+      interface: "wan",
+      protocol: "tcp",
+      destination: { address: "203.0.113.10", port: "443" },
+      translated: { address: "10.0.10.10" },
+      description: "forward edited behind our back",
+    }),
+  );
+  await env.apply(ruleManifest(FIREWALL, "reported", report.name, fw("reported only", "22")));
+  for (const [plural, name] of [
+    [FIREWALL.plural, "deleted-behind"],
+    [FIREWALL.plural, "edited-behind"],
+    [NAT.plural, "nat-edited"],
+    [FIREWALL.plural, "reported"],
+  ] as const) {
+    await env.waitReady(plural, name);
+  }
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+async function repairs(): Promise<number> {
+  const counter = env.operator.manager.metrics.registry.getSingleMetric("vnf_drift_repairs_total") as
+    | Counter
+    | undefined;
+  return ((await counter?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Waits until the rule is applied again (opHash back, nothing pending, no drift recorded). */
+function waitRepaired(plural: string, name: string): Promise<KubeObj> {
+  return env.waitCondition(
+    plural,
+    name,
+    (obj) => {
+      const s = statusOf(obj);
+      return (
+        s.opHash !== undefined &&
+        s.pendingOperation === undefined &&
+        s.drift === undefined &&
+        conditionOf(obj, "Ready")?.status === "True"
+      );
+    },
+    "repaired",
+  );
+}
+
+describe("drift on pfSense", () => {
+  it("Repair: a rule deleted on the appliance is recreated (new vendorRef)", async () => {
+    const before = await env.get(FIREWALL.plural, "deleted-behind");
+    const tracker = String(statusOf(before).vendorRef);
+    const repairsBefore = await repairs();
+    await env.sim.control.deleteObject("firewallRule", tracker);
+    expect(await objectsContaining(env.sim, "firewallRule", markerToken(before.metadata.uid))).toHaveLength(
+      0,
+    );
+
+    await env.checkDrift(repairDevice);
+    await waitUntil("the rule is recreated and applied", async () =>
+      (await objectsContaining(env.sim, "firewallRule", markerToken(before.metadata.uid), "running"))
+        .length === 1
+        ? true
+        : undefined,
+    );
+    const after = await waitRepaired(FIREWALL.plural, "deleted-behind");
+    expect(statusOf(after).vendorRef).not.toBe(tracker);
+    const [object] = await objectsContaining(env.sim, "firewallRule", markerToken(before.metadata.uid));
+    expect(String(object?.tracker)).toBe(statusOf(after).vendorRef);
+    expect(await repairs()).toBeGreaterThan(repairsBefore);
+  });
+
+  it("Repair: rules edited on the appliance are updated back in place", async () => {
+    const rule = await env.get(FIREWALL.plural, "edited-behind");
+    const tracker = String(statusOf(rule).vendorRef);
+    await env.sim.control.updateObject("firewallRule", tracker, { type: "block", destination_port: "9999" });
+    const nat = await env.get(NAT.plural, "nat-edited");
+    const natView = await env.sim.control.objects("natRule");
+    const natIndex = natView.candidate.findIndex((o) =>
+      String(o.descr).includes(markerToken(nat.metadata.uid)),
+    );
+    expect(natIndex).toBeGreaterThanOrEqual(0);
+    await env.sim.control.updateObject("natRule", String(natIndex), { target: "10.9.9.9" });
+
+    await env.checkDrift(repairDevice);
+    await waitUntil("the firewall rule is restored", async () => {
+      const [o] = await objectsContaining(env.sim, "firewallRule", markerToken(rule.metadata.uid), "running");
+      return o?.type === "pass" && o.destination_port === "8443" ? o : undefined;
+    });
+    await waitUntil("the port forward is restored", async () => {
+      const [o] = await objectsContaining(env.sim, "natRule", markerToken(nat.metadata.uid), "running");
+      return o?.target === "10.0.10.10" ? o : undefined;
+    });
+    expect(statusOf(await waitRepaired(FIREWALL.plural, "edited-behind")).vendorRef).toBe(tracker);
+    expect(statusOf(await waitRepaired(NAT.plural, "nat-edited")).vendorRef).toBe(statusOf(nat).vendorRef);
+    expect(await objectsContaining(env.sim, "firewallRule", markerToken(rule.metadata.uid))).toHaveLength(1);
+  });
+
+  it("Repair: an object with our marker but no resource is removed; unmanaged objects are counted", async () => {
+    const stray = randomUUID();
+    await env.sim.control.putObject("firewallRule", {
+      type: "pass",
+      interface: ["wan"],
+      ipprotocol: "inet",
+      protocol: "tcp",
+      source: "any",
+      destination: "10.0.99.1",
+      destination_port: "80",
+      descr: `left by a crashed run ${markerToken(stray)}`,
+    });
+    await env.sim.control.putObject("firewallRule", {
+      type: "pass",
+      interface: ["lan"],
+      ipprotocol: "inet",
+      protocol: "tcp",
+      source: "any",
+      destination: "10.0.99.2",
+      destination_port: "80",
+      descr: "made by an administrator",
+    });
+    await env.checkDrift(repairDevice);
+    await waitUntil("the stray object is removed", async () =>
+      (await objectsContaining(env.sim, "firewallRule", markerToken(stray))).length === 0 ? true : undefined,
+    );
+    expect(await objectsContaining(env.sim, "firewallRule", "made by an administrator")).toHaveLength(1);
+    // pfSense's two factory LAN rules and the administrator's rule; port forwards: none unmanaged.
+    const device = await env.get("vnfdevices", repairDevice);
+    expect(statusOf(device).unmanagedObjects).toBe(3);
+  });
+
+  it("Report: a drifted rule is flagged (status.drift, Drifted) and the appliance left alone", async () => {
+    const rule = await env.get(FIREWALL.plural, "reported");
+    const tracker = String(statusOf(rule).vendorRef);
+    await report.sim.control.updateObject("firewallRule", tracker, { type: "block" });
+    const seq = await lastSeq(report.sim);
+
+    await env.checkDrift(report.name);
+    const flagged = await env.waitCondition(
+      FIREWALL.plural,
+      "reported",
+      (obj) => conditionOf(obj, "Drifted")?.status === "True",
+      "Drifted",
+    );
+    const drift = statusOf(flagged).drift as { action?: string; fields?: string[] };
+    expect(drift.action).toBe("Reported");
+    expect(drift.fields).toEqual(["action"]);
+    // Found again, unchanged: nothing is written, not even lastDriftCheckTime.
+    const versions = async () => [
+      (await env.get(FIREWALL.plural, "reported")).metadata.resourceVersion,
+      (await env.get("vnfdevices", report.name)).metadata.resourceVersion,
+    ];
+    const flaggedVersions = await versions();
+    await env.checkDrift(report.name);
+    expect(await versions()).toEqual(flaggedVersions);
+    expect(await applianceWrites(report.sim, seq)).toEqual([]);
+    const [object] = await objectsContaining(report.sim, "firewallRule", markerToken(rule.metadata.uid));
+    expect(object?.type).toBe("block");
+    // unmanaged: Ignore → not counted.
+    expect(statusOf(await env.get("vnfdevices", report.name)).unmanagedObjects).toBeUndefined();
+
+    // Put back by hand: the flag goes away at the next check.
+    await report.sim.control.updateObject("firewallRule", tracker, { type: "pass" });
+    await env.checkDrift(report.name);
+    const cleared = await env.waitCondition(
+      FIREWALL.plural,
+      "reported",
+      (obj) => conditionOf(obj, "Drifted") === undefined && statusOf(obj).drift === undefined,
+      "drift flag cleared",
+    );
+    expect(conditionOf(cleared, "Ready")?.status).toBe("True");
+  });
+
+  it("steady state: one real drift cycle writes nothing to the appliance nor to the API server", async () => {
+    // Let the repairs above settle, then take a snapshot.
+    await env.checkDrift(repairDevice);
+    await env.checkDrift(report.name);
+    const names = [
+      [FIREWALL.plural, "deleted-behind"],
+      [FIREWALL.plural, "edited-behind"],
+      [NAT.plural, "nat-edited"],
+      [FIREWALL.plural, "reported"],
+      ["vnfdevices", repairDevice],
+      ["vnfdevices", report.name],
+    ] as const;
+    const versions = async () =>
+      Promise.all(
+        names.map(async ([plural, name]) => (await env.get(plural, name)).metadata.resourceVersion),
+      );
+    const before = await versions();
+    const seqRepair = await lastSeq(env.sim);
+    const seqReport = await lastSeq(report.sim);
+    let apiWrites = 0;
+    const unobserve = env.operator.manager.http.observe((r) => {
+      if (r.method !== "GET") apiWrites++;
+    });
+    const checks = await env.driftChecks();
+    try {
+      // Both devices' own 10 s requeue (the drift clock is not moved here).
+      await waitUntil(
+        "one real drift cycle of both devices",
+        async () => ((await env.driftChecks()) >= checks + 2 ? true : undefined),
+        25_000,
+        200,
+      );
+    } finally {
+      unobserve();
+    }
+    expect(await applianceWrites(env.sim, seqRepair)).toEqual([]);
+    expect(await applianceWrites(report.sim, seqReport)).toEqual([]);
+    expect(apiWrites).toBe(0);
+    expect(await versions()).toEqual(before);
+    const cycle = (await env.sim.control.requests()).filter((r) => r.seq > seqRepair);
+    const byCall = new Map<string, number>();
+    for (const r of cycle)
+      byCall.set(`${r.method} ${r.path}`, (byCall.get(`${r.method} ${r.path}`) ?? 0) + 1);
+    console.log(
+      `steady-state calls on one device over one drift cycle: ${JSON.stringify(Object.fromEntries(byCall))}`,
+    );
+    // One bulk list per rule kind.
+    expect(byCall.get("GET /api/v2/firewall/rules")).toBe(1);
+    expect(byCall.get("GET /api/v2/firewall/nat/port_forwards")).toBe(1);
+  });
+});
