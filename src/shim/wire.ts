@@ -160,8 +160,17 @@ export function isFirewallWireFormat(body: Record<string, unknown>): boolean {
   );
 }
 
-/** zod issues → details[{loc, msg, type}], loc starting with "body". */
-export function toDetails(error: z.ZodError): ValidationDetail[] {
+function valueAt(body: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let value = body;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** zod issues → details[{loc, msg, type}], loc starting with "body"; absent members are "missing". */
+export function toDetails(error: z.ZodError, body: unknown): ValidationDetail[] {
   const details: ValidationDetail[] = [];
   for (const issue of error.issues) {
     const path = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
@@ -170,7 +179,9 @@ export function toDetails(error: z.ZodError): ValidationDetail[] {
         details.push({ loc: ["body", ...path, key], msg: "unknown field", type: "extra_forbidden" });
       continue;
     }
-    const missing = issue.code === "invalid_type" && issue.input === undefined;
+    const missing =
+      (issue.code === "invalid_type" || issue.code === "invalid_value") &&
+      valueAt(body, issue.path) === undefined;
     details.push({
       loc: ["body", ...path],
       msg: missing ? "field required" : issue.message,
@@ -187,6 +198,6 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
       { loc: ["body"], msg: "a JSON object is required", type: "object_type" },
     ]);
   const result = schema.safeParse(body);
-  if (!result.success) throw new RequestValidationError(toDetails(result.error));
+  if (!result.success) throw new RequestValidationError(toDetails(result.error, body));
   return result.data;
 }

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import type { Condition } from "../../../src/api/types.ts";
+import { decide, pending } from "../../../src/shim/outcome.ts";
+import { stripPrefixes } from "../../../src/shim/server.ts";
+
+const cond = (
+  type: string,
+  status: "True" | "False",
+  reason: string,
+  message: string,
+  observedGeneration: number,
+): Condition => ({
+  type,
+  status,
+  reason,
+  message,
+  observedGeneration,
+  lastTransitionTime: "2026-01-01T00:00:00Z",
+});
+
+describe("decide", () => {
+  it("is Completed when Ready is True for the generation and a vendorRef exists", () => {
+    const rule = {
+      metadata: { generation: 2 },
+      status: { vendorRef: "17", appliedAt: "t", conditions: [cond("Ready", "True", "Applied", "ok", 2)] },
+    };
+    expect(decide(rule, 2)).toEqual({ state: "Completed", vendorRef: "17", appliedAt: "t", message: "ok" });
+  });
+
+  it("keeps waiting while Ready describes an older generation", () => {
+    const rule = {
+      metadata: { generation: 3 },
+      status: { vendorRef: "17", conditions: [cond("Ready", "True", "Applied", "ok", 2)] },
+    };
+    expect(decide(rule, 3)).toBeUndefined();
+  });
+
+  it("is Failed with the status errorCode and the Ready message when Stalled", () => {
+    const rule = {
+      metadata: { generation: 1 },
+      status: {
+        errorCode: "VNF_INVALID" as const,
+        conditions: [
+          cond("Ready", "False", "VNF_INVALID", "appliance said 400", 1),
+          cond("Stalled", "True", "VNF_INVALID", "x", 1),
+        ],
+      },
+    };
+    expect(decide(rule, 1)).toEqual({
+      state: "Failed",
+      errorCode: "VNF_INVALID",
+      message: "appliance said 400",
+    });
+  });
+
+  it("keeps waiting through retryable errors; the pending answer carries the last one", () => {
+    const rule = {
+      metadata: { generation: 1 },
+      status: {
+        errorCode: "VNF_UPSTREAM" as const,
+        conditions: [cond("Ready", "False", "VNF_UPSTREAM", "500 from the appliance", 1)],
+      },
+    };
+    expect(decide(rule, 1)).toBeUndefined();
+    expect(pending(rule, 1, 20_000)).toEqual({
+      state: "Pending",
+      errorCode: "VNF_UPSTREAM",
+      message:
+        "not Ready within 20s: VNF_UPSTREAM: 500 from the appliance; repeat the request with the same ruleId for the outcome",
+    });
+    expect(pending(undefined, 1, 5_000).state).toBe("Pending");
+  });
+});
+
+describe("stripPrefixes", () => {
+  it.each([
+    ["/firewall/rules", { path: "/firewall/rules" }],
+    ["/vnf/42/firewall/rules/", { path: "/firewall/rules", instance: "42" }],
+    ["/v1/firewall/rules", { path: "/firewall/rules" }],
+    ["/vnf/a%2Db/v1/rules/nat", { path: "/rules/nat", instance: "a-b" }],
+    ["/vnf/42", { path: "/vnf/42" }],
+  ])("%s", (input, expected) => {
+    expect(stripPrefixes(input)).toEqual(expected);
+  });
+});
