@@ -4,6 +4,8 @@
 // Ready and take a rule through create → Ready → delete on a simulated pfSense, write its Events and
 // (with leader election) hold its Lease. With watchNamespaces set, the same ServiceAccount must get
 // 403 from the API server for a Secret or a rule in any other namespace.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import path from "node:path";
 import {
   CoordinationV1Api,
@@ -18,7 +20,15 @@ import { createLogger } from "../../src/runtime/logging.ts";
 import type { SimulatorHandle } from "../simulators/common/types.ts";
 import { startSimulator } from "../simulators/index.ts";
 import { installCrds } from "../support/crd-install.ts";
-import { CHART_DIR, helm, repoRoot, serviceAccountKubeConfig, valuesFile } from "../support/helm.ts";
+import {
+  CHART_DIR,
+  helm,
+  parseManifests,
+  repoRoot,
+  serviceAccountKubeConfig,
+  valuesFile,
+  writeKubeConfig,
+} from "../support/helm.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
 
 const GROUP = "vnf-operator.io";
@@ -161,7 +171,12 @@ async function startOperatorAs(
 }
 
 /** create → Ready (finalizer, marker on the appliance) → delete → gone (and off the appliance). */
-async function ruleLifecycle(namespace: string, device: string, sim: SimulatorHandle): Promise<void> {
+async function ruleLifecycle(
+  namespace: string,
+  device: string,
+  sim: SimulatorHandle,
+  instance = "rbac-proof",
+): Promise<void> {
   await waitReady(namespace, "vnfdevices", device);
   await custom.createNamespacedCustomObject({
     group: GROUP,
@@ -197,7 +212,7 @@ async function ruleLifecycle(namespace: string, device: string, sim: SimulatorHa
   const events = await admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
   const ours = events.items.filter((e) => e.reportingController === "vnf-operator.io/vnf-operator");
   expect(ours.length).toBeGreaterThan(0);
-  expect(ours.every((e) => e.reportingInstance === "rbac-proof")).toBe(true);
+  expect(ours.every((e) => e.reportingInstance === instance)).toBe(true);
 }
 
 describe("cluster-wide install (ClusterRole), two replicas with leader election", () => {
@@ -375,5 +390,121 @@ describe("namespaced install (watchNamespaces): Roles only, nothing readable els
     const other = await getObj(otherNs, "vnffirewallrules", "other-rule");
     expect(other?.metadata.finalizers ?? []).toEqual([]);
     expect(other?.status).toBeUndefined();
+  });
+});
+
+/** A free TCP port on this machine. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string } };
+}
+
+describe("the `vnf-operator run` process, configured by the chart's Deployment env", () => {
+  let releaseNs: string;
+  let watchedNs: string;
+  let sim: SimulatorHandle;
+  let child: ChildProcess | undefined;
+  let output = "";
+  const release = "rbac-proc";
+  const podName = "rbac-proc-7d9f8-abcde";
+
+  beforeAll(async () => {
+    await installCrds(admin);
+    releaseNs = await createTestNamespace(admin, "rbacproc-rel");
+    watchedNs = await createTestNamespace(admin, "rbacproc-watch");
+    sim = await stageDevice(watchedNs, "edge-fw");
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+    await sim?.stop();
+    if (releaseNs) await uninstallChart(release, releaseNs);
+  });
+
+  it("runs a rule lifecycle as the ServiceAccount, elects itself through the Lease, exits 0 on SIGTERM", async () => {
+    const probePort = await freePort();
+    const metricsPort = await freePort();
+    const sa = await installChart(release, releaseNs, {
+      replicaCount: 2,
+      watchNamespaces: [watchedNs],
+      // Out of cluster, the built-in dictionaries are the repository's, not the image's /app/dictionaries.
+      builtinDictionaryDir: path.join(repoRoot, "dictionaries"),
+      probes: { port: probePort },
+      metrics: { port: metricsPort },
+      logLevel: "debug",
+    });
+    const manifest = await helm(["get", "manifest", release, "--namespace", releaseNs], {
+      kubeconfig: kubeconfigPath(),
+    });
+    const deployment = parseManifests(manifest.stdout).find((o) => o.kind === "Deployment") as unknown as {
+      spec: { template: { spec: { containers: Array<{ env: EnvVar[]; args: string[] }> } } };
+    };
+    const container = deployment.spec.template.spec.containers[0];
+    if (!container) throw new Error("no container in the Deployment");
+    // The downward API, as the kubelet would fill it in.
+    const fields: Record<string, string> = { "metadata.name": podName, "metadata.namespace": releaseNs };
+    const chartEnv: Record<string, string> = {};
+    for (const e of container.env) {
+      const value = e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath ?? ""];
+      if (value === undefined) throw new Error(`cannot resolve env ${e.name}`);
+      chartEnv[e.name] = value;
+    }
+    expect(chartEnv.VNF_WATCH_NAMESPACES).toBe(watchedNs);
+    expect(chartEnv.VNF_LEADER_ELECT).toBe("true");
+
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith("VNF_") && k !== "KUBECONFIG"),
+    );
+    child = spawn(process.execPath, [path.join(repoRoot, "src/cli/main.ts"), ...container.args], {
+      env: { ...inherited, ...chartEnv, KUBECONFIG: writeKubeConfig(sa) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child?.once("exit", (code) => resolve(code)));
+
+    try {
+      await waitUntil(
+        "/readyz 200",
+        async () => (await fetch(`http://127.0.0.1:${probePort}/readyz`)).status === 200,
+        30_000,
+        200,
+      );
+      const lease = await waitUntil("the Lease held by the pod", async () => {
+        const l = await admin
+          .makeApiClient(CoordinationV1Api)
+          .readNamespacedLease({ namespace: releaseNs, name: "vnf-operator-leader" });
+        return l.spec?.holderIdentity === podName ? l : undefined;
+      });
+      expect(lease.spec?.holderIdentity).toBe(podName);
+      await ruleLifecycle(watchedNs, "edge-fw", sim, podName);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/^vnf_/m);
+      // Nothing in the log says "forbidden": every call the operator made was allowed.
+      expect(output).not.toMatch(/forbidden|\b403\b/i);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- operator output (tail) ---\n${output.slice(-4000)}`);
+    }
+
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
   });
 });
