@@ -4,7 +4,7 @@
 // extract from a response show as {steps.<name>.<key>}.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { ApplianceSession } from "../appliance/session.ts";
 import type { OperationName } from "../dictionary/compile.ts";
 import { VnfError } from "../dictionary/errors.ts";
@@ -18,12 +18,13 @@ const HELP = `usage: vnf-operator render --dictionary <file> --operation <kind.o
   --dictionary <file>    the dictionary to render with
   --operation <kind.op>  e.g. firewallRule.create, natRule.delete (kind defaults to the manifest's)
   --device <device.yaml> a VnfDevice manifest: its endpoint and parameters are used
+  --name <rule>          which rule, when <rule.yaml> holds several
   --vendor-ref <ref>     the appliance object's id (get, update, delete, move; default status.vendorRef)
   --marker <id>          the ownership marker id (default metadata.uid, else namespace/name)
   --rule-number <n>      the client-allocated rule number (dictionaries with ruleNumbers)
   --position <where[:pivot]>  for move: top, bottom, before:<vendorRef>, after:<vendorRef>
 
-<rule.yaml> is a VnfFirewallRule or VnfNatRule manifest.`;
+<rule.yaml> is a VnfFirewallRule or VnfNatRule manifest (a multi-document file: pick one with --name).`;
 
 interface Manifest {
   kind?: unknown;
@@ -32,11 +33,38 @@ interface Manifest {
   status?: { vendorRef?: unknown; ruleNumber?: unknown };
 }
 
-async function readManifest(path: string): Promise<Manifest> {
-  const value: unknown = parseYaml(await readFile(path, "utf8"));
-  if (value === null || typeof value !== "object" || Array.isArray(value))
-    throw new Error(`${path}: not a YAML map`);
-  return value as Manifest;
+/** The YAML maps in a file (kubectl-style files often hold several documents). */
+async function readManifests(path: string): Promise<Manifest[]> {
+  const docs = parseAllDocuments(await readFile(path, "utf8"));
+  const out: Manifest[] = [];
+  for (const doc of docs) {
+    if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0]?.message}`);
+    const value: unknown = doc.toJS();
+    if (value === null) continue;
+    if (typeof value !== "object" || Array.isArray(value)) throw new Error(`${path}: not a YAML map`);
+    out.push(value as Manifest);
+  }
+  return out;
+}
+
+/** The one manifest of `kinds` in the file, chosen by name when there are several. */
+async function readManifest(path: string, kinds: readonly string[], name?: string): Promise<Manifest> {
+  const all = await readManifests(path);
+  const candidates = all.filter(
+    (m) =>
+      (kinds.length === 0 || kinds.includes(String(m.kind))) &&
+      (name === undefined || m.metadata?.name === name),
+  );
+  if (candidates.length === 1 && candidates[0]) return candidates[0];
+  const names = all.filter((m) => kinds.includes(String(m.kind))).map((m) => String(m.metadata?.name));
+  if (candidates.length === 0) {
+    throw new Error(
+      name === undefined
+        ? `${path} holds no ${kinds.join(" or ")}`
+        : `${path} has no ${kinds.join(" or ")} named ${name} (it has: ${names.join(", ") || "none"})`,
+    );
+  }
+  throw new Error(`${path} holds ${candidates.length} of them (${names.join(", ")}): choose one with --name`);
 }
 
 function fail(message: string): number {
@@ -53,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       dictionary: { type: "string" },
       operation: { type: "string" },
       device: { type: "string" },
+      name: { type: "string" },
       "vendor-ref": { type: "string" },
       marker: { type: "string" },
       "rule-number": { type: "string" },
@@ -80,7 +109,12 @@ export async function run(argv: string[]): Promise<number> {
     throw error;
   }
 
-  const manifest = await readManifest(rulePath);
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(rulePath, Object.keys(MANIFEST_KINDS), values.name);
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
   const manifestKind = typeof manifest.kind === "string" ? MANIFEST_KINDS[manifest.kind] : undefined;
   const [kindPart, opPart] = values.operation.includes(".")
     ? values.operation.split(".", 2)
@@ -100,7 +134,7 @@ export async function run(argv: string[]): Promise<number> {
   let endpoint = "https://appliance.invalid";
   let parameters: Record<string, string> = {};
   if (values.device) {
-    const device = await readManifest(values.device);
+    const device = await readManifest(values.device, ["VnfDevice"]);
     const spec = (device.spec ?? {}) as { endpoint?: unknown; parameters?: unknown };
     if (typeof spec.endpoint === "string") endpoint = spec.endpoint;
     if (spec.parameters && typeof spec.parameters === "object")

@@ -176,3 +176,44 @@ describe("DictionaryRegistry", () => {
     expect(registry.all().map((d) => d.name)).toEqual(["fortios-7", "pfsense-2.7-restapi-v2"]);
   });
 });
+
+describe("vnf-operator render with multi-document files", () => {
+  const dictionary = "dictionaries/pfsense-2.7-restapi-v2.yaml";
+  const rules = "samples/pfsense/10-firewall-rules.yaml";
+  const device = "samples/pfsense/01-device.yaml";
+
+  it("renders the rule chosen by --name, with the device's endpoint", async () => {
+    const code = await main([
+      "render",
+      "--dictionary",
+      dictionary,
+      "--operation",
+      "firewallRule.create",
+      "--device",
+      device,
+      "--name",
+      "pfsense-allow-https",
+      rules,
+    ]);
+    expect(code).toBe(0);
+    const stdout = out.join("");
+    expect(stdout).toContain("POST https://127.0.0.1:8441/api/v2/firewall/rule");
+    expect(stdout).toContain('"destination":"10.0.10.10"');
+    expect(stdout).toMatch(/# opHash [0-9a-f]{64}/);
+  });
+
+  it("asks for --name when the file holds several rules, naming them", async () => {
+    const code = await main([
+      "render",
+      "--dictionary",
+      dictionary,
+      "--operation",
+      "firewallRule.create",
+      rules,
+    ]);
+    expect(code).toBe(1);
+    const stderr = err.join("");
+    expect(stderr).toContain("choose one with --name");
+    expect(stderr).toContain("pfsense-allow-https");
+  });
+});
