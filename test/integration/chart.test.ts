@@ -117,9 +117,10 @@ describe("chart files", () => {
     const top = readdirSync(CRD_DIR).sort();
     expect(readdirSync(chartCrds).sort()).toEqual(top);
     for (const file of top) {
-      expect(readFileSync(path.join(chartCrds, file), "utf8"), `charts/vnf-operator/crds/${file}`).toBe(
-        readFileSync(path.join(CRD_DIR, file), "utf8"),
-      );
+      expect(
+        readFileSync(path.join(chartCrds, file), "utf8"),
+        `charts/vnf-operator/crds/${file} differs from crds/${file}: cp crds/*.yaml charts/vnf-operator/crds/`,
+      ).toBe(readFileSync(path.join(CRD_DIR, file), "utf8"));
     }
   });
 
