@@ -324,11 +324,39 @@ describe("helm install into the control plane", () => {
     });
     expect(status.stdout).toMatch(/STATUS: deployed/);
 
+    // The README's upgrade: the chart's CRDs by hand (Helm never upgrades them), then helm upgrade.
+    const crdApply = await kubectl(kubeconfigPath(), [
+      "apply",
+      "--server-side",
+      "--force-conflicts",
+      "-f",
+      path.join(CHART_DIR, "crds"),
+    ]);
+    expect(crdApply.code, crdApply.stderr).toBe(0);
     const upgrade = await helm(
-      ["upgrade", release, CHART_DIR, "--namespace", releaseNs, "-f", valuesFile({ replicaCount: 1 })],
+      [
+        "upgrade",
+        release,
+        CHART_DIR,
+        "--namespace",
+        releaseNs,
+        "--reuse-values",
+        "--set",
+        "replicaCount=1",
+        "--set",
+        "image.tag=0.1.1",
+      ],
       { kubeconfig: kubeconfigPath() },
     );
     expect(upgrade.code, upgrade.stderr).toBe(0);
+    const upgraded = await apps.readNamespacedDeployment({
+      name: `${release}-vnf-operator`,
+      namespace: releaseNs,
+    });
+    expect(upgraded.spec?.template.spec?.containers[0]?.image).toBe(
+      "ghcr.io/vnf-operator/vnf-operator:0.1.1",
+    );
+    expect(upgraded.spec?.replicas).toBe(1);
     // One replica: no leader election, so its Role is gone.
     await expect(
       rbac.readNamespacedRole({ name: `${release}-vnf-operator-leader-election`, namespace: releaseNs }),
