@@ -29,6 +29,7 @@ flags (environment variable in brackets):
   --jwt-max-age SECONDS      refuse tokens issued longer ago [VNF_SHIM_JWT_MAX_AGE]; default: unset
   --wait-timeout SECONDS     how long a request waits for Ready [VNF_SHIM_WAIT_TIMEOUT]; default 20
   --default-interface NAME   interface for rules that name none [VNF_SHIM_DEFAULT_INTERFACE]; default wan
+  --vendor-aliases A=B,C=D   more X-VNF-Vendor names → VnfDevice spec.vendor [VNF_SHIM_VENDOR_ALIASES]
   --rate-limit N             requests per subject per window [VNF_SHIM_RATE_LIMIT]; default 100
   --rate-window SECONDS      [VNF_SHIM_RATE_WINDOW]; default 60
   --log-level LEVEL          trace|debug|info|warn|error [VNF_LOG_LEVEL]; default info
@@ -52,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
       "jwt-max-age": { type: "string" },
       "wait-timeout": { type: "string" },
       "default-interface": { type: "string" },
+      "vendor-aliases": { type: "string" },
       "rate-limit": { type: "string" },
       "rate-window": { type: "string" },
       "log-level": { type: "string" },
@@ -99,7 +101,16 @@ export async function run(argv: string[]): Promise<number> {
   const issuer = pick(values["jwt-issuer"], "VNF_SHIM_JWT_ISSUER");
   const audience = pick(values["jwt-audience"], "VNF_SHIM_JWT_AUDIENCE");
   const maxAge = number("--jwt-max-age", pick(values["jwt-max-age"], "VNF_SHIM_JWT_MAX_AGE"), undefined);
+  const vendorAliases: Record<string, string> = {};
+  for (const pair of (pick(values["vendor-aliases"], "VNF_SHIM_VENDOR_ALIASES") ?? "").split(",")) {
+    if (!pair.trim()) continue;
+    const [name, vendor] = pair.split("=").map((s) => s.trim());
+    if (!name || !vendor)
+      throw new Error(`--vendor-aliases: expected NAME=VENDOR, got ${JSON.stringify(pair)}`);
+    vendorAliases[name.toLowerCase().replace(/[^a-z0-9]/g, "")] = vendor;
+  }
   const shim = createShimServer({
+    vendorAliases,
     kubeConfig,
     namespaces,
     logger: log,

@@ -5,6 +5,7 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { SignJWT } from "jose";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/runtime/logging.ts";
 import { ANNOTATION_OP_HASH, LABEL_VNF_INSTANCE, ruleResourceName } from "../../src/shim/names.ts";
 import { createShimServer, type ShimServer } from "../../src/shim/server.ts";
 import { waitUntil } from "../support/kube.ts";
@@ -27,6 +28,8 @@ let agent: Agent;
 let signingKey: KeyObject;
 let otherKey: KeyObject;
 let publicPem: string;
+const issuedTokens: string[] = [];
+const logLines: string[] = [];
 
 beforeAll(async () => {
   env = await startOperatorEnv({ vendor: "pfsense", prefix: "shim" });
@@ -49,6 +52,10 @@ beforeAll(async () => {
     tls: { cert: server.certPem, key: server.keyPem, clientCa: ca.certPem },
     waitTimeoutMs: 25_000,
     pollIntervalMs: 100,
+    logger: createLogger({
+      level: "info",
+      destination: { write: (line: string) => void logLines.push(line) },
+    }),
   };
   shim = createShimServer(common);
   base = `https://127.0.0.1:${(await shim.listen(0, "127.0.0.1")).port}`;
@@ -71,12 +78,14 @@ async function token(
   options: { key?: KeyObject | Uint8Array; alg?: string; iat?: number; exp?: number; sub?: string } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT(claims)
+  const jwt = await new SignJWT(claims)
     .setProtectedHeader({ alg: options.alg ?? "RS256", typ: "JWT" })
     .setSubject(options.sub ?? "cloudstack-mgmt")
     .setIssuedAt(options.iat ?? now)
     .setExpirationTime(options.exp ?? now + 300)
     .sign(options.key ?? signingKey);
+  issuedTokens.push(jwt);
+  return jwt;
 }
 
 interface Answer {
@@ -526,6 +535,17 @@ describe("CloudStack shim on pfSense", () => {
     expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
     const other = await token({ scope: "vnf:r" }, { sub: "other-caller" });
     expect((await call("GET", path, { bearer: other, at: limitedBase })).status).toBe(200);
+  });
+
+  it("logs each request with its correlation id, never a token", () => {
+    expect(
+      logLines.some((l) => l.includes('"correlationId":"corr-1"') && l.includes('"route":"firewall.create"')),
+    ).toBe(true);
+    expect(issuedTokens.length).toBeGreaterThan(10);
+    for (const line of logLines) {
+      for (const jwt of issuedTokens) expect(line).not.toContain(jwt.split(".")[2]);
+      expect(line).not.toMatch(/Bearer/i);
+    }
   });
 
   it("exports request metrics on /metrics", async () => {
