@@ -625,11 +625,11 @@ export function createShimServer(options: ShimOptions): ShimServer {
     const started = performance.now();
     const requestId = randomUUID();
     const url = new URL(req.url ?? "/", "http://shim.invalid");
-    const { path, instance } = stripPrefixes(url.pathname);
     let routeName = "unknown";
     let subject: string | undefined;
     let reply: Reply;
     try {
+      const { path, instance } = stripPrefixes(url.pathname);
       const matches = routes.filter((r) => r.pattern.test(path));
       const route = matches.find((r) => r.method === req.method);
       if (!route) {
@@ -673,11 +673,7 @@ export function createShimServer(options: ShimOptions): ShimServer {
           );
         }
       }
-      const params =
-        route.pattern
-          .exec(path)
-          ?.slice(1)
-          .map((p) => decodeURIComponent(p)) ?? [];
+      const params = route.pattern.exec(path)?.slice(1).map(decodeSegment) ?? [];
       let bodyPromise: Promise<unknown> | undefined;
       const ctx: Context = {
         req,
@@ -769,11 +765,21 @@ export function stripPrefixes(pathname: string): { path: string; instance?: stri
   let instance: string | undefined;
   const match = /^\/vnf\/([^/]+)(\/.*)$/.exec(path);
   if (match?.[1] && match[2]) {
-    instance = decodeURIComponent(match[1]);
+    instance = decodeSegment(match[1]);
     path = match[2];
   }
   if (path.startsWith("/v1/")) path = path.slice(3);
   return instance === undefined ? { path } : { path, instance };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestValidationError([
+      { loc: ["path"], msg: "malformed percent-encoding", type: "value_error" },
+    ]);
+  }
 }
 
 function checkRuleId(ruleId: string): string {

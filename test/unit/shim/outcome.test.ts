@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Condition } from "../../../src/api/types.ts";
 import { decide, pending } from "../../../src/shim/outcome.ts";
 import { stripPrefixes } from "../../../src/shim/server.ts";
+import { RequestValidationError } from "../../../src/shim/wire.ts";
 
 const cond = (
   type: string,
@@ -81,5 +82,9 @@ describe("stripPrefixes", () => {
     ["/vnf/42", { path: "/vnf/42" }],
   ])("%s", (input, expected) => {
     expect(stripPrefixes(input)).toEqual(expected);
+  });
+
+  it("refuses malformed percent-encoding as a validation error", () => {
+    expect(() => stripPrefixes("/vnf/%E0%A4%A/rules/nat")).toThrow(RequestValidationError);
   });
 });
