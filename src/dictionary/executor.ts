@@ -281,7 +281,9 @@ export class Executor {
       throw asInvalidRequest(error, label);
     }
     const raw = await transport.send(rendered);
-    const parsed = parseBody(raw.text, step.responseFormat);
+    const parsed = parseBody(raw.text, step.responseFormat, {
+      xmlLists: this.dictionary.connection.xmlLists,
+    });
     const view: ResponseView = { status: raw.status, headers: raw.headers, body: parsed.value };
     const testSafe = (p: CompiledPredicate) => {
       try {

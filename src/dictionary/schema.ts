@@ -282,6 +282,8 @@ export const ConnectionSchema = z.strictObject({
     .default(""),
   headers: z.record(z.string(), Template).default({}),
   responseFormat: z.enum(RESPONSE_FORMATS).default("json"),
+  /** XML element names that always parse as lists, even when they occur once (PAN-OS entry, member). */
+  xmlLists: z.array(z.string().regex(/^[A-Za-z_][\w.-]*$/, "an XML element name")).default([]),
   timeouts: z
     .strictObject({
       connectMs: z.number().int().positive().default(5_000),

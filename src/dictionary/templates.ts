@@ -62,12 +62,17 @@ function raise(error: Error): never {
   throw error;
 }
 
+// CR, LF and TAB travel as character references: XML parsers turn a literal CR (or CR LF) in text
+// into LF, and each of them in an attribute value into a space, so only a reference round-trips.
 const XML_ENTITIES: Readonly<Record<string, string>> = {
   "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;",
   "'": "&apos;",
+  "\r": "&#13;",
+  "\n": "&#10;",
+  "\t": "&#9;",
 };
 
 // Characters XML 1.0 cannot represent even as references: refused rather than silently dropped.
@@ -83,7 +88,7 @@ function xmlForbidden(text: string): boolean {
 
 /** Escapes text for an XML element body or attribute value (either quote style). */
 export function escapeXml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => XML_ENTITIES[c] ?? c);
+  return value.replace(/[&<>"'\r\n\t]/g, (c) => XML_ENTITIES[c] ?? c);
 }
 
 /** An XPath 1.0 string literal for any text (XPath has no escapes inside literals: concat() quotes). */
