@@ -24,6 +24,9 @@ import { type Logger, silentLogger } from "./runtime/logging.ts";
 import { Manager, type ManagerOptions } from "./runtime/manager.ts";
 import { CoreResources, type ObjectKey, type ResourceType } from "./runtime/resource.ts";
 
+/** Rules per kind reconciled at once (see OperatorOptions.concurrency). */
+export const DEFAULT_CONCURRENCY = 64;
+
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
   /** Watched namespaces; empty = all. */
@@ -34,7 +37,11 @@ export interface OperatorOptions {
   probeAddress?: string;
   metricsAddress?: string;
   leaderElection?: ManagerOptions["leaderElection"];
-  /** Concurrent reconciles per rule controller. */
+  /**
+   * Concurrent reconciles per rule controller. A reconcile waiting for its device's activation (a
+   * Batched window, a PAN-OS commit) holds a worker, so this bounds how many rules one activation can
+   * cover; the appliance itself is protected by the per-device concurrency limit. Default 64.
+   */
   concurrency?: number;
   healthIntervalMs?: number;
   /** Cap of the per-rule retry backoff. */
@@ -205,7 +212,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         events,
         onRepair,
       }),
-      maxConcurrentReconciles: options.concurrency ?? 4,
+      maxConcurrentReconciles: options.concurrency ?? DEFAULT_CONCURRENCY,
       maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
     });
     // Rules follow their device: Ready, suspend and spec changes re-queue them.

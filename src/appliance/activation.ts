@@ -3,9 +3,15 @@
 // that STARTED AFTER its request has finished, so its write is covered:
 //   Immediate: the first request starts one at once; requests arriving while it runs share the next.
 //   Batched(windowMs): the first request opens a window; every request in the window shares the one
-//   activation that starts when it closes (50 writes in a window → 1 activation).
+//   activation that starts when it closes (50 writes in a window → 1 activation). The window is
+//   trailing: each request keeps it open for another windowMs, so a burst of writes that a device
+//   serialises (pfSense takes one write at a time) still gets one activation; it closes at the latest
+//   MAX_WINDOW_FACTOR × windowMs after it opened, so a steady trickle is activated regularly.
 
 export type ActivationMode = { mode: "Immediate" } | { mode: "Batched"; windowMs: number };
+
+/** A Batched window stays open at most this many windowMs after its first request. */
+export const MAX_WINDOW_FACTOR = 5;
 
 interface Batch<T> {
   promise: Promise<T>;
@@ -14,6 +20,8 @@ interface Batch<T> {
   requests: number;
   /** Batched mode: the window is open until this timer fires. */
   timer?: ReturnType<typeof setTimeout>;
+  /** Batched mode: when the window opened (for its cap). */
+  openedAt?: number;
   windowClosed: boolean;
 }
 
@@ -25,6 +33,8 @@ export interface CoalescerStats {
 export interface CoalescerTimers {
   setTimeout: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>;
   clearTimeout: (timer: ReturnType<typeof setTimeout>) => void;
+  /** The clock the window's cap is measured with; default Date.now. */
+  now?: () => number;
 }
 
 export class ActivationCoalescer<T> {
@@ -59,6 +69,8 @@ export class ActivationCoalescer<T> {
     this.stats.requests += 1;
     if (this.next) {
       this.next.requests += 1;
+      if (this.mode.mode === "Batched" && !this.next.windowClosed)
+        this.armWindow(this.next, this.mode.windowMs);
       return this.next.promise;
     }
     let resolve!: (value: T) => void;
@@ -72,16 +84,29 @@ export class ActivationCoalescer<T> {
     const batch: Batch<T> = { promise, resolve, reject, requests: 1, windowClosed: false };
     this.next = batch;
     if (this.mode.mode === "Batched") {
-      batch.timer = this.timers.setTimeout(() => {
-        batch.windowClosed = true;
-        this.maybeStart();
-      }, this.mode.windowMs);
+      batch.openedAt = this.now();
+      this.armWindow(batch, this.mode.windowMs);
     } else {
       batch.windowClosed = true;
       // Start on the next microtask: writes completing in the same tick share this activation.
       queueMicrotask(() => this.maybeStart());
     }
     return promise;
+  }
+
+  /** (Re)arms the window's timer: windowMs from now, but never past the cap. */
+  private armWindow(batch: Batch<T>, windowMs: number): void {
+    if (batch.timer) this.timers.clearTimeout(batch.timer);
+    const cap = (batch.openedAt ?? this.now()) + MAX_WINDOW_FACTOR * windowMs;
+    const delay = Math.max(0, Math.min(windowMs, cap - this.now()));
+    batch.timer = this.timers.setTimeout(() => {
+      batch.windowClosed = true;
+      this.maybeStart();
+    }, delay);
+  }
+
+  private now(): number {
+    return this.timers.now ? this.timers.now() : Date.now();
   }
 
   private maybeStart(): void {

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
-import { createOperator } from "../operator.ts";
+import { createOperator, DEFAULT_CONCURRENCY } from "../operator.ts";
 import { createLogger } from "../runtime/logging.ts";
 import { runUntilSignal } from "../runtime/shutdown.ts";
 
@@ -22,7 +22,7 @@ flags (environment variable in brackets):
   --leader-elect                elect a leader through a Lease [VNF_LEADER_ELECT=true]
   --leader-election-namespace N Lease namespace [VNF_LEADER_ELECTION_NAMESPACE, POD_NAMESPACE]; default default
   --leader-election-id NAME     Lease name [VNF_LEADER_ELECTION_ID]; default vnf-operator-leader
-  --concurrency N               concurrent reconciles per rule kind [VNF_CONCURRENCY]; default 4
+  --concurrency N               concurrent reconciles per rule kind [VNF_CONCURRENCY]; default 64
   --health-interval SECONDS     appliance health check period [VNF_HEALTH_INTERVAL]; default 60
   --log-level LEVEL             trace|debug|info|warn|error [VNF_LOG_LEVEL]; default info
 `;
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     logger: log,
     probeAddress: values["probe-address"] ?? env.VNF_PROBE_ADDRESS ?? ":8081",
     metricsAddress: values["metrics-address"] ?? env.VNF_METRICS_ADDRESS ?? ":8080",
-    concurrency: positive("--concurrency", values.concurrency ?? env.VNF_CONCURRENCY, 4),
+    concurrency: positive("--concurrency", values.concurrency ?? env.VNF_CONCURRENCY, DEFAULT_CONCURRENCY),
     healthIntervalMs:
       positive("--health-interval", values["health-interval"] ?? env.VNF_HEALTH_INTERVAL, 60) * 1000,
     ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),

@@ -3,11 +3,22 @@
 import { describe, expect, it } from "vitest";
 import { ActivationCoalescer, type CoalescerTimers } from "../../../src/appliance/activation.ts";
 
-function manualTimers(): CoalescerTimers & { fire(): void; pending(): number } {
+function manualTimers(): CoalescerTimers & {
+  fire(): void;
+  pending(): number;
+  delays: number[];
+  clock: { t: number };
+} {
   let next = 1;
   const timers = new Map<number, () => void>();
+  const delays: number[] = [];
+  const clock = { t: 0 };
   return {
-    setTimeout: (fn) => {
+    delays,
+    clock,
+    now: () => clock.t,
+    setTimeout: (fn, ms) => {
+      delays.push(ms);
       const id = next++;
       timers.set(id, fn);
       return id as unknown as ReturnType<typeof setTimeout>;
@@ -153,5 +164,28 @@ describe("Batched mode", () => {
     await expect(p).resolves.toBe(0);
     await closing;
     await expect(c.requestActivation()).rejects.toThrow(/closed/);
+  });
+
+  it("keeps the window open while writes keep arriving (trailing), up to its cap", async () => {
+    const a = controllable();
+    const timers = manualTimers();
+    const c = new ActivationCoalescer(a.activate, { mode: "Batched", windowMs: 1000 }, timers);
+    const waits = [c.requestActivation()];
+    // A device that takes one write at a time: requests arrive 400 ms apart until 2.8 s.
+    for (let t = 400; t <= 3000; t += 400) {
+      timers.clock.t = t;
+      waits.push(c.requestActivation());
+    }
+    expect(timers.pending()).toBe(1);
+    expect(timers.delays.at(-1)).toBe(1000); // re-armed: 1 s after the last write
+    timers.clock.t = 4700; // near the cap (5 × 1 s after opening at 0): the window may not outlive it
+    waits.push(c.requestActivation());
+    expect(timers.delays.at(-1)).toBe(300);
+    timers.fire();
+    await flush();
+    expect(a.started).toHaveLength(1);
+    a.finish(0);
+    await Promise.all(waits);
+    expect(c.stats).toEqual({ requests: 9, activations: 1 });
   });
 });
