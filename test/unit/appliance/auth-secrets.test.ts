@@ -13,7 +13,10 @@ describe("AuthManager.secrets (what error messages are scrubbed of)", () => {
     expect(secrets).toContain("s3cret-pw");
     expect(secrets).not.toContain("admin");
     // An appliance message naming an alias "admin_hosts" must survive scrubbing intact.
-    const scrubbed = secrets.reduce((text, s) => text.split(s).join("***"), "alias admin_hosts; password s3cret-pw");
+    const scrubbed = secrets.reduce(
+      (text, s) => text.split(s).join("***"),
+      "alias admin_hosts; password s3cret-pw",
+    );
     expect(scrubbed).toBe("alias admin_hosts; password ***");
   });
 });
