@@ -492,7 +492,11 @@ function compileOperation(
       }));
       if (items)
         problems.at(() =>
-          validator.extractor([...itemsPath, "vendorRef"], items?.vendorRef, { ...scope, item: true }),
+          validator.extractor([...itemsPath, "vendorRef"], items?.vendorRef, {
+            ...scope,
+            item: true,
+            itemKey: true,
+          }),
         );
     }
     if (request) {

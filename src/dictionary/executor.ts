@@ -10,7 +10,7 @@ import type {
 } from "./compile.ts";
 import { bodyExcerpt, extractValue, mapResponseError } from "./error-mapping.ts";
 import { VnfError } from "./errors.ts";
-import { queryAll, queryFirst } from "./jsonpath.ts";
+import { queryEntries, queryFirst } from "./jsonpath.ts";
 import { type CompiledPredicate, type ResponseView, statusMatches } from "./predicates.ts";
 import { type RenderedRequest, renderRequest } from "./render.ts";
 import { parseBody } from "./response.ts";
@@ -239,8 +239,8 @@ export class Executor {
         }
       }
       if (step.items) {
-        for (const item of queryAll(step.items.path, view.body)) {
-          const vendorRef = refText(this.itemValue(step.items.vendorRef, item, context));
+        for (const { key, value: item } of queryEntries(step.items.path, view.body)) {
+          const vendorRef = refText(this.itemValue(step.items.vendorRef, item, { ...context, itemKey: key }));
           // Items without a vendorRef are not addressable (e.g. objects without our marker).
           if (vendorRef !== undefined) result.items.push({ vendorRef, raw: item });
         }

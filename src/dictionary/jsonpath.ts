@@ -130,6 +130,28 @@ export function queryAll(path: string, json: unknown): unknown[] {
   return Array.isArray(result) ? result : [];
 }
 
+/** Every match with the property name (or list index, as text) it was found under. */
+export function queryEntries(path: string, json: unknown): { key: string | undefined; value: unknown }[] {
+  if (json === undefined) return [];
+  if (json === null || typeof json !== "object")
+    return path.trim() === "$" ? [{ key: undefined, value: json }] : [];
+  const result = JSONPath({
+    path: forJsonPathPlus(path),
+    json: json as object,
+    wrap: true,
+    eval: "safe",
+    resultType: "all",
+  }) as unknown;
+  if (!Array.isArray(result)) return [];
+  return result.map((match: { value: unknown; parentProperty?: string | number | null }) => ({
+    key:
+      match.parentProperty === undefined || match.parentProperty === null
+        ? undefined
+        : String(match.parentProperty),
+    value: match.value,
+  }));
+}
+
 /** The first match, or undefined. */
 export function queryFirst(path: string, json: unknown): unknown {
   return queryAll(path, json)[0];

@@ -135,6 +135,8 @@ export interface Scope {
   response?: boolean;
   /** Templates over one vendor object (normalize, ownership, item vendorRef): `item`, `vendorRef`. */
   item?: boolean;
+  /** An item vendorRef template: `itemKey`, the property name or index the item was found under. */
+  itemKey?: boolean;
   credentials?: boolean;
   session?: boolean;
   /** Outputs of the steps before this one: step name → extracted keys. */
@@ -187,6 +189,7 @@ export function sampleContexts(scope: Scope, inputs: SampleInputs): Record<strin
     if (scope.job) ctx.job = strictView({ id: "1" }, { id: "" }, "job");
     if (scope.response) ctx.response = { status: 200, headers: {}, body: {} };
     if (scope.item) ctx.item = {};
+    if (scope.itemKey) ctx.itemKey = "10";
     if (scope.credentials) ctx.credentials = anyKeys(SAMPLE_SECRET);
     if (scope.session) ctx.session = strictView({ token: SAMPLE_SECRET }, { token: "" }, "session");
     return ctx;
