@@ -139,7 +139,18 @@ describe("local control plane", () => {
         body: { ...body, metadata: { name: "w2" }, spec: { size: 0 } },
       }),
     ).rejects.toMatchObject({ code: 422 });
-    const listed = await kubectl(kubeconfigPath(), ["get", "widgets", "-n", namespace, "-o", "name"]);
+    // kubectl's discovery cache may not know a CRD established a moment ago: retry as a user would.
+    const listed = await waitUntil("kubectl to list the custom object", async () => {
+      const result = await kubectl(kubeconfigPath(), [
+        "get",
+        `widgets.${group}`,
+        "-n",
+        namespace,
+        "-o",
+        "name",
+      ]);
+      return result.code === 0 && result.stdout.trim() !== "" ? result : undefined;
+    });
     expect(listed.stdout.trim()).toBe(`widget.${group}/w1`);
   });
 
