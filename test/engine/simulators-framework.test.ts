@@ -380,7 +380,7 @@ function unmanagedRule(vendor: SimulatorVendor): Record<string, unknown> {
       service: ["ALL"],
     },
     panos: { "@name": "by-hand", from: ["trust"], to: ["untrust"], action: "deny" },
-    vyos: { path: "firewall ipv4 name WAN_IN rule 999", config: { action: "drop" } },
+    vyos: { path: "firewall ipv4 name WAN_IN rule 999", action: "drop" },
     opnsense: { action: "block", interface: "wan", description: "by hand" },
   };
   return rules[vendor];

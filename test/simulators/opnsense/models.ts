@@ -348,7 +348,8 @@ export function fieldProblem(field: FieldSpec, value: string, env: FieldEnv): st
       return bad === undefined ? undefined : `${bad} is not a valid source IP address or alias.`;
     }
     case "description":
-      return [...value].length <= 255
+      // DescriptionField's mask /^(.){0,255}$/u: at most 255 characters, no line breaks.
+      return /^.{0,255}$/u.test(value)
         ? undefined
         : "Description should be a string between 1 and 255 characters.";
     case "text":

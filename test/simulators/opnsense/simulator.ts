@@ -41,7 +41,7 @@ export interface OPNsenseSimulatorOptions {
   antiLockout?: boolean;
   /** How many config backups (savepoint revisions) are kept, default 60. */
   retention?: number;
-  /** `product_version`, default 24.7.1. */
+  /** `product_version`, default 25.7.2. */
   version?: string;
 }
 
@@ -141,7 +141,7 @@ export class OPNsenseSimulator implements VendorSimulator {
   }
 
   private firmwareStatus(): SimResponse {
-    const version = this.options.version ?? "24.7.1";
+    const version = this.options.version ?? "25.7.2";
     return ok({
       product: {
         product_id: "opnsense",

@@ -63,7 +63,18 @@ export interface PanOSSimulatorOptions {
 
 export type PanOSOptions = PanOSSimulatorOptions & CommonSimulatorOptions;
 
-const DEFAULT_APPLICATIONS = ["ssl", "web-browsing", "ssh", "dns", "ping", "ntp", "smtp", "snmp", "syslog"];
+const DEFAULT_APPLICATIONS = [
+  "ssl",
+  "web-browsing",
+  "ssh",
+  "dns",
+  "icmp",
+  "ping",
+  "ntp",
+  "smtp",
+  "snmp",
+  "syslog",
+];
 
 /** Control kinds → where their entries live inside a vsys. */
 const KIND_PATHS: Record<string, readonly string[]> = {

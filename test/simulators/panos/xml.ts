@@ -67,12 +67,14 @@ function convert(items: Ordered[]): XNode[] {
   return out;
 }
 
+/** Text content as libxml2 writes it: `& < >` escaped, CR as a reference (a raw CR would read back as LF). */
 export function escapeText(value: string): string {
-  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#13;");
 }
 
+/** Attribute values also keep TAB and LF as references (parsers turn them into spaces otherwise). */
 export function escapeAttribute(value: string): string {
-  return escapeText(value).replace(/"/g, "&quot;");
+  return escapeText(value).replace(/"/g, "&quot;").replace(/\t/g, "&#9;").replace(/\n/g, "&#10;");
 }
 
 export function serialize(node: XNode): string {

@@ -33,11 +33,11 @@ const range =
       ? undefined
       : `Number "${value}" is not in range ${min}-${max}`;
 
+// include/generic-description.xml.i: `[[:ascii:]]{0,256}`, one message for both limits.
 export const description: Validator = (value) =>
-  // The interface definitions constrain descriptions to printable ASCII, at most 255 characters.
-  /^[\x20-\x7e]{0,255}$/.test(value)
+  [...value].length <= 256 && [...value].every((ch) => (ch.codePointAt(0) ?? 0) <= 0x7f)
     ? undefined
-    : "Description too long (limit 255 characters) or not printable ASCII";
+    : "Description too long (limit 256 characters)";
 
 const name: Validator = (value) =>
   /^[-_a-zA-Z0-9.]{1,28}$/.test(value)

@@ -29,6 +29,8 @@ export interface VyOSSimulatorOptions {
   hostname?: string;
   /** `/info` and `/show version`, default 1.4.0. */
   version?: string;
+  /** `Hardware S/N` in `/show version`. */
+  serial?: string;
 }
 
 export type VyOSOptions = VyOSSimulatorOptions & CommonSimulatorOptions;
@@ -228,7 +230,18 @@ export class VyOSSimulator implements VendorSimulator {
     if (path.join(" ") === "version") {
       const version = this.options.version ?? "1.4.0";
       return success(
-        `Version:          VyOS ${version}\nRelease train:    sagitta\n\nBuilt by:         simulator\nHardware vendor:  QEMU\n`,
+        [
+          `Version:          VyOS ${version}`,
+          "Release train:    sagitta",
+          "",
+          "Built by:         simulator",
+          "Architecture:     x86_64",
+          "Hardware vendor:  QEMU",
+          "Hardware model:   Standard PC (Q35 + ICH9, 2009)",
+          `Hardware S/N:     ${this.options.serial ?? "VYOSSIM0001"}`,
+          "Hardware UUID:    00000000-0000-0000-0000-000000000000",
+          "",
+        ].join("\n"),
       );
     }
     return failure(400, `Invalid command: show ${path.join(" ")}`);
@@ -317,13 +330,15 @@ export class VyOSSimulator implements VendorSimulator {
     };
   }
 
-  /** `{path, config}`: store `config` at `path` (words or one space-separated string), no validation. */
+  /**
+   * `{path, ...config}`: store the node's configuration at `path` (words or one space-separated
+   * string); for kind `config`, `{path, config}` stores any subtree or value. No validation.
+   */
   putObject(kind: ObjectKind, object: VendorObject, options: ObjectWriteOptions): string {
-    const words = this.controlPath(kind, object.path);
-    const config = object.config ?? {};
-    if (typeof config !== "object" || config === null)
-      throw new SimulatorControlError(400, "config must be an object");
-    placeAt(this.running, words, structuredClone(config) as VNode);
+    const { path, ...rest } = object;
+    const words = this.controlPath(kind, path);
+    const value = kind === "config" && "config" in rest ? rest.config : rest;
+    placeAt(this.running, words, structuredClone(value) as VNode);
     this.afterControlWrite(options);
     return words.join(" ");
   }
@@ -366,14 +381,15 @@ export class VyOSSimulator implements VendorSimulator {
   }
 }
 
-/** Every object under the roots (`*` matches any name): `{path, config}`. */
+/** Every object under the roots (`*` matches any name): `{path, ...its configuration}`. */
 function collect(tree: VTree, roots: readonly (readonly string[])[]): VendorObject[] {
   const out: VendorObject[] = [];
   const walk = (node: VNode | undefined, pattern: readonly string[], prefix: string[]) => {
     if (!isTree(node)) return;
     if (pattern.length === 0) {
-      for (const [name, config] of Object.entries(node))
-        out.push({ path: [...prefix, name].join(" "), config: structuredClone(config) });
+      for (const [name, config] of Object.entries(node)) {
+        out.push({ path: [...prefix, name].join(" "), ...(structuredClone(config) as VTree) });
+      }
       return;
     }
     const [head, ...rest] = pattern;
