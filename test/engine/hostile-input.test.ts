@@ -4,7 +4,7 @@
 // structure.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApplianceSession } from "../../src/appliance/session.ts";
+import { ApplianceSession, type WriteInput } from "../../src/appliance/session.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { RESOURCE_KINDS, type ResourceKind } from "../../src/dictionary/rule-input.ts";
 import { type SimulatorHandle, startSimulator, type VendorObject } from "../simulators/index.ts";
@@ -29,14 +29,19 @@ const HOSTILE = [
   "[vnf:someone/else]",
 ];
 
-const description = (max: number | undefined) =>
+const description = (row: VendorRow) =>
   fc
     .oneof(
       fc.constantFrom(...HOSTILE),
       fc.string({ unit: "grapheme", maxLength: 40 }),
       fc.string({ unit: "binary", maxLength: 30 }),
     )
-    .filter((d) => (max === undefined || d.length <= max) && !d.includes("[vnf:"));
+    .filter(
+      (d) =>
+        (row.maxDescription === undefined || d.length <= row.maxDescription) &&
+        !d.includes("[vnf:") &&
+        (row.acceptsDescription?.(d) ?? true),
+    );
 
 function withoutVolatile(
   object: VendorObject | undefined,
@@ -51,6 +56,18 @@ function withoutVolatile(
 describe.each(VENDORS)("$vendor", (row) => {
   let sim: SimulatorHandle;
   let session: ApplianceSession;
+  const ruleNumbers = new Map<string, number>();
+  /** The write input; dictionaries with `ruleNumbers` get one per marker, as the operator allocates. */
+  function input(rule: Record<string, unknown>, marker: string): WriteInput {
+    const range = session.dictionary.ruleNumbers;
+    if (!range) return { rule, marker };
+    let ruleNumber = ruleNumbers.get(marker);
+    if (ruleNumber === undefined) {
+      ruleNumber = range.min + ruleNumbers.size;
+      ruleNumbers.set(marker, ruleNumber);
+    }
+    return { rule, marker, ruleNumber };
+  }
 
   beforeAll(async () => {
     sim = await startSimulator(row.vendor, row.simulator as never);
@@ -76,10 +93,7 @@ describe.each(VENDORS)("$vendor", (row) => {
       const access = row.stored[kind];
       const rule = row.rules[kind].create;
       // The reference object: the same rule with a benign description.
-      const reference = await session.create(kind, {
-        rule: { ...rule, description: "benign" },
-        marker: "ref/0",
-      });
+      const reference = await session.create(kind, input({ ...rule, description: "benign" }, "ref/0"));
       const referenceStored = access.find(
         (await sim.control.objects(access.controlKind)).candidate,
         reference.vendorRef,
@@ -88,20 +102,17 @@ describe.each(VENDORS)("$vendor", (row) => {
         (k) => referenceStored?.[k] === "benign [vnf:ref/0]",
       );
       expect(descriptionField).toBeDefined();
-      const benignRender = session.render(kind, "create", {
-        rule: { ...rule, description: "benign" },
-        marker: "h/1",
-      });
+      const benignRender = session.render(kind, "create", input({ ...rule, description: "benign" }, "h/1"));
       let run = 0;
 
       await fc.assert(
-        fc.asyncProperty(description(row.maxDescription), async (text) => {
+        fc.asyncProperty(description(row), async (text) => {
           run += 1;
           const marker = `h/${run}`;
           const spec = { ...rule, description: text };
 
           // The rendered request: same structure as the benign one, the text in exactly one leaf.
-          const rendered = session.render(kind, "create", { rule: spec, marker });
+          const rendered = session.render(kind, "create", input(spec, marker));
           expect(rendered.requests.map((r) => [r.method, r.path, r.query])).toEqual(
             benignRender.requests.map((r) => [
               r.method,
@@ -110,18 +121,16 @@ describe.each(VENDORS)("$vendor", (row) => {
             ]),
           );
           const last = rendered.requests.at(-1);
-          const body = JSON.parse(last?.body?.text ?? "{}") as Record<string, unknown>;
-          const benignBody = JSON.parse(benignRender.requests.at(-1)?.body?.text ?? "{}") as Record<
-            string,
-            unknown
-          >;
+          const decode = row.decodeBody ?? ((t: string) => JSON.parse(t) as Record<string, unknown>);
+          const body = decode(last?.body?.text ?? "{}");
+          const benignBody = decode(benignRender.requests.at(-1)?.body?.text ?? "{}");
           expect(Object.keys(body).sort()).toEqual(Object.keys(benignBody).sort());
           expect(
             JSON.stringify(body).split(JSON.stringify(`${text} [vnf:${marker}]`).slice(1, -1)).length,
           ).toBeGreaterThan(1);
 
           const countBefore = (await sim.control.objects(access.controlKind)).candidate.length;
-          const { vendorRef } = await session.create(kind, { rule: spec, marker });
+          const { vendorRef } = await session.create(kind, input(spec, marker));
           const objects = (await sim.control.objects(access.controlKind)).candidate;
           expect(objects).toHaveLength(countBefore + 1);
           const storedObject = access.find(objects, vendorRef);

@@ -28,7 +28,7 @@ describe("vnf-operator validate", () => {
   it("prints one OK line per valid file and exits 0", async () => {
     expect(await main(["validate", "dictionaries"])).toBe(0);
     expect(out.join("")).toMatch(
-      /^OK dictionaries\/fortios-7\.yaml \(fortios-7: fortios >=7\.0\.0 <8\.0\.0; firewallRule, natRule\)\nOK dictionaries\/pfsense-2\.7-restapi-v2\.yaml/,
+      /^OK dictionaries\/fortios-7\.yaml \(fortios-7: fortios >=7\.0\.0 <8\.0\.0; firewallRule, natRule\)\n(OK .*\n)*OK dictionaries\/pfsense-2\.7-restapi-v2\.yaml/,
     );
     expect(err).toEqual([]);
   });
@@ -173,7 +173,13 @@ describe("DictionaryRegistry", () => {
       "dictionaries",
     ]);
     expect(errors.length).toBeGreaterThanOrEqual(15);
-    expect(registry.all().map((d) => d.name)).toEqual(["fortios-7", "pfsense-2.7-restapi-v2"]);
+    expect(registry.all().map((d) => d.name)).toEqual([
+      "fortios-7",
+      "opnsense-25-api",
+      "panos-10-xmlapi",
+      "pfsense-2.7-restapi-v2",
+      "vyos-1.4-httpapi",
+    ]);
   });
 });
 
