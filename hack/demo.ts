@@ -102,7 +102,10 @@ async function main(): Promise<number> {
       // The samples name address aliases; a real appliance would have them configured, so the
       // simulated one gets them too.
       const aliases = aliasesIn(vendor);
-      const sim = await startSimulator(vendor, vendor === "pfsense" ? { aliases } : {});
+      const sim = await startSimulator(
+        vendor,
+        vendor === "pfsense" || vendor === "opnsense" ? { aliases } : {},
+      );
       await seedAliases(vendor, sim, aliases);
       cleanups.push(() => sim.stop());
       sims.set(vendor, sim);
@@ -182,6 +185,10 @@ async function seedAliases(vendor: string, sim: SimulatorHandle, aliases: string
   if (vendor === "fortios") {
     for (const name of aliases)
       await sim.control.putObject("address", { name, subnet: "10.0.0.0 255.0.0.0" });
+  }
+  if (vendor === "panos") {
+    for (const name of aliases)
+      await sim.control.putObject("address", { "@name": name, "ip-netmask": "10.0.0.0/8" });
   }
 }
 
