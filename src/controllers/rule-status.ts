@@ -1,7 +1,7 @@
 // A rule reconcile ends in one typed outcome; this turns it into the next status (Flux's
 // ComputeReconcileResult). Pure: the reconciler compares the result with the current status and
 // writes only when they differ, so a steady state costs no API write.
-import { ConditionType, kubeTime, removeCondition, setCondition } from "../api/conditions.ts";
+import { ConditionType, getCondition, kubeTime, removeCondition, setCondition } from "../api/conditions.ts";
 import type { Condition, ErrorCode, PendingOperation, VnfRuleStatus } from "../api/types.ts";
 
 export type AppliedAction = "created" | "adopted" | "updated" | "verified" | "repaired";
@@ -67,10 +67,32 @@ export function nextRuleStatus(
       break;
     }
     case "inSync": {
-      if (!outcome.recordGeneration) return current ?? {};
+      const readyBefore = getCondition(conditions, ConditionType.Ready)?.status === "True";
+      if (!outcome.recordGeneration && readyBefore) return current ?? {};
       status.observedGeneration = generation;
-      conditions = conditions.map((c) =>
-        c.type === ConditionType.Ready && c.status === "True" ? { ...c, observedGeneration: generation } : c,
+      if (readyBefore) {
+        conditions = conditions.map((c) =>
+          c.type === ConditionType.Ready ? { ...c, observedGeneration: generation } : c,
+        );
+        break;
+      }
+      // Back from a wait (device not Ready, suspended) or from a stall its spec no longer has: the
+      // appliance holds the rule as recorded, so the rule is Ready again without an appliance call.
+      delete status.errorCode;
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Ready,
+          status: "True",
+          reason: "Applied",
+          message: `the appliance holds the desired rule (vendorRef ${status.vendorRef ?? "unknown"})`,
+          observedGeneration: generation,
+        },
+        now,
+      );
+      conditions = removeCondition(
+        removeCondition(conditions, ConditionType.Reconciling),
+        ConditionType.Stalled,
       );
       break;
     }
