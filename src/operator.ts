@@ -15,6 +15,7 @@ import { driftReconciler } from "./controllers/drift-controller.ts";
 import { engineSessionFactory } from "./controllers/engine-session.ts";
 import type { RuleKind } from "./controllers/ports.ts";
 import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
+import { deviceEventAffectsRules, ruleEventNeedsReconcile } from "./controllers/rule-events.ts";
 import { SessionRegistry } from "./controllers/session-registry.ts";
 import { type DictionaryRegistry, loadDictionaryDirectories } from "./dictionary/registry.ts";
 import type { Controller } from "./runtime/controller.ts";
@@ -202,7 +203,6 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     const informer = kind === "firewallRule" ? firewallRules : natRules;
     const controller = manager.addController<VnfRule>({
       name: kind === "firewallRule" ? "vnffirewallrule" : "vnfnatrule",
-      for: informer,
       reconcile: ruleReconciler({
         kind: info,
         rules: informer,
@@ -215,8 +215,13 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       maxConcurrentReconciles: options.concurrency ?? DEFAULT_CONCURRENCY,
       maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
     });
-    // Rules follow their device: Ready, suspend and spec changes re-queue them.
-    controller.watches(devices, (device) => rulesOfDevice(keyOfObject(device), kind));
+    // The rule's own events, but not its own status writes: they would bypass the backoff and
+    // Retry-After (rule-events.ts).
+    controller.watches(informer, undefined, { predicate: ruleEventNeedsReconcile });
+    // Rules follow their device: Ready, suspend and spec changes re-queue them (not its counters).
+    controller.watches(devices, (device) => rulesOfDevice(keyOfObject(device), kind), {
+      predicate: deviceEventAffectsRules,
+    });
     controllers[kind] = controller;
   }
 
