@@ -1,10 +1,10 @@
 // Drift detection, per device and per driftDetection.interval: one bulk list per rule kind, compared
 // with the rules the status says are applied (drift-plan.ts). Repair does not re-implement the rule
-// controller: it invalidates the drifted rule's journal (opHash, and vendorRef when the object is gone)
-// so the rule controller converges it, with its usual intent/adoption safety. Report only flags the
-// rule (status.drift + a Drifted condition). Our objects whose resource is gone are deleted in Repair
-// mode; objects that are not ours are counted on the device. In steady state a cycle writes nothing,
-// to the appliance or to the API server.
+// controller: it invalidates the drifted rule's journal (its opHash) so the rule controller converges
+// it, with its usual intent/adoption safety. Report only flags the rule (status.drift + a Drifted
+// condition). Our objects whose resource is gone are deleted in Repair mode; objects that are not ours
+// are counted on the device. In steady state a cycle writes nothing, to the appliance or to the API
+// server.
 import {
   ConditionType,
   getCondition,
@@ -63,20 +63,27 @@ export function driftReconciler(deps: DriftControllerDeps) {
     // racing the device controller) is retried with the controller's backoff, not an interval later.
     const startedAt = now().getTime();
 
+    // Without every rule in the caches, our own objects would look like orphans.
+    if (deps.rules.some(({ informer }) => !informer.hasSynced())) return { requeueAfterMs: 1000 };
+
     const mode = settings.mode ?? "Repair";
-    const knownMarkers = new Set<string>();
-    for (const { informer } of deps.rules) {
-      for (const rule of informer.list()) knownMarkers.add(requestFor(rule).marker);
-    }
     let unmanaged = 0;
     /** Rule statuses written and orphans removed: what moves lastDriftCheckTime. */
     let changes = 0;
     for (const { kind, resource, informer } of deps.rules) {
       if (!session.kinds.includes(kind)) continue;
-      const objects = await session.list(kind);
+      // The rules BEFORE the list: only what was applied before it can be expected on it (a rule
+      // applied meanwhile is not "missing"; one changed meanwhile makes our status write a 409).
       const rules = informer
         .list(key.namespace)
         .filter((r) => r.spec.deviceRef.name === key.name && !r.metadata.deletionTimestamp);
+      const objects = await session.list(kind);
+      // The markers AFTER the list: every object on it was created for a rule the cache already
+      // held, so a marker unknown now is a true orphan — not a rule created while the check ran.
+      const knownMarkers = new Set<string>();
+      for (const { informer: any } of deps.rules) {
+        for (const rule of any.list()) knownMarkers.add(requestFor(rule).marker);
+      }
       const managed: ManagedRule[] = rules.filter(isApplied).map((rule) => {
         const request = requestFor(rule);
         return {
@@ -172,11 +179,12 @@ function flagged(
     );
     return status;
   }
-  // Repair: forget what we applied, so the rule controller converges the appliance again.
+  // Repair: forget what we applied, so the rule controller converges the appliance again. A missing
+  // object keeps its vendorRef: the rule controller then looks it up (get, then by marker) before
+  // creating it again, so a "missing" seen by a racing list never becomes a duplicate.
   status.drift = { detectedAt: kubeTime(now), fields, action: "Repaired" };
   delete status.opHash;
-  if (fields.includes("missing")) delete status.vendorRef;
-  else if (vendorRef !== undefined) status.vendorRef = vendorRef;
+  if (vendorRef !== undefined) status.vendorRef = vendorRef;
   return status;
 }
 
