@@ -20,6 +20,7 @@ import {
   type OperatorEnv,
   objectsContaining,
   ruleManifest,
+  sleep,
   startOperatorEnv,
   statusOf,
 } from "../support/operator-env.ts";
@@ -229,6 +230,45 @@ describe("drift on pfSense", () => {
     expect(conditionOf(cleared, "Ready")?.status).toBe("True");
   });
 
+  it("a rule created while a drift check runs is not taken for an orphan of ours", async () => {
+    // The check lists firewall rules slowly; meanwhile a NAT rule is created and applied, then the
+    // check lists NAT rules and finds its object.
+    await env.sim.control.injectFault({
+      kind: "latency",
+      ms: 1_500,
+      method: "GET",
+      pathPrefix: "/api/v2/firewall/rules",
+      times: 1,
+    });
+    const seq = await lastSeq(env.sim);
+    const check = env.checkDrift(repairDevice);
+    await sleep(200);
+    await env.apply(
+      ruleManifest(NAT, "created-mid-check", repairDevice, {
+        type: "dnat",
+        interface: "wan",
+        protocol: "tcp",
+        destination: { address: "203.0.113.11", port: "8080" },
+        translated: { address: "10.0.10.11" },
+        description: "created during a drift check",
+      }),
+    );
+    await check;
+    const rule = await env.waitReady(NAT.plural, "created-mid-check");
+    await env.checkDrift(repairDevice);
+    expect(
+      await objectsContaining(env.sim, "natRule", markerToken(rule.metadata.uid), "running"),
+    ).toHaveLength(1);
+    const log = await env.sim.control.requests();
+    expect(log.filter((r) => r.seq > seq && r.method === "DELETE")).toEqual([]);
+    // The slow list did overlap the rule's creation.
+    const list = log.find((r) => r.seq > seq && r.fault === "latency");
+    const create = log.find(
+      (r) => r.seq > seq && r.method === "POST" && r.path === "/api/v2/firewall/nat/port_forward",
+    );
+    expect(list && create && Date.parse(create.time) >= Date.parse(list.time)).toBe(true);
+  });
+
   it("steady state: one real drift cycle writes nothing to the appliance nor to the API server", async () => {
     // Let the repairs above settle, then take a snapshot.
     await env.checkDrift(repairDevice);
@@ -237,6 +277,7 @@ describe("drift on pfSense", () => {
       [FIREWALL.plural, "deleted-behind"],
       [FIREWALL.plural, "edited-behind"],
       [NAT.plural, "nat-edited"],
+      [NAT.plural, "created-mid-check"],
       [FIREWALL.plural, "reported"],
       ["vnfdevices", repairDevice],
       ["vnfdevices", report.name],

@@ -1,0 +1,63 @@
+// The operator in a child process, for tests that need a real crash (SIGKILL) or two replicas: the
+// same createOperator as `vnf-operator run`. Config: JSON in argv[2] (ChildOperatorConfig). Logs go to
+// stderr (level from VNF_TEST_LOG_LEVEL, silent by default); stdout carries one `@@{json}` line per
+// event: started, leading, stopped. SIGTERM stops it gracefully (the lease is released).
+// Imports only src/ and node modules: this runs outside vitest.
+import { KubeConfig } from "@kubernetes/client-node";
+import { createOperator } from "../../src/operator.ts";
+import { createLogger } from "../../src/runtime/logging.ts";
+
+export interface ChildOperatorConfig {
+  kubeconfig: string;
+  namespaces: string[];
+  dictionaryDirectories: string[];
+  healthIntervalMs?: number;
+  maxRetryDelayMs?: number;
+  identity?: string;
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+}
+
+function emit(event: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(`@@${JSON.stringify({ event, at: Date.now(), ...fields })}\n`);
+}
+
+const config = JSON.parse(process.argv[2] ?? "{}") as ChildOperatorConfig;
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromFile(config.kubeconfig);
+const operator = await createOperator({
+  kubeConfig,
+  namespaces: config.namespaces,
+  dictionaryDirectories: config.dictionaryDirectories,
+  logger: createLogger({
+    level: process.env.VNF_TEST_LOG_LEVEL ?? "silent",
+    destination: process.stderr,
+  }),
+  probeAddress: "0",
+  metricsAddress: "0",
+  healthIntervalMs: config.healthIntervalMs ?? 60_000,
+  maxRetryDelayMs: config.maxRetryDelayMs ?? 2_000,
+  ...(config.identity ? { instance: config.identity } : {}),
+  ...(config.leaderElection
+    ? {
+        leaderElection: {
+          ...config.leaderElection,
+          ...(config.identity ? { identity: config.identity } : {}),
+        },
+      }
+    : {}),
+});
+await operator.manager.start();
+emit("started", { identity: operator.manager.identity });
+void operator.manager.elected().then(() => emit("leading"));
+process.once("SIGTERM", () => {
+  void operator.stop().then(() => {
+    emit("stopped");
+    process.exit(0);
+  });
+});
