@@ -1,7 +1,8 @@
-// Rule lifecycle for every vendor that has a dictionary and a simulator: a firewall rule and a NAT
-// rule become Ready (`kubectl wait --for=condition=Ready`), an update changes the appliance object in
-// place, a delete removes it, and deletionPolicy Orphan leaves it on the appliance — no longer ours,
-// so a drift check neither deletes it nor counts it as managed.
+// Rule lifecycle for every vendor (pfSense, FortiOS, PAN-OS, VyOS, OPNsense: a dictionary and a
+// simulator each): a firewall rule and a NAT rule become Ready (`kubectl wait --for=condition=Ready`),
+// an update changes the appliance object in place, a delete removes it, and deletionPolicy Orphan
+// leaves it on the appliance — no longer ours, so a drift check neither deletes it nor counts it as
+// managed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimulatorVendor } from "../simulators/index.ts";
 import { waitUntil } from "../support/kube.ts";
@@ -83,6 +84,87 @@ const vendors: VendorCase[] = [
       },
       update: { translated: { address: "10.20.0.16", port: "443" } },
       updated: (o) => JSON.stringify(o.mappedip).includes("10.20.0.16"),
+    },
+  },
+  {
+    vendor: "panos",
+    firewall: {
+      spec: {
+        interface: "untrust",
+        action: "allow",
+        protocol: "tcp",
+        source: { cidr: "any" },
+        destination: { cidr: "192.168.50.10", port: "443" },
+        description: "Inbound HTTPS to the branch web server",
+      },
+      update: { action: "deny" },
+      updated: (o) => o.action === "deny",
+    },
+    nat: {
+      spec: {
+        type: "dnat",
+        interface: "ethernet1/1",
+        protocol: "tcp",
+        destination: { address: "198.51.100.40", port: "443" },
+        translated: { address: "192.168.50.10" },
+        description: "Publish the branch web server",
+      },
+      update: { translated: { address: "192.168.50.11" } },
+      updated: (o) => JSON.stringify(o["destination-translation"]).includes('"192.168.50.11"'),
+    },
+  },
+  {
+    vendor: "vyos",
+    firewall: {
+      spec: {
+        interface: "eth0",
+        action: "allow",
+        protocol: "tcp",
+        source: { cidr: "192.0.2.0/24" },
+        destination: { cidr: "172.16.0.1", port: "22" },
+        description: "SSH from the management network",
+      },
+      update: { action: "deny" },
+      updated: (o) => o.action === "drop",
+    },
+    nat: {
+      spec: {
+        type: "dnat",
+        interface: "eth0",
+        protocol: "tcp",
+        destination: { port: "53" },
+        translated: { address: "172.16.0.53" },
+        description: "DNS to the internal resolver",
+      },
+      update: { translated: { address: "172.16.0.54" } },
+      updated: (o) => (o.translation as { address?: string } | undefined)?.address === "172.16.0.54",
+    },
+  },
+  {
+    vendor: "opnsense",
+    firewall: {
+      spec: {
+        interface: "wan",
+        action: "allow",
+        protocol: "udp",
+        source: { cidr: "any" },
+        destination: { cidr: "203.0.113.50", port: "51820" },
+        description: "WireGuard",
+      },
+      update: { action: "deny" },
+      updated: (o) => o.action === "block",
+    },
+    nat: {
+      spec: {
+        type: "dnat",
+        interface: "wan",
+        protocol: "tcp",
+        destination: { address: "203.0.113.50", port: "27015" },
+        translated: { address: "10.50.0.20" },
+        description: "Game server",
+      },
+      update: { translated: { address: "10.50.0.21" } },
+      updated: (o) => o.target === "10.50.0.21",
     },
   },
 ];
