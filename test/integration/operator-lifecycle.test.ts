@@ -248,7 +248,6 @@ describe.each(vendors)("rule lifecycle on $vendor", (row) => {
       expect(JSON.stringify(left)).toContain(uid); // disowned: the old owner stays readable
 
       await env.checkDrift(device);
-      await env.checkDrift(device);
       expect(await objectsContaining(env.sim, simKind, description)).toHaveLength(1);
       const unmanagedAfter = Number(statusOf(await env.get<KubeObj>("vnfdevices", device)).unmanagedObjects);
       expect(unmanagedAfter).toBe(unmanagedBefore + 1);
