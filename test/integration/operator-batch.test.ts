@@ -1,0 +1,86 @@
+// Batched activation: 50 firewall rules applied at once on one Batched pfSense device become Ready
+// with one apply (pfSense's POST /firewall/apply) — at most two, whatever the timing — and nothing is
+// lost although pfSense takes one write at a time. The appliance calls are printed by method and path
+// (the closing note of issue #6 quotes them).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../support/kube.ts";
+import {
+  FIREWALL,
+  GROUP,
+  isReadyNow,
+  markerToken,
+  type OperatorEnv,
+  ruleManifest,
+  startOperatorEnv,
+  VERSION,
+} from "../support/operator-env.ts";
+
+const COUNT = 50;
+let env: OperatorEnv;
+
+beforeAll(async () => {
+  env = await startOperatorEnv({
+    vendor: "pfsense",
+    prefix: "op-batch",
+    device: { activation: { mode: "Batched", batchWindow: "2s" } },
+  });
+  await env.waitReady("vnfdevices", env.deviceName);
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+describe("Batched activation on pfSense", () => {
+  it(`${COUNT} rules at once: all Ready, one apply (at most two), no duplicate, nothing lost`, async () => {
+    await env.sim.control.clearRequests();
+    const statsBefore = await env.sim.control.stats();
+    const rules = Array.from({ length: COUNT }, (_, i) =>
+      ruleManifest(FIREWALL, `batch-${i}`, env.deviceName, {
+        interface: "wan",
+        action: "allow",
+        protocol: "tcp",
+        destination: { cidr: `10.1.0.${i + 1}`, port: "443" },
+        description: `batch rule ${i}`,
+      }),
+    );
+    const started = Date.now();
+    await env.apply({ apiVersion: "v1", kind: "List", items: rules });
+    const all = await waitUntil(
+      `${COUNT} rules Ready`,
+      async () => {
+        const list = (await env.custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: env.namespace,
+          plural: FIREWALL.plural,
+        })) as { items: Array<Record<string, unknown> & { metadata: { uid: string } }> };
+        return list.items.length === COUNT && list.items.every(isReadyNow) ? list.items : undefined;
+      },
+      60_000,
+      250,
+    );
+    const elapsedMs = Date.now() - started;
+
+    const requests = await env.sim.control.requests();
+    const stats = await env.sim.control.stats();
+    const byRoute = new Map<string, number>();
+    for (const r of requests)
+      byRoute.set(`${r.method} ${r.path}`, (byRoute.get(`${r.method} ${r.path}`) ?? 0) + 1);
+    const applies = stats.applyCount - statsBefore.applyCount;
+    console.log(
+      `${COUNT} rules on one Batched pfSense device (window 2 s): all Ready in ${(elapsedMs / 1000).toFixed(1)} s, ` +
+        `${requests.length} appliance calls, ${applies} apply(ies): ${JSON.stringify(Object.fromEntries(byRoute))}`,
+    );
+
+    expect(applies).toBeGreaterThanOrEqual(1);
+    expect(applies).toBeLessThanOrEqual(2);
+    expect(byRoute.get("POST /api/v2/firewall/apply")).toBe(applies);
+    expect(byRoute.get("POST /api/v2/firewall/rule")).toBe(COUNT);
+    expect(stats.lostWrites).toBe(0);
+    const running = (await env.sim.control.objects("firewallRule")).running;
+    for (const rule of all) {
+      expect(running.filter((o) => String(o.descr).includes(markerToken(rule.metadata.uid)))).toHaveLength(1);
+    }
+  });
+});
