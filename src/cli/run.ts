@@ -2,10 +2,10 @@
 // is configured by the Helm chart (env) or by hand (flags); flags win.
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
 import { createOperator, DEFAULT_CONCURRENCY } from "../operator.ts";
 import { createLogger } from "../runtime/logging.ts";
 import { runUntilSignal } from "../runtime/shutdown.ts";
+import { commaList, loadKubeConfig } from "./common.ts";
 
 const builtinDictionaries = path.resolve(import.meta.dirname, "../../dictionaries");
 
@@ -51,11 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const env = process.env;
-  const list = (text: string | undefined) =>
-    (text ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
+  const list = commaList;
   const positive = (name: string, text: string | undefined, fallback: number) => {
     if (text === undefined || text === "") return fallback;
     const n = Number(text);
@@ -65,10 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   const log = createLogger({ level: values["log-level"] ?? env.VNF_LOG_LEVEL, name: "vnf-operator" });
-  const kubeConfig = new KubeConfig();
-  const kubeconfigPath = values.kubeconfig ?? env.KUBECONFIG;
-  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
-  else kubeConfig.loadFromCluster();
+  const kubeConfig = loadKubeConfig(values.kubeconfig ?? env.KUBECONFIG);
 
   const leaderElect = values["leader-elect"] ?? env.VNF_LEADER_ELECT === "true";
   const operator = await createOperator({

@@ -2,10 +2,10 @@
 // variable (VNF_SHIM_*), so the chart configures it by env; flags win.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
 import { createLogger } from "../runtime/logging.ts";
 import { type JwtAlgorithm, loadJwtKey } from "../shim/auth.ts";
 import { createShimServer } from "../shim/server.ts";
+import { commaList, loadKubeConfig } from "./common.ts";
 
 const HELP = `usage: vnf-operator shim [flags]
 
@@ -76,10 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   const log = createLogger({ level: values["log-level"] ?? env.VNF_LOG_LEVEL, name: "vnf-cloudstack-shim" });
-  const kubeConfig = new KubeConfig();
-  const kubeconfigPath = pick(values.kubeconfig, "KUBECONFIG");
-  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
-  else kubeConfig.loadFromCluster();
+  const kubeConfig = loadKubeConfig(pick(values.kubeconfig, "KUBECONFIG"));
 
   const algorithm = (pick(values["jwt-algorithm"], "VNF_SHIM_JWT_ALGORITHM") ?? "RS256").toUpperCase();
   if (algorithm !== "HS256" && algorithm !== "RS256")
@@ -94,10 +91,9 @@ export async function run(argv: string[]): Promise<number> {
   if (Boolean(certFile) !== Boolean(keyPemFile)) throw new Error("--tls-cert and --tls-key go together");
   if (caFile && !certFile) throw new Error("--client-ca needs --tls-cert and --tls-key");
 
-  const namespaces = (pick(values.namespaces, "VNF_SHIM_NAMESPACES") ?? env.POD_NAMESPACE ?? "default")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const namespaces = commaList(
+    pick(values.namespaces, "VNF_SHIM_NAMESPACES") ?? env.POD_NAMESPACE ?? "default",
+  );
   const issuer = pick(values["jwt-issuer"], "VNF_SHIM_JWT_ISSUER");
   const audience = pick(values["jwt-audience"], "VNF_SHIM_JWT_AUDIENCE");
   const maxAge = number("--jwt-max-age", pick(values["jwt-max-age"], "VNF_SHIM_JWT_MAX_AGE"), undefined);
