@@ -324,7 +324,6 @@ async function converge(
   plan: Extract<RulePlan, { step: "apply" }>,
   request: RuleRequest,
 ): Promise<RuleOutcome> {
-  const withNumber = request;
   const ruleNumber = request.ruleNumber;
   const applied = (
     action: "created" | "adopted" | "updated" | "verified",
@@ -341,15 +340,15 @@ async function converge(
     const current = await session.get(kind, plan.vendorRef);
     if (current === undefined) {
       // Deleted behind our back (drift): recreate, adopting a copy carrying our marker if one exists.
-      return createOrAdopt(session, kind, withNumber, true, applied);
+      return createOrAdopt(session, kind, request, true, applied);
     }
-    if (plan.verifyFirst && session.differences(kind, withNumber, current).length === 0) {
+    if (plan.verifyFirst && session.differences(kind, request, current).length === 0) {
       return applied("verified", plan.vendorRef);
     }
-    await session.update(kind, plan.vendorRef, withNumber);
+    await session.update(kind, plan.vendorRef, request);
     return applied("updated", plan.vendorRef);
   }
-  return createOrAdopt(session, kind, withNumber, plan.verifyFirst, applied);
+  return createOrAdopt(session, kind, request, plan.verifyFirst, applied);
 }
 
 async function createOrAdopt(
