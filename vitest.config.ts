@@ -1,12 +1,25 @@
 import { defineConfig } from "vitest/config";
 
-// Three layers (DESIGN.md): pure decision functions, the engine against simulators, and integration
-// against one real kube-apiserver + etcd that the integration project's globalSetup starts per run.
+// Layers (docs/design.md): pure decision functions, the engine against simulators, the vendors' own
+// SDKs against the simulators (conformance), and integration against one real kube-apiserver + etcd
+// that the integration project's globalSetup starts per run.
 export default defineConfig({
   test: {
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { test: { name: "engine", include: ["test/engine/**/*.test.ts"], testTimeout: 30_000 } },
+      {
+        // After the others (groupOrder): its Python SDK processes would otherwise compete for the CPUs
+        // with the timing-sensitive engine and integration tests.
+        test: {
+          name: "conformance",
+          include: ["test/conformance/**/*.test.ts"],
+          globalSetup: ["test/conformance/global-setup.ts"],
+          sequence: { groupOrder: 1 },
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
       {
         test: {
           name: "integration",

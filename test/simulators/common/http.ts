@@ -17,8 +17,9 @@ export function readBody(request: IncomingMessage): Promise<string> {
 /** Writes a simulator response; returns false when the connection is already gone. */
 export function send(response: ServerResponse, simResponse: SimResponse): boolean {
   if (response.destroyed || response.headersSent) return false;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(simResponse.headers ?? {})) headers[name.toLowerCase()] = value;
+  if (simResponse.cookies !== undefined && simResponse.cookies.length > 0) headers["set-cookie"] = simResponse.cookies;
   let payload = "";
   if (typeof simResponse.body === "string") {
     payload = simResponse.body;

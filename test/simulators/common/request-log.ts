@@ -51,6 +51,7 @@ export function createRedactor(redaction: Redaction, credentials: () => Record<s
     const values = Object.entries(creds)
       .filter(([name, value]) => !["username", "user"].includes(name) && value.length >= 4)
       .map(([, value]) => value);
+    for (const value of redaction.values?.() ?? []) if (value.length >= 4) values.push(value);
     if (creds.username !== undefined && creds.password !== undefined) {
       values.push(Buffer.from(`${creds.username}:${creds.password}`).toString("base64"));
     }

@@ -26,6 +26,8 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 export interface SimResponse {
   status: number;
   headers?: Record<string, string>;
+  /** `Set-Cookie` values, one header each. */
+  cookies?: string[];
   /** A string is sent as is (set `content-type` in headers); anything else is sent as JSON. */
   body?: string | Json;
 }
@@ -62,6 +64,8 @@ export interface Redaction {
   headers?: string[];
   /** Query parameter names that carry credentials. */
   query?: string[];
+  /** Secret values besides the credentials (e.g. an administrator's password), redacted anywhere. */
+  values?: () => string[];
 }
 
 export interface VendorSimulator {

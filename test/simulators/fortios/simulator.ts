@@ -30,6 +30,9 @@ import {
   unauthorizedPage,
 } from "./envelope.ts";
 import { invalidFilter, list } from "./filter.ts";
+import { parseFirmware } from "./firmware.ts";
+import { type AdminAccount, AdminSessions } from "./sessions.ts";
+import { licenseStatus, vdomEntries } from "./system.ts";
 import {
   buildRecord,
   type Environment,
@@ -63,6 +66,11 @@ export interface FortiOSSimulatorOptions {
   version?: string;
   build?: number;
   hostname?: string;
+  /**
+   * The administrator who may log in with a session (`POST /logincheck`), default `admin` with a random
+   * password. Not part of `credentials` (the dictionary uses the API token).
+   */
+  admin?: AdminAccount;
 }
 
 export type FortiOSOptions = FortiOSSimulatorOptions & CommonSimulatorOptions;
@@ -114,7 +122,10 @@ function freshTables(): VdomTables {
 
 export class FortiOSSimulator implements VendorSimulator {
   readonly kinds: ObjectKind[] = Object.keys(kindTables);
-  readonly redaction = { query: ["access_token"] };
+  readonly redaction = {
+    query: ["access_token", "secretkey"],
+    values: () => [this.sessions.admin.password],
+  };
   private readonly context: VendorContext;
   private readonly options: FortiOSOptions;
   private readonly identity: Identity;
@@ -122,6 +133,7 @@ export class FortiOSSimulator implements VendorSimulator {
   private readonly vdoms: string[];
   private readonly maxConcurrent: number;
   private token: string;
+  private readonly sessions: AdminSessions;
   private config = new Map<string, VdomTables>();
   private revision = "";
 
@@ -143,6 +155,11 @@ export class FortiOSSimulator implements VendorSimulator {
     // REST API admin tokens are 30 alphanumeric characters.
     this.token =
       options.credentials?.token ?? randomBytes(30).toString("base64url").replace(/[-_]/g, "x").slice(0, 30);
+    this.sessions = new AdminSessions(
+      options.admin ?? { username: "admin", password: randomBytes(12).toString("base64url") },
+      this.identity.serial,
+      parseFirmware(this.identity.version),
+    );
     this.resetConfig();
   }
 
@@ -178,18 +195,27 @@ export class FortiOSSimulator implements VendorSimulator {
 
   async handle(request: SimRequest): Promise<SimResponse> {
     const segments = request.path.split("/").filter(Boolean);
+    if (request.path === "/logincheck" && request.method === "POST") return this.sessions.login(request);
+    if (request.path === "/logout") return this.sessions.logout(request);
     if (segments[0] !== "api" || segments[1] !== "v2") return notFoundPage();
-    if (!this.authenticated(request)) return unauthorizedPage();
-
     const vdom = request.query.get("vdom") ?? "root";
     const [, , area, path = "", name = "", rawMkey, ...extra] = segments;
     const scope: Scope = { method: request.method, vdom, path, name };
+    const auth = this.authenticate(request);
+    if (auth === "csrf") return errorResponse(scope, this.identity, new FortiError(403), this.revision);
+    if (auth !== "ok") return unauthorizedPage();
+
     try {
       if (!this.vdoms.includes(vdom)) throw new FortiError(403);
       if (area === "monitor" && path === "system" && name === "status" && rawMkey === undefined) {
         if (request.method !== "GET") throw new FortiError(405);
         return this.systemStatus(scope);
       }
+      if (area === "monitor" && path === "license" && name === "status" && rawMkey === undefined) {
+        if (request.method !== "GET") throw new FortiError(405);
+        return jsonResponse(200, body(scope, this.identity, { results: licenseStatus() }, "success", 200));
+      }
+      if (area === "cmdb" && path === "system" && name === "vdom") return this.vdomTable(request, scope, rawMkey);
       const table = area === "cmdb" && path === "firewall" ? tables[name as TableName] : undefined;
       if (!table || extra.length > 0 || !Object.hasOwn(tables, name)) throw new FortiError(404);
       const mkey = rawMkey === undefined ? undefined : decodeURIComponent(rawMkey);
@@ -200,12 +226,33 @@ export class FortiOSSimulator implements VendorSimulator {
     }
   }
 
-  private authenticated(request: SimRequest): boolean {
+  /** An API token (Bearer, or `?access_token=` when allowed), else an administrator's session. */
+  private authenticate(request: SimRequest): "ok" | "csrf" | "refused" {
     const queryToken = request.query.get("access_token");
-    if (queryToken !== null) return this.options.allowAccessTokenQuery === true && queryToken === this.token;
+    if (queryToken !== null) {
+      return this.options.allowAccessTokenQuery === true && queryToken === this.token ? "ok" : "refused";
+    }
     const authorization = request.headers.authorization ?? "";
     const [scheme = "", secret = ""] = authorization.split(" ", 2);
-    return scheme.toLowerCase() === "bearer" && secret === this.token;
+    if (scheme.toLowerCase() === "bearer") return secret === this.token ? "ok" : "refused";
+    const session = this.sessions.check(request);
+    if ("user" in session) return "ok";
+    return session.refused === "csrf" ? "csrf" : "refused";
+  }
+
+  /** `cmdb/system/vdom[/{name}]`: read-only here (VDOMs are the `vdoms` option). */
+  private vdomTable(request: SimRequest, scope: Scope, rawMkey: string | undefined): SimResponse {
+    if (request.method !== "GET") throw new FortiError(405);
+    let results = vdomEntries(this.vdoms);
+    if (rawMkey !== undefined) {
+      const mkey = decodeURIComponent(rawMkey);
+      results = results.filter((entry) => (entry as { name: string }).name === mkey);
+      if (results.length === 0) throw errors.notFound(mkey);
+    }
+    return jsonResponse(
+      200,
+      body(scope, this.identity, { revision: this.revision, results: json(results), matched_count: results.length }, "success", 200),
+    );
   }
 
   private systemStatus(scope: Scope): SimResponse {
@@ -366,8 +413,10 @@ export class FortiOSSimulator implements VendorSimulator {
     return unauthorizedPage();
   }
 
-  /** REST API tokens are not sessions: nothing to expire (an authExpire fault still answers 401). */
-  expireSessions(): void {}
+  /** Administrator sessions end; REST API tokens are not sessions and stay valid. */
+  expireSessions(): void {
+    this.sessions.expire();
+  }
 
   setCredentials(credentials: Record<string, string>): void {
     if (credentials.token === undefined) throw new Error("FortiOS credentials need token");

@@ -31,6 +31,7 @@ import {
 } from "./envelope.ts";
 import { PAN_CODES, PanError } from "./errors.ts";
 import { type CommitJob, CommitJobs } from "./jobs.ts";
+import { newApiKey, systemInfoXml } from "./system.ts";
 import {
   child,
   clone,
@@ -170,7 +171,7 @@ export class PanOSSimulator implements VendorSimulator {
       return errorXml(new PanError(PAN_CODES.forbidden, "Invalid Credential"));
     }
     this.context.counters.loginCount += 1;
-    const key = `LUFRPT${randomBytes(48).toString("base64")}`;
+    const key = newApiKey();
     this.keys.add(key);
     return successResult(`<key>${escapeText(key)}</key>`);
   }
@@ -339,28 +340,15 @@ export class PanOSSimulator implements VendorSimulator {
   }
 
   private systemInfo(): SimResponse {
-    const seconds = Math.floor((this.context.now() - this.bootTime) / 1000);
-    const uptime = `${Math.floor(seconds / 86400)} days, ${Math.floor((seconds % 86400) / 3600)}:${String(
-      Math.floor((seconds % 3600) / 60),
-    ).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}`;
-    const hostname = escapeText(this.options.hostname ?? "PA-VM");
     return successResult(
-      [
-        "<system>",
-        `<hostname>${hostname}</hostname>`,
-        "<ip-address>127.0.0.1</ip-address>",
-        "<netmask>255.0.0.0</netmask>",
-        `<time>${panTime(this.context.now())}</time>`,
-        `<uptime>${uptime}</uptime>`,
-        `<devicename>${hostname}</devicename>`,
-        "<family>vm</family>",
-        "<model>PA-VM</model>",
-        `<serial>${escapeText(this.options.serial ?? "007954000123456")}</serial>`,
-        `<sw-version>${escapeText(this.options.version ?? "10.2.4")}</sw-version>`,
-        `<multi-vsys>${this.vsysNames.length > 1 ? "on" : "off"}</multi-vsys>`,
-        "<operational-mode>normal</operational-mode>",
-        "</system>",
-      ].join(""),
+      systemInfoXml({
+        hostname: this.options.hostname ?? "PA-VM",
+        serial: this.options.serial ?? "007954000123456",
+        version: this.options.version ?? "10.2.4",
+        multiVsys: this.vsysNames.length > 1,
+        uptimeSeconds: Math.floor((this.context.now() - this.bootTime) / 1000),
+        time: panTime(this.context.now()),
+      }),
     );
   }
 
