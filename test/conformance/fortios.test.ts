@@ -57,9 +57,9 @@ describe("fortigate-api 2.0.8", () => {
       expect(posts.every((r) => r.headers["content-type"] === undefined)).toBe(true);
       if (mode === "session") {
         expect(requests.map((r) => r.path)).toContain("/logincheck");
-        expect(api.every((r) => r.headers.authorization === undefined && r.headers.cookie !== undefined)).toBe(
-          true,
-        );
+        expect(
+          api.every((r) => r.headers.authorization === undefined && r.headers.cookie !== undefined),
+        ).toBe(true);
         expect(posts.every((r) => r.headers["x-csrftoken"] === "[REDACTED]")).toBe(true);
         expect(requests.at(-1)?.path).toBe("/logout");
         // The administrator's password never reaches the request log.

@@ -41,7 +41,11 @@ export interface RunSdkOptions {
 
 const here = import.meta.dirname;
 
-export async function runSdk(driver: string, sim: SimulatorHandle, options: RunSdkOptions = {}): Promise<SdkRun> {
+export async function runSdk(
+  driver: string,
+  sim: SimulatorHandle,
+  options: RunSdkOptions = {},
+): Promise<SdkRun> {
   const python = inject("sdkPython");
   const dir = await mkdtemp(join(tmpdir(), "vnf-conformance-"));
   const caPath = join(dir, "ca.pem");

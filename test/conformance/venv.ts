@@ -36,10 +36,7 @@ async function findPython(): Promise<{ command: string; version: string }> {
     (c): c is string => c !== undefined && c !== "",
   )) {
     try {
-      const { stdout } = await run(command, [
-        "-c",
-        "import sys; print('%d.%d.%d' % sys.version_info[:3])",
-      ]);
+      const { stdout } = await run(command, ["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"]);
       const version = stdout.trim();
       const [major = 0, minor = 0] = version.split(".").map(Number);
       if (major > minimumPython[0] || (major === minimumPython[0] && minor >= minimumPython[1])) {

@@ -19,7 +19,8 @@ export function send(response: ServerResponse, simResponse: SimResponse): boolea
   if (response.destroyed || response.headersSent) return false;
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(simResponse.headers ?? {})) headers[name.toLowerCase()] = value;
-  if (simResponse.cookies !== undefined && simResponse.cookies.length > 0) headers["set-cookie"] = simResponse.cookies;
+  if (simResponse.cookies !== undefined && simResponse.cookies.length > 0)
+    headers["set-cookie"] = simResponse.cookies;
   let payload = "";
   if (typeof simResponse.body === "string") {
     payload = simResponse.body;

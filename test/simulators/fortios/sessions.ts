@@ -60,7 +60,10 @@ export class AdminSessions {
     this.sessions.set(id, { csrf, username: this.account.username });
     const port = /:(\d+)$/.exec(request.headers.host ?? "")?.[1] ?? "443";
     const tokenCookies = this.legacyTokenName()
-      ? [`ccsrftoken="${csrf}"; path=/; secure`, `${this.cookieName.replace("APSCOOKIE", "ccsrftoken")}="${csrf}"; path=/; secure`]
+      ? [
+          `ccsrftoken="${csrf}"; path=/; secure`,
+          `${this.cookieName.replace("APSCOOKIE", "ccsrftoken")}="${csrf}"; path=/; secure`,
+        ]
       : [`ccsrftoken_${port}="${csrf}"; path=/; secure`];
     return {
       status: 200,

@@ -215,7 +215,8 @@ export class FortiOSSimulator implements VendorSimulator {
         if (request.method !== "GET") throw new FortiError(405);
         return jsonResponse(200, body(scope, this.identity, { results: licenseStatus() }, "success", 200));
       }
-      if (area === "cmdb" && path === "system" && name === "vdom") return this.vdomTable(request, scope, rawMkey);
+      if (area === "cmdb" && path === "system" && name === "vdom")
+        return this.vdomTable(request, scope, rawMkey);
       const table = area === "cmdb" && path === "firewall" ? tables[name as TableName] : undefined;
       if (!table || extra.length > 0 || !Object.hasOwn(tables, name)) throw new FortiError(404);
       const mkey = rawMkey === undefined ? undefined : decodeURIComponent(rawMkey);
@@ -251,7 +252,13 @@ export class FortiOSSimulator implements VendorSimulator {
     }
     return jsonResponse(
       200,
-      body(scope, this.identity, { revision: this.revision, results: json(results), matched_count: results.length }, "success", 200),
+      body(
+        scope,
+        this.identity,
+        { revision: this.revision, results: json(results), matched_count: results.length },
+        "success",
+        200,
+      ),
     );
   }
 

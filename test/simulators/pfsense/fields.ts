@@ -14,6 +14,8 @@ export interface ValidationContext {
   interfaces: readonly string[];
   /** Names of the host/network aliases that exist. */
   aliases: readonly string[];
+  /** Names of the port aliases that exist. */
+  portAliases?: readonly string[];
   /** The object as validated so far (earlier fields final, later ones as received). */
   object: PfRecord;
 }
@@ -78,12 +80,13 @@ export function validateFields(
   initial: PfRecord | undefined,
   interfaces: readonly string[],
   aliases: readonly string[] = [],
+  portAliases: readonly string[] = [],
 ): PfRecord {
   const working: PfRecord = { ...(initial ?? {}) };
   for (const field of fields) {
     if (!field.readOnly && Object.hasOwn(input, field.name)) working[field.name] = input[field.name];
   }
-  const context: ValidationContext = { interfaces, aliases, object: working };
+  const context: ValidationContext = { interfaces, aliases, portAliases, object: working };
   for (const field of fields) {
     if (field.readOnly) continue;
     working[field.name] = validateField(field, working[field.name], initial, context);
@@ -187,10 +190,13 @@ function isPort(value: string): boolean {
 
 /** A TCP/UDP port as a string: `443`, or a range `8000:8080` when allowed (`:` is the API's range
  * character, not `-`). */
-export function port(name: string, allowRange: boolean): (value: unknown) => void {
-  return (raw) => {
+export function port(
+  name: string,
+  allowRange: boolean,
+): (value: unknown, context: ValidationContext) => void {
+  return (raw, context) => {
     const value = String(raw);
-    if (isPort(value)) return;
+    if (isPort(value) || (context.portAliases ?? []).includes(value)) return;
     if (allowRange) {
       const [low, high, extra] = value.split(":");
       if (extra === undefined && low !== undefined && high !== undefined && isPort(low) && isPort(high))

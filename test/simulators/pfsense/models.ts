@@ -1,10 +1,11 @@
 // The pfSense-pkg-RESTAPI models the simulator serves, field by field in the package's declaration order
 // (RESTAPI/Models/FirewallRule.inc, PortForward.inc, OutboundNATMapping.inc, OneToOneNATMapping.inc).
+import { firewallAlias } from "./aliases.ts";
 import { PfError } from "./envelope.ts";
 import { type FieldSpec, filterAddress, foreignReference, ipAddress, type PfRecord, port } from "./fields.ts";
 
-export type Subsystem = "filter" | "natconf";
-export type ConfigSection = "filter" | "nat" | "outbound" | "onetoone";
+export type Subsystem = "filter" | "natconf" | "aliases";
+export type ConfigSection = "filter" | "nat" | "outbound" | "onetoone" | "aliases";
 
 export interface ModelSpec {
   /** Control API kind. */
@@ -20,8 +21,10 @@ export interface ModelSpec {
   sortBy?: string;
   /** The package refuses to delete below this many objects. */
   manyMinimum: number;
-  /** Cross-field checks after the fields are valid. */
-  validate?(object: PfRecord): void;
+  /** Fields whose value no other object of the model may have (`unique: true`). */
+  unique?: readonly string[];
+  /** Cross-field checks after the fields are valid (may complete the object, e.g. alias details). */
+  validate?(object: PfRecord, now?: Date): void;
 }
 
 const ipProtocols = ["tcp", "udp", "tcp/udp", "icmp", "esp", "ah", "gre", "ipv6", "igmp", "pim", "ospf"];
@@ -339,4 +342,10 @@ export const oneToOneMapping: ModelSpec = {
   ],
 };
 
-export const models: readonly ModelSpec[] = [firewallRule, portForward, outboundMapping, oneToOneMapping];
+export const models: readonly ModelSpec[] = [
+  firewallRule,
+  portForward,
+  outboundMapping,
+  oneToOneMapping,
+  firewallAlias,
+];

@@ -17,6 +17,7 @@ import {
   type VendorDefinition,
   type VendorSimulator,
 } from "../common/vendor.ts";
+import { aliasNames, checkUnique } from "./aliases.ts";
 import { PfAuth, type PfAuthMethod } from "./auth.ts";
 import { errorEnvelope, nginxNotFound, PfError, statusEnvelope, success } from "./envelope.ts";
 import { type PfRecord, validateFields, withDefaults } from "./fields.ts";
@@ -36,7 +37,10 @@ export interface PfSenseSimulatorOptions {
   writeLatencyMs?: number;
   /** Interface ids, default wan, lan, opt1. */
   interfaces?: string[];
-  /** Host/network aliases that exist (addresses may name them), default none. */
+  /**
+   * Names that rules may use as addresses as if host/network aliases existed by them, default none
+   * (alias objects created through `/api/v2/firewall/alias` or the control kind `alias` count too).
+   */
   aliases?: string[];
   /** Start with pfSense's two default LAN allow rules (trackers 100000101/100000102), default true. */
   factoryRules?: boolean;
@@ -353,7 +357,9 @@ export class PfSenseSimulator implements VendorSimulator {
     if (!async) await done;
   }
 
+  /** The audit fields, on the models that have them (aliases do not). */
   private stamp(record: PfRecord, request: RouteRequest, created: boolean): void {
+    if (!Object.hasOwn(record, "updated_time")) return;
     const now = Math.floor(this.context.now() / 1000);
     const by = `${request.user}@${request.client} (API)`;
     if (created) {
@@ -378,8 +384,16 @@ export class PfSenseSimulator implements VendorSimulator {
     ]) {
       delete input[control];
     }
-    const record = validateFields(model.fields, input, initial, this.interfaces, this.options.aliases ?? []);
-    model.validate?.(record);
+    const existing = aliasNames(this.store.candidate.aliases);
+    const record = validateFields(
+      model.fields,
+      input,
+      initial,
+      this.interfaces,
+      [...(this.options.aliases ?? []), ...existing.addresses],
+      existing.ports,
+    );
+    model.validate?.(record, new Date(this.context.now()));
     // Keep the declaration order and the read-only fields the model sets itself.
     const ordered: PfRecord = {};
     for (const field of model.fields)
@@ -404,6 +418,7 @@ export class PfSenseSimulator implements VendorSimulator {
         if (associated) subsystems.push("filter");
         const { value, overwrote } = await this.store.write(subsystems, (config) => {
           const records = config[model.section];
+          checkUnique(model, records, record);
           records.splice(placement(data, records.length), 0, record);
           if (associated) config.filter.push(associated);
           sortRecords(model, records);
@@ -419,6 +434,7 @@ export class PfSenseSimulator implements VendorSimulator {
           const records = config[model.section];
           const existing = objectAt(records, id);
           const record = this.validated(model, data, existing);
+          checkUnique(model, records, record, id);
           this.stamp(record, request, false);
           records.splice(id, 1);
           records.splice(placement(data, id, records.length), 0, record);

@@ -16,11 +16,12 @@ export interface PfConfig {
   nat: PfRecord[];
   outbound: PfRecord[];
   onetoone: PfRecord[];
+  aliases: PfRecord[];
   outboundMode: string;
 }
 
 export function emptyConfig(): PfConfig {
-  return { filter: [], nat: [], outbound: [], onetoone: [], outboundMode: "automatic" };
+  return { filter: [], nat: [], outbound: [], onetoone: [], aliases: [], outboundMode: "automatic" };
 }
 
 export interface WriteResult<T> {
