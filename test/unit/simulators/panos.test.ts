@@ -204,3 +204,13 @@ describe("commit checks", () => {
     ]);
   });
 });
+
+describe("PAN-OS API keys", () => {
+  it("are base64 of ASCII text: LUFRPT…, letters, digits and = only, never + or / (pan-python sends them unencoded)", async () => {
+    const { newApiKey } = await import("../../simulators/panos/system.ts");
+    const keys = Array.from({ length: 2000 }, () => newApiKey());
+    for (const key of keys) expect(key).toMatch(/^LUFRPT[A-Za-z0-9]+=*$/);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(Buffer.from(keys[0] ?? "", "base64").toString("ascii")).toMatch(/^-AQ==/);
+  });
+});
