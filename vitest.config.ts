@@ -6,16 +6,24 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
-      { test: { name: "engine", include: ["test/engine/**/*.test.ts"], testTimeout: 30_000 } },
+      // groupOrder: the conformance layer runs after the others (its Python SDK processes would compete
+      // for the CPUs with the timing-sensitive tests). Every project sets one: with one worker (2 CPUs),
+      // vitest puts the files of projects left at groupOrder 0 in a sequential group it runs last.
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], sequence: { groupOrder: 1 } } },
       {
-        // After the others (groupOrder): its Python SDK processes would otherwise compete for the CPUs
-        // with the timing-sensitive engine and integration tests.
+        test: {
+          name: "engine",
+          include: ["test/engine/**/*.test.ts"],
+          testTimeout: 30_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
         test: {
           name: "conformance",
           include: ["test/conformance/**/*.test.ts"],
           globalSetup: ["test/conformance/global-setup.ts"],
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           testTimeout: 120_000,
           hookTimeout: 600_000,
         },
@@ -25,6 +33,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
