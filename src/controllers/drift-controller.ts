@@ -5,6 +5,8 @@
 // condition). Our objects whose resource is gone are deleted in Repair mode; objects that are not ours
 // are counted on the device. In steady state a cycle writes nothing, to the appliance or to the API
 // server.
+
+import { ANNOTATION_DRIFT_CHECK_REQUESTED } from "../api/annotations.ts";
 import {
   ConditionType,
   getCondition,
@@ -14,7 +16,13 @@ import {
   setCondition,
 } from "../api/conditions.ts";
 import { parseDuration } from "../api/duration.ts";
-import type { VnfDevice, VnfDeviceStatus, VnfRule, VnfRuleStatus } from "../api/types.ts";
+import type {
+  VnfDevice,
+  VnfDeviceSpecDriftDetection,
+  VnfDeviceStatus,
+  VnfRule,
+  VnfRuleStatus,
+} from "../api/types.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
@@ -28,6 +36,8 @@ import { statusPatch } from "./status-patch.ts";
 
 export const DRIFTED = "Drifted";
 const DEFAULT_INTERVAL = "5m";
+/** A requested check of a device without driftDetection only reports (nobody asked for repairs). */
+const REQUESTED_ONLY: VnfDeviceSpecDriftDetection = { mode: "Report", unmanaged: "Ignore" };
 
 export interface DriftControllerDeps {
   deviceResource: ResourceType;
@@ -46,10 +56,14 @@ export function driftReconciler(deps: DriftControllerDeps) {
   const now = deps.now ?? (() => new Date());
   /** When each device was last checked (in memory: a restart simply checks again). */
   const lastRun = new Map<string, number>();
+  /** The last drift-check request (annotation value) honoured per device. */
+  const honoured = new Map<string, string>();
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const id = `${key.namespace}/${key.name}`;
     const device = deps.devices.get(key.namespace, key.name);
-    const settings = device?.spec.driftDetection;
+    const request = device?.metadata.annotations?.[ANNOTATION_DRIFT_CHECK_REQUESTED];
+    const requested = request !== undefined && request !== honoured.get(id);
+    const settings = device?.spec.driftDetection ?? (requested ? REQUESTED_ONLY : undefined);
     if (!device || device.metadata.deletionTimestamp || !settings) {
       lastRun.delete(id);
       return undefined;
@@ -58,7 +72,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
     const session = deps.sessions.get(key);
     if (!session || device.spec.suspend) return { requeueAfterMs: intervalMs };
     const elapsed = now().getTime() - (lastRun.get(id) ?? 0);
-    if (elapsed < intervalMs) return { requeueAfterMs: intervalMs - elapsed };
+    if (elapsed < intervalMs && !requested) return { requeueAfterMs: intervalMs - elapsed };
     // Recorded only once the check completed: a failed one (appliance error, a 409 on a status write
     // racing the device controller) is retried with the controller's backoff, not an interval later.
     const startedAt = now().getTime();
@@ -133,8 +147,10 @@ export function driftReconciler(deps: DriftControllerDeps) {
 
     // The CRD: unmanaged objects are counted only with driftDetection.unmanaged Report.
     const counted = settings.unmanaged === "Report" ? unmanaged : undefined;
-    await writeDeviceStatus(deps, device, counted, changes, now());
+    // A requested check always records its time: that is how the requester sees it ran.
+    await writeDeviceStatus(deps, device, counted, requested ? changes + 1 : changes, now());
     lastRun.set(id, startedAt);
+    if (request !== undefined) honoured.set(id, request);
     deps.onCheck?.(mode);
     return { requeueAfterMs: intervalMs };
   };
