@@ -1,13 +1,15 @@
 // `vnf-operator shim`: the CloudStack-compatible broker API (src/shim/). Every flag has an environment
-// variable (VNF_SHIM_*), so the chart configures it by env; flags win.
+// variable (VNF_SHIM_*), so the chart configures it by env; flags win. `vnf-operator shim token` mints
+// a token for CloudStack's settings (shim-token.ts).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createLogger } from "../runtime/logging.ts";
 import { type JwtAlgorithm, loadJwtKey } from "../shim/auth.ts";
-import { createShimServer } from "../shim/server.ts";
+import { createShimServer, type MetricsMode } from "../shim/server.ts";
 import { commaList, loadKubeConfig } from "./common.ts";
 
 const HELP = `usage: vnf-operator shim [flags]
+       vnf-operator shim token --help
 
 Serves the original VNF broker's HTTP API for CloudStack (point vnf.broker.url at it) by writing
 VnfFirewallRule / VnfNatRule resources and answering from their status.
@@ -28,14 +30,21 @@ flags (environment variable in brackets):
   --jwt-clock-skew SECONDS   tolerance for exp/iat [VNF_SHIM_JWT_CLOCK_SKEW]; default 30
   --jwt-max-age SECONDS      refuse tokens issued longer ago [VNF_SHIM_JWT_MAX_AGE]; default: unset
   --wait-timeout SECONDS     how long a request waits for Ready [VNF_SHIM_WAIT_TIMEOUT]; default 20
-  --default-interface NAME   interface for rules that name none [VNF_SHIM_DEFAULT_INTERFACE]; default wan
+  --default-interface NAME   interface for rules that name none, on devices without the annotation
+                             vnf-operator.io/cloudstack-default-interface [VNF_SHIM_DEFAULT_INTERFACE];
+                             default: none (such a request is refused with what to set)
   --vendor-aliases A=B,C=D   more X-VNF-Vendor names → VnfDevice spec.vendor [VNF_SHIM_VENDOR_ALIASES]
   --rate-limit N             requests per subject per window [VNF_SHIM_RATE_LIMIT]; default 100
   --rate-window SECONDS      [VNF_SHIM_RATE_WINDOW]; default 60
+  --metrics MODE             /metrics and /metrics.prom on the broker port: public or token (needs a
+                             valid token) [VNF_SHIM_METRICS]; default public
+  --metrics-listen ADDR      serve the metrics only on this separate plain-HTTP [host:]port instead
+                             [VNF_SHIM_METRICS_LISTEN]
   --log-level LEVEL          trace|debug|info|warn|error [VNF_LOG_LEVEL]; default info
 `;
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === "token") return (await import("./shim-token.ts")).run(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -56,6 +65,8 @@ export async function run(argv: string[]): Promise<number> {
       "vendor-aliases": { type: "string" },
       "rate-limit": { type: "string" },
       "rate-window": { type: "string" },
+      metrics: { type: "string" },
+      "metrics-listen": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -105,8 +116,15 @@ export async function run(argv: string[]): Promise<number> {
       throw new Error(`--vendor-aliases: expected NAME=VENDOR, got ${JSON.stringify(pair)}`);
     vendorAliases[name.toLowerCase().replace(/[^a-z0-9]/g, "")] = vendor;
   }
+  const metricsListen = pick(values["metrics-listen"], "VNF_SHIM_METRICS_LISTEN");
+  const metricsAccess = pick(values.metrics, "VNF_SHIM_METRICS") ?? "public";
+  if (metricsAccess !== "public" && metricsAccess !== "token")
+    throw new Error(`--metrics must be public or token, got ${metricsAccess}`);
+  const metricsMode: MetricsMode = metricsListen ? "separate" : metricsAccess;
+  const defaultInterface = pick(values["default-interface"], "VNF_SHIM_DEFAULT_INTERFACE");
   const shim = createShimServer({
     vendorAliases,
+    metrics: metricsMode,
     kubeConfig,
     namespaces,
     logger: log,
@@ -131,19 +149,20 @@ export async function run(argv: string[]): Promise<number> {
       : {}),
     waitTimeoutMs:
       (number("--wait-timeout", pick(values["wait-timeout"], "VNF_SHIM_WAIT_TIMEOUT"), 20) ?? 20) * 1000,
-    defaultInterface: pick(values["default-interface"], "VNF_SHIM_DEFAULT_INTERFACE") ?? "wan",
+    ...(defaultInterface ? { defaultInterface } : {}),
     rateLimit: {
       max: number("--rate-limit", pick(values["rate-limit"], "VNF_SHIM_RATE_LIMIT"), 100) ?? 100,
       windowMs:
         (number("--rate-window", pick(values["rate-window"], "VNF_SHIM_RATE_WINDOW"), 60) ?? 60) * 1000,
     },
   });
-  const listen = pick(values.listen, "VNF_SHIM_LISTEN") ?? ":8443";
-  const colon = listen.lastIndexOf(":");
-  const host = colon > 0 ? listen.slice(0, colon).replace(/^\[|\]$/g, "") : "0.0.0.0";
-  const port = Number(colon >= 0 ? listen.slice(colon + 1) : listen);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen: bad port in ${listen}`);
-  const address = await shim.listen(port, host);
+  const listen = hostPort("--listen", pick(values.listen, "VNF_SHIM_LISTEN") ?? ":8443");
+  const address = await shim.listen(listen.port, listen.host);
+  if (metricsListen) {
+    const at = hostPort("--metrics-listen", metricsListen);
+    const metricsAddress = await shim.listenMetrics(at.port, at.host);
+    log.info({ address: `${metricsAddress.address}:${metricsAddress.port}` }, "metrics listening");
+  }
   log.info(
     {
       address: `${address.address}:${address.port}`,
@@ -151,6 +170,7 @@ export async function run(argv: string[]): Promise<number> {
       mtls: Boolean(caFile),
       namespaces,
       algorithm,
+      metrics: metricsMode,
     },
     "vnf-cloudstack-shim listening",
   );
@@ -164,4 +184,13 @@ export async function run(argv: string[]): Promise<number> {
   await shim.close();
   log.info("vnf-cloudstack-shim stopped");
   return 0;
+}
+
+/** "[host:]port" (host may be [v6]) → host and port; the host defaults to all interfaces. */
+function hostPort(flag: string, text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(":");
+  const host = colon > 0 ? text.slice(0, colon).replace(/^\[|\]$/g, "") : "0.0.0.0";
+  const port = Number(colon >= 0 ? text.slice(colon + 1) : text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: bad port in ${text}`);
+  return { host, port };
 }

@@ -1,9 +1,12 @@
 // JWT Bearer verification with jose. The algorithm is pinned by configuration (HS256 with a shared
 // secret, or RS256 with a public key): a token naming any other algorithm, `none` included, is refused,
 // and because the key type follows the pinned algorithm an RS256 public key can never be used as an
-// HS256 secret. exp and iat are required; both are checked with a small clock tolerance.
-import { createPublicKey, type KeyObject } from "node:crypto";
-import { errors, jwtVerify } from "jose";
+// HS256 secret. sub and exp are always required. RS256 tokens (what CloudStack's JwtTokenGenerator
+// signs) also need iat and a scope; HS256 tokens are what an administrator can paste into CloudStack's
+// settings ({sub, exp}, e.g. from `vnf-operator shim token`), so there iat is optional and a token
+// without a scope claim gets the scope the route needs. A scope that is given is always checked.
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { errors, jwtVerify, SignJWT } from "jose";
 
 export type JwtAlgorithm = "HS256" | "RS256";
 
@@ -22,7 +25,8 @@ export const SCOPE_READ = "vnf:r";
 export const SCOPE_WRITE = "vnf:rw";
 
 export type AuthResult =
-  | { ok: true; subject: string; scopes: Set<string> }
+  /** scopes undefined: the token has no scope claim and the policy lets the route decide (HS256). */
+  | { ok: true; subject: string; scopes: Set<string> | undefined }
   | { ok: false; reason: string; message: string };
 
 /** HS256: the secret's bytes (at least 32); RS256: a PEM public key or certificate. */
@@ -38,8 +42,9 @@ export function loadJwtKey(algorithm: JwtAlgorithm, material: string | Buffer): 
   return key;
 }
 
-function scopesOf(payload: Record<string, unknown>): Set<string> {
+function scopesOf(payload: Record<string, unknown>, optional: boolean): Set<string> | undefined {
   const raw = payload.scope ?? payload.scp;
+  if (raw === undefined && optional) return undefined;
   const list = Array.isArray(raw)
     ? raw.filter((s) => typeof s === "string")
     : typeof raw === "string"
@@ -62,7 +67,7 @@ export async function authenticate(
     const { payload } = await jwtVerify(match[1], policy.key, {
       algorithms: [policy.algorithm],
       clockTolerance: policy.clockToleranceSec,
-      requiredClaims: ["exp", "iat"],
+      requiredClaims: policy.algorithm === "HS256" ? ["exp"] : ["exp", "iat"],
       currentDate: now,
       ...(policy.issuer ? { issuer: policy.issuer } : {}),
       ...(policy.audience ? { audience: policy.audience } : {}),
@@ -73,7 +78,7 @@ export async function authenticate(
       return { ok: false, reason: "claim_invalid", message: "the token's iat is in the future" };
     if (typeof payload.sub !== "string" || payload.sub === "")
       return { ok: false, reason: "claim_invalid", message: "the token has no sub claim" };
-    return { ok: true, subject: payload.sub, scopes: scopesOf(payload) };
+    return { ok: true, subject: payload.sub, scopes: scopesOf(payload, policy.algorithm === "HS256") };
   } catch (error) {
     return { ok: false, ...classify(error) };
   }
@@ -91,6 +96,41 @@ function classify(error: unknown): { reason: string; message: string } {
 }
 
 /** Whether the scopes allow the request: vnf:rw for writes; vnf:r or vnf:rw for reads. */
-export function hasScope(scopes: Set<string>, needed: "read" | "write"): boolean {
+export function hasScope(scopes: Set<string> | undefined, needed: "read" | "write"): boolean {
+  if (scopes === undefined) return true;
   return scopes.has(SCOPE_WRITE) || (needed === "read" && scopes.has(SCOPE_READ));
+}
+
+export interface MintOptions {
+  algorithm: JwtAlgorithm;
+  /** HS256: the shared secret (at least 32 bytes); RS256: a PEM private key. */
+  key: string | Buffer;
+  subject: string;
+  /** Space-separated, e.g. "vnf:rw"; empty: no scope claim (HS256 only). */
+  scope: string;
+  lifetimeSec: number;
+  issuer?: string;
+  audience?: string;
+  now?: Date;
+}
+
+/** A token the shim accepts under the same algorithm and key (`vnf-operator shim token`). */
+export async function mintToken(options: MintOptions): Promise<string> {
+  if (options.subject === "") throw new Error("the subject must not be empty");
+  if (!(options.lifetimeSec > 0)) throw new Error("the lifetime must be positive");
+  if (options.algorithm === "RS256" && options.scope === "")
+    throw new Error("RS256 tokens need a scope (vnf:rw or vnf:r)");
+  const key =
+    options.algorithm === "HS256" ? loadJwtKey("HS256", options.key) : createPrivateKey(options.key);
+  if (options.algorithm === "RS256" && (key as KeyObject).asymmetricKeyType !== "rsa")
+    throw new Error("the RS256 key must be an RSA private key");
+  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  let jwt = new SignJWT(options.scope ? { scope: options.scope } : {})
+    .setProtectedHeader({ alg: options.algorithm, typ: "JWT" })
+    .setSubject(options.subject)
+    .setIssuedAt(now)
+    .setExpirationTime(now + Math.round(options.lifetimeSec));
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(key);
 }

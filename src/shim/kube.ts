@@ -1,11 +1,12 @@
-// The shim's API server calls: find the device for a CloudStack VNF instance id (by label, only in the
-// configured namespaces), read/apply/delete/list rules. Writes are server-side apply under the shim's
-// own field manager, forced: the shim owns the fields it writes and nobody else should.
+// The shim's API server calls: find the devices for a CloudStack VNF instance or network id (by label,
+// only in the configured namespaces), read/apply/delete/list rules, and ask for a drift check (one
+// annotation on a device). Rule writes are server-side apply under the shim's own field manager,
+// forced: the shim owns the fields it writes and nobody else should.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { API_VERSION, GROUP, VERSION, VNF_DEVICE, VNF_FIREWALL_RULE, VNF_NAT_RULE } from "../api/group.ts";
 import type { VnfDevice } from "../api/types.ts";
 import { isNotFound, KubeHttp } from "../runtime/kube-http.ts";
-import { FIELD_MANAGER, LABEL_VNF_INSTANCE, type ShimRuleKind } from "./names.ts";
+import { FIELD_MANAGER, LABEL_NETWORK_ID, LABEL_VNF_INSTANCE, type ShimRuleKind } from "./names.ts";
 import type { RuleLike } from "./outcome.ts";
 
 export interface ShimRule extends RuleLike {
@@ -41,17 +42,57 @@ export class ShimKube {
   }
 
   /** The devices labelled with this VNF instance id, across the configured namespaces. */
-  async devicesFor(instanceId: string): Promise<VnfDevice[]> {
+  devicesFor(instanceId: string): Promise<VnfDevice[]> {
+    return this.#devices(`${LABEL_VNF_INSTANCE}=${instanceId}`);
+  }
+
+  /** The devices labelled with this CloudStack network id, across the configured namespaces. */
+  devicesOfNetwork(networkId: string): Promise<VnfDevice[]> {
+    return this.#devices(`${LABEL_NETWORK_ID}=${networkId}`);
+  }
+
+  async #devices(labelSelector: string): Promise<VnfDevice[]> {
     const lists = await Promise.all(
       this.namespaces.map((ns) =>
         this.http.request<{ items: VnfDevice[] }>({
           method: "GET",
           path: base(ns, VNF_DEVICE.plural),
-          query: { labelSelector: `${LABEL_VNF_INSTANCE}=${instanceId}` },
+          query: { labelSelector },
         }),
       ),
     );
     return lists.flatMap((l) => l.items);
+  }
+
+  async getDevice(namespace: string, name: string): Promise<VnfDevice | undefined> {
+    try {
+      return await this.http.request<VnfDevice>({
+        method: "GET",
+        path: `${base(namespace, VNF_DEVICE.plural)}/${name}`,
+      });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Sets one annotation on a device (a JSON merge patch of metadata.annotations, nothing else). */
+  async annotateDevice(namespace: string, name: string, key: string, value: string): Promise<void> {
+    await this.http.request({
+      method: "PATCH",
+      path: `${base(namespace, VNF_DEVICE.plural)}/${name}`,
+      contentType: "application/merge-patch+json",
+      body: { metadata: { annotations: { [key]: value } } },
+    });
+  }
+
+  /** Every rule of a kind in one namespace (the caller picks a device's). */
+  async rulesIn(kind: ShimRuleKind, namespace: string): Promise<ShimRule[]> {
+    const list = await this.http.request<{ items: ShimRule[] }>({
+      method: "GET",
+      path: base(namespace, resourceOf(kind).plural),
+    });
+    return list.items;
   }
 
   async getRule(kind: ShimRuleKind, namespace: string, name: string): Promise<ShimRule | undefined> {
@@ -64,15 +105,6 @@ export class ShimKube {
       if (isNotFound(error)) return undefined;
       throw error;
     }
-  }
-
-  /** Looks a rule up by name in every configured namespace. */
-  async findRule(kind: ShimRuleKind, name: string): Promise<ShimRule | undefined> {
-    for (const ns of this.namespaces) {
-      const rule = await this.getRule(kind, ns, name);
-      if (rule) return rule;
-    }
-    return undefined;
   }
 
   async applyRule(

@@ -3,12 +3,16 @@
 // current spec (update), then checked for the combinations the CRD refuses, so the caller gets a
 // field-level 400 instead of an admission error.
 import type { VnfFirewallRuleSpec, VnfNatRuleSpec } from "../api/types.ts";
+import { ANNOTATION_DEFAULT_INTERFACE } from "./names.ts";
 import {
   type CreateFirewallRuleCmd,
+  type EnhancedFirewallUpdate,
+  type EnhancedNat,
   type FirewallWireUpdate,
   type NatWire,
   normalisePort,
   RequestValidationError,
+  type ServiceNat,
   type ValidationDetail,
 } from "./wire.ts";
 
@@ -45,7 +49,21 @@ function protocolOf(text: string): "tcp" | "udp" | "tcp/udp" | "icmp" | "any" {
 
 function wirePort(value: string | number | null | undefined): string | null | undefined {
   if (value === undefined) return undefined;
-  return normalisePort(value) ?? null;
+  const text = normalisePort(value);
+  return text === undefined ? null : listText(text);
+}
+
+const NO_INTERFACE = `the request names no interface and the device has no default: annotate the VnfDevice with ${ANNOTATION_DEFAULT_INTERFACE}=<interface> (or start the shim with --default-interface)`;
+
+/**
+ * The network element's client fills destinationPorts from the same range as sourcePorts (CloudStack
+ * firewall rules have only destination ports): equal port members mean "destination ports only".
+ */
+export function dropMirroredSourcePorts(body: FirewallWireUpdate): FirewallWireUpdate {
+  const source = normalisePort(body.sourcePorts);
+  if (source === undefined || source !== normalisePort(body.destinationPorts)) return body;
+  const { sourcePorts: _mirrored, ...rest } = body;
+  return rest;
 }
 
 /** The CloudStack wire format (full or partial) → fragment. */
@@ -57,19 +75,44 @@ export function firewallWireFragment(body: FirewallWireUpdate): FirewallFragment
   if (body.action !== undefined) fragment.action = body.action;
   if (body.protocol !== undefined) fragment.protocol = protocolOf(body.protocol);
   const source: EndpointPatch = {};
-  if (body.sourceAddressing !== undefined) source.address = { cidr: body.sourceAddressing.trim() };
+  if (body.sourceAddressing !== undefined) source.address = { cidr: listText(body.sourceAddressing) };
   const sourcePort = wirePort(body.sourcePorts);
   if (sourcePort !== undefined) source.port = sourcePort;
   if (Object.keys(source).length > 0) fragment.source = source;
   const destination: EndpointPatch = {};
   if (body.destinationAddressing !== undefined)
-    destination.address = { cidr: body.destinationAddressing.trim() };
+    destination.address = { cidr: listText(body.destinationAddressing) };
   const destinationPort = wirePort(body.destinationPorts);
   if (destinationPort !== undefined) destination.port = destinationPort;
   if (Object.keys(destination).length > 0) fragment.destination = destination;
   if (body.description !== undefined) fragment.description = body.description || null;
   if (body.enabled !== undefined) fragment.enabled = body.enabled;
   return fragment;
+}
+
+/** The enhanced family's firewall body (full or partial) → fragment. */
+export function firewallEnhancedFragment(body: EnhancedFirewallUpdate): FirewallFragment {
+  const fragment: FirewallFragment = {};
+  if (body.ruleId !== undefined) fragment.ruleId = body.ruleId;
+  if (body.action !== undefined) fragment.action = body.action;
+  if (body.protocol !== undefined) fragment.protocol = protocolOf(body.protocol);
+  if (body.sourceIp !== undefined) fragment.source = { address: { cidr: listText(body.sourceIp) } };
+  const destination: EndpointPatch = {};
+  if (body.destinationIp !== undefined) destination.address = { cidr: listText(body.destinationIp) };
+  if (body.destinationPort !== undefined)
+    destination.port = body.destinationPort === null ? null : String(body.destinationPort);
+  if (Object.keys(destination).length > 0) fragment.destination = destination;
+  if (body.description !== undefined) fragment.description = body.description || null;
+  if (body.enabled !== undefined) fragment.enabled = body.enabled;
+  return fragment;
+}
+
+/** "a, b" → "a,b" (the form the parts are split from). */
+function listText(text: string): string {
+  return text
+    .split(",")
+    .map((member) => member.trim())
+    .join(",");
 }
 
 /** CreateFirewallRuleCmd → fragment. */
@@ -98,9 +141,11 @@ export function firewallContractFragment(body: CreateFirewallRuleCmd): FirewallF
 }
 
 /** What a new firewall rule holds before the request's fragment is laid over it. */
-export function firewallDefaults(defaultInterface: string): Omit<FirewallSpec, "action"> {
+export function firewallDefaults(
+  defaultInterface: string | undefined,
+): Omit<FirewallSpec, "action" | "interface"> & { interface?: string } {
   return {
-    interface: defaultInterface,
+    ...(defaultInterface ? { interface: defaultInterface } : {}),
     direction: "in",
     protocol: "any",
     source: { cidr: "any" },
@@ -154,7 +199,7 @@ export function checkFirewallSpec(spec: Partial<FirewallSpec>): FirewallSpec {
   const details: ValidationDetail[] = [];
   if (spec.action === undefined)
     details.push({ loc: ["body", "action"], msg: "field required", type: "missing" });
-  if (!spec.interface) details.push({ loc: ["body", "interface"], msg: "field required", type: "missing" });
+  if (!spec.interface) details.push({ loc: ["body", "interface"], msg: NO_INTERFACE, type: "missing" });
   const protocol = spec.protocol ?? "any";
   for (const [side, field] of [
     ["source", "sourcePorts"],
@@ -171,11 +216,45 @@ export function checkFirewallSpec(spec: Partial<FirewallSpec>): FirewallSpec {
   return spec as FirewallSpec;
 }
 
+/** The service's NAT payload → a port forward (dnat) from publicIp:publicPort to privateIp:privatePort. */
+export function natSpecFromService(body: ServiceNat, defaultInterface: string | undefined): NatSpec {
+  return natSpecFromWire(
+    {
+      ruleId: body.ruleId ?? "derived",
+      type: "DNAT",
+      destinationAddress: body.publicIp,
+      port: body.publicPort,
+      translatedAddress: body.privateIp,
+      translatedPort: body.privatePort,
+      protocol: body.protocol ?? "tcp",
+      ...(body.description ? { description: body.description } : {}),
+      ...(body.interface ? { interface: body.interface } : {}),
+    },
+    defaultInterface,
+  );
+}
+
+/** The enhanced family's NAT body → a NAT spec (originalIp is the address that gets translated). */
+export function natSpecFromEnhanced(body: EnhancedNat, defaultInterface: string | undefined): NatSpec {
+  const wire: NatWire = {
+    ruleId: body.ruleId ?? "derived",
+    type: body.natType === "dnat" ? "DNAT" : body.natType === "snat" ? "SNAT" : "1TO1",
+    translatedAddress: body.translatedIp,
+    ...(body.protocol ? { protocol: body.protocol } : {}),
+    ...(body.description ? { description: body.description } : {}),
+  };
+  if (body.natType === "snat") wire.sourceAddress = body.originalIp;
+  else wire.destinationAddress = body.originalIp;
+  if (body.originalPort != null) wire.port = body.originalPort;
+  if (body.translatedPort != null) wire.translatedPort = body.translatedPort;
+  return natSpecFromWire(wire, defaultInterface);
+}
+
 /** The CloudStack NAT wire format → a complete NAT spec (checked). */
-export function natSpecFromWire(body: NatWire, defaultInterface: string): NatSpec {
+export function natSpecFromWire(body: NatWire, defaultInterface: string | undefined): NatSpec {
   const type = body.type === "DNAT" ? "dnat" : body.type === "SNAT" ? "snat" : "1to1";
   const protocol = body.protocol === undefined ? "any" : body.protocol === "all" ? "any" : body.protocol;
-  const spec: NatSpec = { type, interface: body.interface ?? defaultInterface, protocol };
+  const spec: NatSpec = { type, interface: body.interface ?? defaultInterface ?? "", protocol };
   const sourceAddress = body.sourceAddress?.trim();
   if (sourceAddress && sourceAddress !== "any") spec.source = { cidr: sourceAddress };
   const destination: NonNullable<NatSpec["destination"]> = {};
@@ -196,6 +275,7 @@ export function natSpecFromWire(body: NatWire, defaultInterface: string): NatSpe
   const details: ValidationDetail[] = [];
   const needs = (field: string, msg: string) =>
     details.push({ loc: ["body", field], msg, type: "value_error" });
+  if (!spec.interface) details.push({ loc: ["body", "interface"], msg: NO_INTERFACE, type: "missing" });
   if ((port !== undefined || translatedPort !== undefined) && !PORT_PROTOCOLS.has(protocol))
     needs(
       port !== undefined ? "port" : "translatedPort",

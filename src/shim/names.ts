@@ -12,6 +12,19 @@ export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const ANNOTATION_RULE_ID = "vnf-operator.io/cloudstack-rule-id";
 /** SHA-256 over the canonical broker parameters the resource was last written from. */
 export const ANNOTATION_OP_HASH = "vnf-operator.io/cloudstack-op-hash";
+/**
+ * On rules written as several resources (a comma list of CIDRs or ports): how many resources the
+ * ruleId has, and the request as CloudStack sent it (JSON), the base of a later partial update.
+ */
+export const ANNOTATION_RULE_PARTS = "vnf-operator.io/cloudstack-rule-parts";
+export const ANNOTATION_RULE_REQUEST = "vnf-operator.io/cloudstack-rule-request";
+/** On VnfDevice: the CloudStack network id the device serves (POST /reconcile/{networkId}). */
+export const LABEL_NETWORK_ID = "vnf-operator.io/cloudstack-network-id";
+/**
+ * On VnfDevice: the interface for rules whose request names none (CloudStack never sends one). An
+ * annotation, not a label, because interface names such as ethernet1/1 are not label values.
+ */
+export const ANNOTATION_DEFAULT_INTERFACE = "vnf-operator.io/cloudstack-default-interface";
 
 export type ShimRuleKind = "firewall" | "nat";
 
@@ -32,6 +45,14 @@ export function ruleResourceName(kind: ShimRuleKind, ruleId: string): string {
     .replace(/^-+|-+$/g, "");
   const hash = sha256Hex(ruleId).slice(0, 10);
   return slug ? `${prefix}-${slug}-${hash}` : `${prefix}-${hash}`;
+}
+
+/**
+ * The name of one resource of a ruleId written as several: the ruleId's name plus 4 hex digits of the
+ * part's own parameters, so a part keeps its resource when the other parts of the list change.
+ */
+export function rulePartName(kind: ShimRuleKind, ruleId: string, partKey: string): string {
+  return `${ruleResourceName(kind, ruleId)}-${sha256Hex(partKey).slice(0, 4)}`;
 }
 
 /** The ruleId as a label value when Kubernetes accepts it as one, else a stable hashed stand-in. */

@@ -1,5 +1,6 @@
 // Reading a rule's status as the broker's answer (pure): Completed with vendorRef, Failed with the
-// error code and the Ready message, or undecided (keep waiting; Pending when the wait runs out).
+// error code and the Ready message, or undecided (keep waiting; Pending when the wait runs out, or at
+// once when the rule waits for its device). How each client is told is dialects.ts's job.
 import type { ErrorCode, VnfRuleStatus } from "../api/types.ts";
 
 export type RuleAnswer =
@@ -7,19 +8,13 @@ export type RuleAnswer =
   | { state: "Failed"; errorCode: string; message: string }
   | { state: "Pending"; errorCode?: string; message: string };
 
+/** The rule controller's reasons for a rule that waits for its device (no appliance call yet). */
+const DEVICE_WAIT_REASONS = new Set(["DeviceNotFound", "DeviceNotReady", "DeviceSuspended"]);
+
 export interface RuleLike {
   metadata: { generation?: number };
   status?: VnfRuleStatus;
 }
-
-/** Codes the caller may retry (per the original DICTIONARY_FORMAT.md table). */
-export const RETRYABLE = new Set<string>([
-  "VNF_TIMEOUT",
-  "VNF_UPSTREAM",
-  "VNF_UNREACHABLE",
-  "VNF_CAPACITY",
-  "VNF_RATE_LIMIT",
-]);
 
 /** The final answer for generation `generation`, or undefined while the operator is still working. */
 export function decide(rule: RuleLike, generation: number): RuleAnswer | undefined {
@@ -55,5 +50,47 @@ export function pending(rule: RuleLike | undefined, generation: number, waitedMs
     state: "Pending",
     ...(code ? { errorCode: code } : {}),
     message: `not Ready within ${Math.round(waitedMs / 1000)}s${detail}; repeat the request with the same ruleId for the outcome`,
+  };
+}
+
+/**
+ * Pending at once when the rule waits for its device (not Ready, suspended, missing): nothing will
+ * happen before the device changes, so waiting out the timeout would only hold the caller (the
+ * enhanced broker family's "circuit open" answer).
+ */
+export function waitingForDevice(rule: RuleLike, generation: number): RuleAnswer | undefined {
+  const ready = rule.status?.conditions?.find(
+    (c) => c.type === "Ready" && (c.observedGeneration ?? -1) >= generation,
+  );
+  if (ready?.status !== "False" || !DEVICE_WAIT_REASONS.has(ready.reason)) return undefined;
+  return {
+    state: "Pending",
+    errorCode: "VNF_UNREACHABLE",
+    message: `${ready.reason}: ${ready.message}; the rule is applied once the device is Ready again (repeat the request with the same ruleId for the outcome)`,
+  };
+}
+
+/**
+ * One answer for a rule written as several resources: Completed when every part is (vendorRefs
+ * joined with ","), Failed when a part failed, else Pending.
+ */
+export function combineAnswers(answers: readonly RuleAnswer[]): RuleAnswer {
+  if (answers.length === 1 && answers[0]) return answers[0];
+  const failed = answers.find((a) => a.state === "Failed");
+  if (failed) return { ...failed, message: `one of ${answers.length} resources failed: ${failed.message}` };
+  const pendingOne = answers.find((a) => a.state === "Pending");
+  if (pendingOne)
+    return { ...pendingOne, message: `one of ${answers.length} resources: ${pendingOne.message}` };
+  const done = answers.filter((a) => a.state === "Completed");
+  const appliedAt = done
+    .map((a) => a.appliedAt)
+    .filter((t): t is string => t !== undefined)
+    .sort()
+    .at(-1);
+  return {
+    state: "Completed",
+    vendorRef: done.map((a) => a.vendorRef).join(","),
+    ...(appliedAt ? { appliedAt } : {}),
+    message: `applied as ${answers.length} appliance rules (one per address and port combination)`,
   };
 }

@@ -1,10 +1,16 @@
 // The request bodies the CloudStack side sends, as zod schemas, and their validation errors in the
-// enhanced broker's shape (details[{loc, msg, type}]). Three bodies:
-//  - the CloudStack wire format (J/client/VnfBrokerClient and the service's buildFirewallRuleRequest):
-//    {ruleId, action, protocol, sourceAddressing, destinationAddressing, sourcePorts, destinationPorts,
-//    description}, and for NAT {ruleId, type, sourceAddress, destinationAddress, translatedAddress,
-//    protocol, port, translatedPort, description};
+// enhanced broker's shape (details[{loc, msg, type}]):
+//  - the CloudStack wire format (the network element's client): {ruleId, action, protocol,
+//    sourceAddressing, destinationAddressing, sourcePorts, destinationPorts, description}, and for NAT
+//    {ruleId, type, sourceAddress, destinationAddress, translatedAddress, protocol, port,
+//    translatedPort, description}; addressing and ports may be comma lists ("10.0.0.0/24,10.0.1.0/24",
+//    "80,443");
+//  - the service's NAT payload {vnfInstanceId, networkId, publicIp, publicPort, privateIp,
+//    privatePort, protocol};
 //  - the documented contract CreateFirewallRuleCmd (additionalProperties: false);
+//  - the enhanced broker family's bodies: firewall {vnfInstanceId, ruleId, action, protocol, sourceIp,
+//    destinationIp, destinationPort, enabled, description}, NAT {vnfInstanceId, natType, originalIp,
+//    translatedIp, originalPort, translatedPort, protocol};
 //  - delete bodies {ruleId}.
 // vnfInstanceId, interface, direction, enabled are accepted as shim extensions where noted.
 import { isIP } from "node:net";
@@ -47,7 +53,12 @@ export function isPortRange(text: string): boolean {
   return low >= 1 && high <= 65535 && low <= high;
 }
 
-/** A port as CloudStack sends it: a number, "N", "N-M", "any" or empty (= any). */
+/** Each member of a comma list, trimmed ("a, b" → ["a", "b"]). */
+export function commaMembers(text: string): string[] {
+  return text.split(",").map((member) => member.trim());
+}
+
+/** A port as CloudStack sends it: a number, "N", "N-M", a comma list of those, "any" or empty (= any). */
 export function normalisePort(value: string | number | null | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
   const text = String(value).trim();
@@ -61,16 +72,35 @@ const ruleId = z.string().regex(RULE_ID_PATTERN, "1 to 128 letters, digits, '_' 
 const instanceId = z.union([z.string().min(1).max(63), z.number().int().nonnegative()]);
 const iface = z.string().min(1).max(32);
 const description = z.string().max(256);
-const portValue = z.union([z.string().max(11), z.number().int()]).refine((v) => {
+const portValue = z.union([z.string().max(256), z.number().int()]).refine((v) => {
   const text = normalisePort(v);
-  return text === undefined || isPortRange(text);
-}, "a port N or a range N-M with 1 <= N <= M <= 65535, or any");
+  return text === undefined || commaMembers(text).every(isPortRange);
+}, "a port N or a range N-M with 1 <= N <= M <= 65535 (several joined with ','), or any");
 const addressing = z
   .string()
   .min(1)
-  .max(256)
-  .refine((v) => !v.includes(","), "one address or CIDR per rule (send one rule per CIDR)")
+  .max(1024)
+  .refine(
+    (v) => commaMembers(v).every(isAddressOrCidr),
+    "any, an IP address or a CIDR such as 10.0.0.0/24 (several joined with ',')",
+  );
+/** One address: NAT translates to exactly one. */
+const singleAddress = z
+  .string()
+  .min(1)
+  .max(64)
   .refine((v) => isAddressOrCidr(v.trim()), "any, an IP address or a CIDR such as 10.0.0.0/24");
+
+/** One port or range (NAT forwards one). */
+const singlePort = z.union([z.string().max(11), z.number().int()]).refine((v) => {
+  const text = normalisePort(v);
+  return text === undefined || isPortRange(text);
+}, "a port N or a range N-M with 1 <= N <= M <= 65535, or any");
+/** A port number, as a JSON number or its decimal text. */
+export const portNumber = z.preprocess(
+  (v) => (typeof v === "string" && /^\d{1,5}$/.test(v.trim()) ? Number(v) : v),
+  z.number().int().min(1).max(65535),
+);
 
 const action = z.preprocess(lower, z.enum(["allow", "deny", "reject"]));
 const fwProtocol = z.preprocess(lower, z.enum(["tcp", "udp", "tcp/udp", "icmp", "any", "all"]));
@@ -137,18 +167,72 @@ export const natWireSchema = z.strictObject({
     (v) => (typeof v === "string" ? v.trim().toUpperCase() : v),
     z.enum(["SNAT", "DNAT", "1TO1", "STATIC"]),
   ),
-  sourceAddress: addressing.nullish(),
-  destinationAddress: addressing.nullish(),
-  translatedAddress: addressing.nullish(),
+  sourceAddress: singleAddress.nullish(),
+  destinationAddress: singleAddress.nullish(),
+  translatedAddress: singleAddress.nullish(),
   protocol: natProtocol.optional(),
-  port: portValue.nullish(),
-  translatedPort: portValue.nullish(),
+  port: singlePort.nullish(),
+  translatedPort: singlePort.nullish(),
   description: description.nullish(),
   vnfInstanceId: instanceId.optional(),
   interface: iface.optional(),
   enabled: z.boolean().optional(),
 });
 export type NatWire = z.infer<typeof natWireSchema>;
+
+/**
+ * The service's NAT payload (createVnfNATRule → POST /rules/nat): a port forward from
+ * publicIp:publicPort to privateIp:privatePort. It carries no ruleId: the shim derives one.
+ */
+export const serviceNatSchema = z.strictObject({
+  vnfInstanceId: instanceId,
+  networkId: z.union([z.string().max(64), z.number().int()]).nullish(),
+  publicIp: singleAddress,
+  publicPort: portNumber,
+  privateIp: singleAddress,
+  privatePort: portNumber,
+  protocol: natProtocol.optional(),
+  ruleId: ruleId.optional(),
+  description: description.nullish(),
+  interface: iface.optional(),
+});
+export type ServiceNat = z.infer<typeof serviceNatSchema>;
+
+/** Which NAT body this is: the service's payload names public and private addresses. */
+export function isServiceNatPayload(body: Record<string, unknown>): boolean {
+  return Object.hasOwn(body, "publicIp") || Object.hasOwn(body, "privateIp");
+}
+
+/** The enhanced family's firewall body (POST /api/vnf/firewall/create, PUT …/update/{ruleId}). */
+export const enhancedFirewallSchema = z.object({
+  vnfInstanceId: instanceId,
+  ruleId,
+  action,
+  protocol: fwProtocol,
+  sourceIp: addressing,
+  destinationIp: addressing,
+  destinationPort: portNumber.nullish(),
+  enabled: z.boolean().optional(),
+  description: description.nullish(),
+});
+export type EnhancedFirewall = z.infer<typeof enhancedFirewallSchema>;
+/** An update may name only what changes (the rule id comes from the path). */
+export const enhancedFirewallUpdateSchema = enhancedFirewallSchema.partial();
+export type EnhancedFirewallUpdate = z.infer<typeof enhancedFirewallUpdateSchema>;
+
+/** The enhanced family's NAT body (POST /api/vnf/nat/create); ruleId is derived when absent. */
+export const enhancedNatSchema = z.object({
+  vnfInstanceId: instanceId,
+  ruleId: ruleId.optional(),
+  natType: z.preprocess(lower, z.enum(["snat", "dnat", "1to1"])),
+  originalIp: singleAddress,
+  translatedIp: singleAddress,
+  originalPort: portNumber.nullish(),
+  translatedPort: portNumber.nullish(),
+  protocol: natProtocol.optional(),
+  description: description.nullish(),
+});
+export type EnhancedNat = z.infer<typeof enhancedNatSchema>;
 
 /** Delete bodies: the ruleId (other members of the rule, if a client repeats them, are ignored). */
 export const deleteWireSchema = z.looseObject({ ruleId, vnfInstanceId: instanceId.optional() });

@@ -34,13 +34,14 @@ describe("chart: CloudStack shim", () => {
         namespaces,
         jwt: { secretName: "cloudstack-jwt" },
         tls: { secretName: "shim-tls" },
+        metricsPort: 9090,
       },
     });
     const roles = objects.filter((o) => o.kind === "Role" && o.metadata.name === "r-vnf-operator-shim");
     expect(roles.map((r) => r.metadata.namespace).sort()).toEqual([...namespaces].sort());
     for (const role of roles) {
       expect(role.rules).toEqual([
-        { apiGroups: ["vnf-operator.io"], resources: ["vnfdevices"], verbs: ["get", "list"] },
+        { apiGroups: ["vnf-operator.io"], resources: ["vnfdevices"], verbs: ["get", "list", "patch"] },
         {
           apiGroups: ["vnf-operator.io"],
           resources: ["vnffirewallrules", "vnfnatrules"],
@@ -67,6 +68,9 @@ describe("chart: CloudStack shim", () => {
     expect(container?.env.find((e) => e.name === "VNF_SHIM_TLS_CERT")?.value).toBe(
       "/etc/vnf-shim/tls/tls.crt",
     );
+    // No global default interface unless asked: each device names its own (annotation).
+    expect(container?.env.find((e) => e.name === "VNF_SHIM_DEFAULT_INTERFACE")).toBeUndefined();
+    expect(container?.env.find((e) => e.name === "VNF_SHIM_METRICS_LISTEN")?.value).toBe(":9090");
     const result = await kubectl(kubeconfigPath(), ["apply", "--dry-run=server", "-f", "-"], text);
     expect(result.code, result.stderr).toBe(0);
   });

@@ -7,7 +7,12 @@ import path from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LABEL_VNF_INSTANCE, ruleResourceName } from "../../src/shim/names.ts";
+import {
+  ANNOTATION_DEFAULT_INTERFACE,
+  LABEL_NETWORK_ID,
+  LABEL_VNF_INSTANCE,
+  ruleResourceName,
+} from "../../src/shim/names.ts";
 import { createShimServer, type ShimServer } from "../../src/shim/server.ts";
 import { installCrds } from "../support/crd-install.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
@@ -47,7 +52,8 @@ async function serviceAccountConfig(name: string, ruleVerbs: string[]): Promise<
     body: {
       metadata: { name },
       rules: [
-        { apiGroups: ["vnf-operator.io"], resources: ["vnfdevices"], verbs: ["get", "list"] },
+        // patch: the one annotation that asks for a drift check (POST /reconcile with force).
+        { apiGroups: ["vnf-operator.io"], resources: ["vnfdevices"], verbs: ["get", "list", "patch"] },
         { apiGroups: ["vnf-operator.io"], resources: ["vnffirewallrules", "vnfnatrules"], verbs: ruleVerbs },
       ],
     },
@@ -90,7 +96,11 @@ beforeAll(async () => {
     body: {
       apiVersion: "vnf-operator.io/v1alpha1",
       kind: "VnfDevice",
-      metadata: { name: "edge", labels: { [LABEL_VNF_INSTANCE]: INSTANCE } },
+      metadata: {
+        name: "edge",
+        labels: { [LABEL_VNF_INSTANCE]: INSTANCE, [LABEL_NETWORK_ID]: "204" },
+        annotations: { [ANNOTATION_DEFAULT_INTERFACE]: "wan" },
+      },
       spec: { vendor: "pfsense", endpoint: "https://192.0.2.1", credentialsSecretRef: { name: "none" } },
     },
   });
@@ -122,16 +132,16 @@ describe("the shim's minimal RBAC", () => {
     return `http://127.0.0.1:${(await shim.listen(0, "127.0.0.1")).port}`;
   }
 
-  it("is enough for health, create (Pending without an operator), list, update and delete", async () => {
+  it("is enough for health, create (Pending without an operator), list, update, delete and a forced reconcile", async () => {
     const base = await start(
       await serviceAccountConfig("shim", ["get", "list", "create", "patch", "delete"]),
     );
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const created = await call(base, "POST", `/vnf/${INSTANCE}/firewall/rules`, rule("rbac-1"));
-    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    expect(created.status, JSON.stringify(created.body)).toBe(504);
     expect(created.body).toMatchObject({ success: false, state: "Pending", errorCode: "VNF_TIMEOUT" });
     const updated = await call(base, "PUT", `/rules/firewall/rbac-1`, { action: "deny" });
-    expect(updated.status, JSON.stringify(updated.body)).toBe(202);
+    expect(updated.status, JSON.stringify(updated.body)).toBe(504);
     const list = await call(base, "GET", `/rules/firewall?vnfInstanceId=${INSTANCE}`);
     expect(list.body).toMatchObject({
       count: 1,
@@ -139,6 +149,18 @@ describe("the shim's minimal RBAC", () => {
     });
     const deleted = await call(base, "DELETE", `/rules/firewall/rbac-1`);
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    // No operator runs the requested check: the annotation is written, the answer says "still running".
+    const reconcile = await call(base, "POST", "/reconcile/204", { force: true });
+    expect(reconcile.status, JSON.stringify(reconcile.body)).toBe(202);
+    expect(reconcile.body).toMatchObject({ forced: true, checkCompleted: false, status: "Running" });
+    const device = (await custom.getNamespacedCustomObject({
+      group: "vnf-operator.io",
+      version: "v1alpha1",
+      namespace,
+      plural: "vnfdevices",
+      name: "edge",
+    })) as { metadata: { annotations?: Record<string, string> } };
+    expect(device.metadata.annotations?.["vnf-operator.io/drift-check-requested-at"]).toMatch(/^\d{4}-/);
     await shim?.close();
     shim = undefined;
   });
@@ -146,7 +168,7 @@ describe("the shim's minimal RBAC", () => {
   it("cannot create rules without the create verb (server-side apply of a new object is a create)", async () => {
     const base = await start(await serviceAccountConfig("shim-nocreate", ["get", "list", "patch", "delete"]));
     const created = await call(base, "POST", `/vnf/${INSTANCE}/firewall/rules`, rule("rbac-2"));
-    expect(created.status).toBe(502);
+    expect(created.status).toBe(500);
     expect(created.body.errorCode).toBe("BROKER_INTERNAL");
     const missing = await custom
       .getNamespacedCustomObject({

@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { authenticate, hasScope, type JwtPolicy, loadJwtKey } from "../../../src/shim/auth.ts";
+import { authenticate, hasScope, type JwtPolicy, loadJwtKey, mintToken } from "../../../src/shim/auth.ts";
 
 const NOW = new Date("2026-01-01T12:00:00Z");
 const T = Math.floor(NOW.getTime() / 1000);
@@ -127,6 +127,89 @@ describe("authenticate (HS256 pinned)", () => {
       NOW,
     );
     expect(other.ok ? "" : other.reason).toBe("bad_signature");
+  });
+});
+
+describe("authenticate (HS256): what an administrator can configure in CloudStack", () => {
+  const key = new TextEncoder().encode(secret);
+  it("accepts {sub, exp} without iat and without scope; the route's need decides then", async () => {
+    const bare = await jwt({ alg: "HS256", key, claims: {}, iat: null });
+    const result = await authenticate(`Bearer ${bare}`, hsPolicy, NOW);
+    expect(result).toEqual({ ok: true, subject: "cloudstack-mgmt", scopes: undefined });
+    expect(hasScope(undefined, "write")).toBe(true);
+  });
+
+  it("still checks a scope that is given, and still needs sub and exp", async () => {
+    const reader = await authenticate(
+      `Bearer ${await jwt({ alg: "HS256", key, claims: { scope: "vnf:r" }, iat: null })}`,
+      hsPolicy,
+      NOW,
+    );
+    expect(reader.ok && hasScope(reader.scopes, "write")).toBe(false);
+    for (const missing of [{ sub: null }, { exp: null }] as const) {
+      const result = await authenticate(
+        `Bearer ${await jwt({ alg: "HS256", key, claims: {}, ...missing })}`,
+        hsPolicy,
+        NOW,
+      );
+      expect(result.ok ? "" : result.reason).toBe("claim_invalid");
+    }
+  });
+
+  it("RS256 keeps iat and scope required (a token without scope has none)", async () => {
+    const result = await authenticate(`Bearer ${await jwt({ claims: {} })}`, rsPolicy, NOW);
+    expect(result.ok && hasScope(result.scopes, "read")).toBe(false);
+  });
+});
+
+describe("mintToken (vnf-operator shim token)", () => {
+  it("mints HS256 and RS256 tokens the matching policy accepts, with the lifetime asked", async () => {
+    const hs = await mintToken({
+      algorithm: "HS256",
+      key: secret,
+      subject: "cs",
+      scope: "vnf:rw",
+      lifetimeSec: 3600,
+      now: NOW,
+    });
+    const verified = await authenticate(`Bearer ${hs}`, hsPolicy, NOW);
+    expect(verified).toEqual({ ok: true, subject: "cs", scopes: new Set(["vnf:rw"]) });
+    const payload = JSON.parse(Buffer.from(hs.split(".")[1] ?? "", "base64url").toString()) as {
+      exp: number;
+      iat: number;
+    };
+    expect(payload.exp - payload.iat).toBe(3600);
+    expect((await authenticate(`Bearer ${hs}`, hsPolicy, new Date(NOW.getTime() + 3700_000))).ok).toBe(false);
+
+    const privatePem = rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const rs = await mintToken({
+      algorithm: "RS256",
+      key: privatePem,
+      subject: "cs",
+      scope: "vnf:r",
+      lifetimeSec: 60,
+      now: NOW,
+    });
+    expect(await authenticate(`Bearer ${rs}`, rsPolicy, NOW)).toEqual({
+      ok: true,
+      subject: "cs",
+      scopes: new Set(["vnf:r"]),
+    });
+    expect((await authenticate(`Bearer ${rs}`, hsPolicy, NOW)).ok).toBe(false);
+  });
+
+  it("refuses what would make a useless token", async () => {
+    const base = {
+      algorithm: "HS256" as const,
+      key: secret,
+      subject: "cs",
+      scope: "vnf:rw",
+      lifetimeSec: 60,
+    };
+    await expect(mintToken({ ...base, key: "short" })).rejects.toThrow(/32 bytes/);
+    await expect(mintToken({ ...base, subject: "" })).rejects.toThrow(/subject/);
+    await expect(mintToken({ ...base, lifetimeSec: 0 })).rejects.toThrow(/lifetime/);
+    await expect(mintToken({ ...base, algorithm: "RS256", scope: "" })).rejects.toThrow(/scope/);
   });
 });
 

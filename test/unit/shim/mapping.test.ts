@@ -1,20 +1,27 @@
 import { describe, expect, it } from "vitest";
 import {
   checkFirewallSpec,
+  dropMirroredSourcePorts,
   firewallContractFragment,
   firewallDefaults,
+  firewallEnhancedFragment,
   firewallWireFragment,
+  natSpecFromEnhanced,
+  natSpecFromService,
   natSpecFromWire,
   overlayFirewall,
 } from "../../../src/shim/mapping.ts";
 import { shimOpHash } from "../../../src/shim/op-hash.ts";
 import {
   createFirewallRuleCmdSchema,
+  enhancedFirewallSchema,
+  enhancedNatSchema,
   firewallWireSchema,
   firewallWireUpdateSchema,
   natWireSchema,
   parseBody,
   RequestValidationError,
+  serviceNatSchema,
 } from "../../../src/shim/wire.ts";
 
 const fromWire = (body: unknown) =>
@@ -130,7 +137,7 @@ describe("CloudStack wire format → VnfFirewallRule spec", () => {
           ruleId: "x y",
           action: "permit",
           protocol: "gre",
-          sourceAddressing: "10.0.0.1,10.0.0.2",
+          sourceAddressing: "10.0.0.1,10.0.0.300",
           destinationAddressing: "300.1.1.1",
           destinationPorts: "0",
           extra: 1,
@@ -347,5 +354,146 @@ describe("CloudStack NAT wire format → VnfNatRule spec", () => {
       ),
     ).toEqual(["body.port:value_error"]);
     expect(detailsOf(() => nat({ ruleId: "n", type: "MASQ" }))).toEqual(["body.type:invalid_value"]);
+  });
+});
+
+describe("comma lists and the network element's mirrored ports", () => {
+  it("keeps CIDR and port lists (trimmed) for the resources to be split from", () => {
+    expect(
+      fromWire({
+        ruleId: "l1",
+        action: "allow",
+        protocol: "tcp",
+        sourceAddressing: "10.1.0.0/16, 10.2.0.0/16",
+        destinationAddressing: "10.0.0.0/8",
+        destinationPorts: "80, 443",
+      }),
+    ).toMatchObject({ source: { cidr: "10.1.0.0/16,10.2.0.0/16" }, destination: { port: "80,443" } });
+  });
+
+  it("drops sourcePorts when they mirror destinationPorts (CloudStack rules have only destination ports)", () => {
+    const wire = parseBody(firewallWireSchema, {
+      ruleId: "m1",
+      action: "allow",
+      protocol: "tcp",
+      sourceAddressing: "any",
+      destinationAddressing: "any",
+      sourcePorts: "22",
+      destinationPorts: 22,
+    });
+    expect(dropMirroredSourcePorts(wire).sourcePorts).toBeUndefined();
+    const different = { ...wire, sourcePorts: "1024-65535" };
+    expect(dropMirroredSourcePorts(different).sourcePorts).toBe("1024-65535");
+  });
+});
+
+describe("enhanced family bodies", () => {
+  it("maps the firewall body (sourceIp, destinationIp, destinationPort:int, enabled)", () => {
+    const spec = checkFirewallSpec(
+      overlayFirewall(
+        firewallDefaults("port1"),
+        firewallEnhancedFragment(
+          parseBody(enhancedFirewallSchema, {
+            vnfInstanceId: "vnf-1",
+            ruleId: "r1",
+            action: "allow",
+            protocol: "tcp",
+            sourceIp: "10.0.0.0/24",
+            destinationIp: "192.168.1.0/24",
+            destinationPort: 443,
+            enabled: false,
+          }),
+        ),
+      ),
+    );
+    expect(spec).toMatchObject({
+      interface: "port1",
+      action: "allow",
+      protocol: "tcp",
+      source: { cidr: "10.0.0.0/24" },
+      destination: { cidr: "192.168.1.0/24", port: "443" },
+      enabled: false,
+    });
+  });
+
+  it("refuses port 70000 (its seed test expects a validation error)", () => {
+    expect(
+      detailsOf(() =>
+        parseBody(enhancedFirewallSchema, {
+          vnfInstanceId: "vnf-1",
+          ruleId: "r1",
+          action: "allow",
+          protocol: "tcp",
+          sourceIp: "10.0.0.0/24",
+          destinationIp: "192.168.1.0/24",
+          destinationPort: 70000,
+        }),
+      ),
+    ).toEqual(["body.destinationPort:too_big"]);
+  });
+
+  it.each([
+    [
+      "dnat",
+      {
+        natType: "dnat",
+        originalIp: "203.0.113.10",
+        originalPort: 8080,
+        translatedIp: "10.0.0.5",
+        translatedPort: 80,
+        protocol: "tcp",
+      },
+      {
+        type: "dnat",
+        destination: { address: "203.0.113.10", port: "8080" },
+        translated: { address: "10.0.0.5", port: "80" },
+      },
+    ],
+    [
+      "snat",
+      { natType: "snat", originalIp: "10.0.0.0/24", translatedIp: "203.0.113.1" },
+      { type: "snat", source: { cidr: "10.0.0.0/24" }, translated: { address: "203.0.113.1" } },
+    ],
+    [
+      "1to1",
+      { natType: "1to1", originalIp: "203.0.113.7", translatedIp: "10.0.0.7" },
+      { type: "1to1", destination: { address: "203.0.113.7" }, translated: { address: "10.0.0.7" } },
+    ],
+  ])("maps the NAT body (%s)", (_name, body, expected) => {
+    expect(
+      natSpecFromEnhanced(parseBody(enhancedNatSchema, { vnfInstanceId: "v", ...body }), "wan"),
+    ).toMatchObject(expected);
+  });
+});
+
+describe("the service's NAT payload", () => {
+  it("is a port forward from publicIp:publicPort to privateIp:privatePort", () => {
+    const body = parseBody(serviceNatSchema, {
+      vnfInstanceId: "42",
+      networkId: "204",
+      publicIp: "203.0.113.10",
+      publicPort: 2222,
+      privateIp: "10.1.1.10",
+      privatePort: 22,
+      protocol: "TCP",
+    });
+    expect(natSpecFromService(body, "wan")).toEqual({
+      type: "dnat",
+      interface: "wan",
+      protocol: "tcp",
+      destination: { address: "203.0.113.10", port: "2222" },
+      translated: { address: "10.1.1.10", port: "22" },
+    });
+  });
+
+  it("needs an interface from the device or the shim when the body names none", () => {
+    const body = parseBody(serviceNatSchema, {
+      vnfInstanceId: "42",
+      publicIp: "203.0.113.10",
+      publicPort: 2222,
+      privateIp: "10.1.1.10",
+      privatePort: 22,
+    });
+    expect(detailsOf(() => natSpecFromService(body, undefined))).toEqual(["body.interface:missing"]);
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Condition } from "../../../src/api/types.ts";
-import { decide, pending } from "../../../src/shim/outcome.ts";
-import { stripPrefixes } from "../../../src/shim/server.ts";
+import {
+  combineAnswers,
+  decide,
+  pending,
+  type RuleAnswer,
+  waitingForDevice,
+} from "../../../src/shim/outcome.ts";
+import { stripPrefixes } from "../../../src/shim/pipeline.ts";
 import { RequestValidationError } from "../../../src/shim/wire.ts";
 
 const cond = (
@@ -86,5 +92,60 @@ describe("stripPrefixes", () => {
 
   it("refuses malformed percent-encoding as a validation error", () => {
     expect(() => stripPrefixes("/vnf/%E0%A4%A/rules/nat")).toThrow(RequestValidationError);
+  });
+});
+
+describe("waitingForDevice", () => {
+  it.each(["DeviceNotReady", "DeviceSuspended", "DeviceNotFound"])(
+    "answers Pending at once when the rule waits for its device (%s)",
+    (reason) => {
+      const rule = {
+        metadata: { generation: 1 },
+        status: { conditions: [cond("Ready", "False", reason, "x", 1)] },
+      };
+      expect(waitingForDevice(rule, 1)).toMatchObject({ state: "Pending", errorCode: "VNF_UNREACHABLE" });
+    },
+  );
+
+  it("keeps waiting for anything else, or for an older generation", () => {
+    const retrying = {
+      metadata: { generation: 1 },
+      status: { conditions: [cond("Ready", "False", "VNF_TIMEOUT", "x", 1)] },
+    };
+    expect(waitingForDevice(retrying, 1)).toBeUndefined();
+    const old = {
+      metadata: { generation: 2 },
+      status: { conditions: [cond("Ready", "False", "DeviceNotReady", "x", 1)] },
+    };
+    expect(waitingForDevice(old, 2)).toBeUndefined();
+  });
+});
+
+describe("combineAnswers", () => {
+  const done = (vendorRef: string, appliedAt: string): RuleAnswer => ({
+    state: "Completed",
+    vendorRef,
+    appliedAt,
+    message: "ok",
+  });
+  it("is Completed with the vendorRefs in order when every part is", () => {
+    expect(
+      combineAnswers([done("1", "2026-01-01T00:00:01Z"), done("2", "2026-01-01T00:00:02Z")]),
+    ).toMatchObject({
+      state: "Completed",
+      vendorRef: "1,2",
+      appliedAt: "2026-01-01T00:00:02Z",
+    });
+  });
+
+  it("is Failed when one part failed, else Pending when one is pending; one part is itself", () => {
+    const failed: RuleAnswer = { state: "Failed", errorCode: "VNF_INVALID", message: "no" };
+    const waiting: RuleAnswer = { state: "Pending", message: "later" };
+    expect(combineAnswers([done("1", "t"), waiting, failed])).toMatchObject({
+      state: "Failed",
+      errorCode: "VNF_INVALID",
+    });
+    expect(combineAnswers([done("1", "t"), waiting])).toMatchObject({ state: "Pending" });
+    expect(combineAnswers([waiting])).toBe(waiting);
   });
 });
