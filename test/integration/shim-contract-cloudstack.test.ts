@@ -300,6 +300,22 @@ describe(`${NETWORK_ELEMENT_CLIENT.name} (${NETWORK_ELEMENT_CLIENT.version})`, (
     }
   });
 
+  it("appliance refusal (FortiOS 424, an interface it does not have): throws VNF_INVALID at once", async () => {
+    // The rule names "wan" (a shim extension; what the old single --default-interface did to every
+    // device): FortiOS answers 424, which the old shim passed on as 200 success:false.
+    const result = await callAsNetworkElement(
+      shim,
+      ne(FORTI, "/firewall/rules", { ...web("ne-424-1", "443"), interface: "wan" }),
+    );
+    expect(result.reading).toMatchObject({ outcome: "throws", errorCode: "VNF_INVALID" });
+    expect(result).toMatchObject({ attempts: 1, statuses: [422] });
+    expect(
+      await callAsNetworkElement(shim, ne(FORTI, "/firewall/rules/delete", { ruleId: "ne-424-1" })),
+    ).toMatchObject({
+      reading: { outcome: "success" },
+    });
+  });
+
   it("appliance hang: throws VNF_TIMEOUT after its 3 attempts; once the appliance answers, a repeat succeeds", async () => {
     const id = "ne-hang-1";
     await env.sim.control.injectFault({
