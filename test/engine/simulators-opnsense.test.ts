@@ -85,7 +85,9 @@ describe("OPNsense simulator", () => {
     expect((await api("POST", "filter/setRule/nope", { rule: { log: "1" } })).body).toEqual({
       result: "failed",
     });
-    const rows = (await api("GET", "filter/searchRule")).body;
+    // Without `interface`, searchRule lists floating rules only (the GUI's "Floating" view).
+    expect((await api("GET", "filter/searchRule")).body).toMatchObject({ total: 0, rows: [] });
+    const rows = (await api("GET", "filter/searchRule?interface=wan")).body;
     expect(rows).toMatchObject({ total: 2, rowCount: 2, current: 1 });
     expect((rows.rows as Body[])[0]).toMatchObject({
       uuid: first.uuid,
@@ -177,11 +179,170 @@ describe("OPNsense simulator", () => {
     });
   });
 
+  it("answers the 25.7 snake_case routes as the camelCase ones (one action, any case)", async () => {
+    const saved = (await api("POST", "filter/add_rule", { rule: { interface: "lan", description: "snake" } }))
+      .body as { uuid: string };
+    expect((await api("GET", `filter/get_rule/${saved.uuid}`)).body).toHaveProperty(
+      "rule.description",
+      "snake",
+    );
+    expect((await api("POST", `filter/set_rule/${saved.uuid}`, { rule: { log: "1" } })).body).toEqual({
+      result: "saved",
+    });
+    expect((await api("POST", `filter/toggle_rule/${saved.uuid}/0`)).body).toEqual({
+      result: "Disabled",
+      changed: true,
+    });
+    expect((await api("POST", `filter/toggle_rule/${saved.uuid}/0`)).body).toEqual({
+      result: "Disabled",
+      changed: false,
+    });
+    expect((await api("GET", "filter/search_rule?interface=lan")).body).toMatchObject({ total: 1 });
+    expect((await api("POST", `filter/del_rule/${saved.uuid}`)).body).toEqual({ result: "deleted" });
+  });
+
+  it("GET filter/get: the whole Filter model, rules keyed by uuid with every field of 25.7.2's Filter.xml", async () => {
+    expect((await api("GET", "filter/get")).body).toEqual({
+      filter: { rules: { rule: [] }, snatrules: { rule: [] }, npt: { rule: [] }, onetoone: { rule: [] } },
+    });
+    const { uuid } = await add({
+      interface: "lan",
+      protocol: "TCP",
+      destination_port: "443",
+      description: "web",
+    });
+    const model = (await api("GET", "filter/get")).body as {
+      filter: { rules: { rule: Record<string, Body> } };
+    };
+    const rule = model.filter.rules.rule[uuid] as Body;
+    expect(Object.keys(rule)).toHaveLength(50); // 48 stored fields + sort_order and prio_group
+    expect(rule).toMatchObject({
+      enabled: "1",
+      sequence: "101",
+      sort_order: "400000.0000101",
+      prio_group: "400000",
+      source_net: "any",
+      destination_port: "443",
+      disablereplyto: "0",
+      allowopts: "0",
+      statetimeout: "",
+      tag: "",
+      description: "web",
+    });
+    expect(rule["state-policy"]).toEqual({
+      "": { value: "default", selected: 1 },
+      "if-bound": { value: "Bind states to interface", selected: 0 },
+      floating: { value: "Floating states", selected: 0 },
+    });
+    expect(rule.prio).toMatchObject({ "": { value: "Any priority", selected: 1 }, "0": { selected: 0 } });
+    expect(rule.gateway).toEqual({
+      "": { value: "None", selected: 1 },
+      WAN_DHCP: { value: "WAN_DHCP", selected: 0 },
+      WAN_DHCP6: { value: "WAN_DHCP6", selected: 0 },
+    });
+    expect(rule.tcpflags1).toMatchObject({ syn: { value: "syn", selected: 0 } });
+    expect(Object.keys(rule.tcpflags1 as Body)).not.toContain(""); // multiple: no empty choice
+    expect(rule.tos).toMatchObject({ "": { value: "Any", selected: 1 }, ef: { value: "EF", selected: 0 } });
+    expect(rule.direction).toEqual({ in: { value: "In", selected: 1 }, out: { value: "Out", selected: 0 } });
+    expect(rule.protocol).toMatchObject({
+      TCP: { selected: 1 },
+      "TCP/UDP": { selected: 0 },
+      any: { selected: 0 },
+    });
+  });
+
+  it("refuses what 25.7.2's model refuses, all at once", async () => {
+    const refused = await api("POST", "filter/addRule", {
+      rule: {
+        direction: "any",
+        source_net: "10.0.0.1,10.0.0.2",
+        destination_port: "2000-1000",
+        prio: "9",
+        statetype: "none",
+        max: "100",
+        protocol: "UDP",
+        tcpflags1: "syn",
+        tag: "bad tag!",
+      },
+    });
+    expect(refused.body).toEqual({
+      result: "failed",
+      validations: {
+        "rule.direction": "Option not in list.",
+        "rule.source_net": "10.0.0.1,10.0.0.2 is not a valid source IP address or alias.",
+        "rule.destination_port": "Please specify a valid portnumber, name, alias or range",
+        "rule.prio": "Option not in list.",
+        "rule.tag": "Text does not validate.",
+        "rule.max": "Invalid option when statetype is none.",
+        "rule.tcpflags1": "Invalid option for other than TCP protocol choices.",
+        "rule.tcpflags2":
+          "If you specify TCP flags that should be set you should specify out of which flags as well.",
+      },
+    });
+  });
+
+  it("upserts on setRule with an unknown well-formed uuid; new rules get the next sequence (+100)", async () => {
+    const uuid = "2b0f7c8e-5a1d-4c3b-9e6f-0123456789ab";
+    expect((await api("POST", `filter/setRule/${uuid}`, { rule: { interface: "lan" } })).body).toEqual({
+      result: "saved",
+    });
+    expect((await api("POST", "filter/setRule/not-a-uuid", { rule: { interface: "lan" } })).body).toEqual({
+      result: "failed",
+    });
+    await add({ interface: "lan" });
+    const rows = (await api("GET", "filter/searchRule?interface=lan")).body.rows as Body[];
+    expect(rows.map((r) => [r.uuid === uuid, r.sequence])).toEqual([
+      [true, "101"],
+      [false, "201"],
+    ]);
+    expect((await api("GET", "filter/getRule")).body).toHaveProperty("rule.sequence", "301");
+  });
+
+  it("serves the login page at / without credentials", async () => {
+    const page = await client.request("GET", "/");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("<title>Login | OPNsense</title>");
+  });
+
   it("reports the firmware version", async () => {
     const status = await client.request("GET", "/api/core/firmware/status", {
       headers: { authorization: basicAuth(sim.credentials.key ?? "", sim.credentials.secret ?? "") },
     });
     expect(status.json()).toMatchObject({ product: { product_name: "OPNsense", product_version: "25.7.2" } });
+  });
+});
+
+describe("OPNsense simulator playing 26.1", () => {
+  it("serves 26.1.11's filter rule model: divert-to, icmp6type, udp-*, tcpflags_any, direction any", async () => {
+    const sim = await startSimulator("opnsense", { version: "26.1.11" });
+    const client = rawClient(sim);
+    try {
+      const auth = { authorization: basicAuth(sim.credentials.key ?? "", sim.credentials.secret ?? "") };
+      const defaults = (await client.request("GET", "/api/firewall/filter/getRule", { headers: auth })).json<{
+        rule: Body;
+      }>().rule;
+      expect(Object.keys(defaults)).toHaveLength(56);
+      expect(defaults).toMatchObject({
+        "udp-first": "",
+        tcpflags_any: "0",
+        "divert-to": { "": { value: "None" } },
+      });
+      expect(defaults.direction).toHaveProperty("any", { value: "Both", selected: 0 });
+      const refused = await client.request("POST", "/api/firewall/filter/addRule", {
+        headers: auth,
+        body: { rule: { action: "allow", icmp6type: "128,999" } },
+      });
+      expect(refused.json()).toEqual({
+        result: "failed",
+        validations: {
+          "rule.action": "Option [] not in list.",
+          "rule.icmp6type": "Option [999] not in list.",
+        },
+      });
+    } finally {
+      await client.close();
+      await sim.stop();
+    }
   });
 });
 

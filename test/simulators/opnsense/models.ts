@@ -1,30 +1,59 @@
-// The OPNsense MVC models the simulator serves (opnsense/core models/OPNsense/Firewall/Filter.xml
-// `rules.rule` and `snatrules.rule`, DNat.xml `rule`): field types, defaults, option lists and the
-// validations `addRule`/`setRule` report as `{"result":"failed","validations":{"rule.<field>":...}}`.
-// Every stored value is a string; booleans are "0"/"1".
+// The OPNsense MVC models the simulator serves and the field types they are made of (opnsense/core
+// models/OPNsense/Base/FieldTypes: BooleanField, OptionField and the other BaseListFields,
+// NetworkAliasField, PortField, IntegerField, TextField, DescriptionField): what a value may be, the
+// validations `addRule`/`setRule` report as `{"result":"failed","validations":{"rule.<field>":...}}`, and
+// how a stored value reads back (`get`/`getRule` option maps, `searchRule` rows). The filter rule itself
+// is in filter-rule.ts; here the source NAT (`Filter.xml` `snatrules.rule`) and port forward (DNat.xml)
+// models. Every stored value is a string; booleans are "0"/"1".
 import { isIP } from "node:net";
 
 export type OpRecord = Record<string, string>;
 
 export interface FieldEnv {
   interfaces: readonly string[];
+  /** Alias names (networks or ports). */
   aliases: readonly string[];
+  /** Gateway names (`gateway`, `replyto`), from `interface gateways list`. */
+  gateways?: readonly string[];
+  schedules?: readonly string[];
+  categories?: readonly string[];
+  /** `divert-to` targets (26.1). */
+  diverts?: readonly string[];
 }
+
+type Options = Readonly<Record<string, string>>;
 
 export interface FieldSpec {
   /** Dotted for nested containers (DNat `destination.port`). */
   name: string;
-  type: "boolean" | "option" | "interface" | "network" | "port" | "text" | "integer" | "description";
+  /**
+   * option: OptionField and the other list fields (fixed or computed options); interface:
+   * InterfaceField; network: NetworkAliasField; port: PortField; volatile: computed, never stored.
+   */
+  type:
+    | "boolean"
+    | "option"
+    | "interface"
+    | "network"
+    | "port"
+    | "text"
+    | "integer"
+    | "description"
+    | "volatile";
   default?: string;
   required?: boolean;
-  /** option: key → description. */
-  options?: Readonly<Record<string, string>>;
-  /** option/interface: several comma-separated values. */
+  /** option: key → description, or computed from the appliance's state. */
+  options?: Options | ((env: FieldEnv) => Options);
+  /** Description of the empty choice a non-required single-choice list shows (default "None"). */
+  blankDesc?: string;
+  /** option/interface/network: several comma-separated values. */
   multiple?: boolean;
-  /** port: ranges allowed (`1000-2000` or `1000:2000`). */
+  /** port: ranges allowed (`1000-2000`, low below high). */
   ranges?: boolean;
   min?: number;
   max?: number;
+  /** text: the model's Mask. */
+  mask?: RegExp;
   message?: string;
 }
 
@@ -36,9 +65,13 @@ export interface ModelSpec {
   wrapper: string;
   /** The description field (`description` on filter rules, `descr` on port forwards). */
   descriptionField: string;
+  /** Which release's wording the list validations use (26.1: "Option [x] not in list."). */
+  release?: "25.7" | "26.1";
   fields: readonly FieldSpec[];
   /** Cross-field checks (FilterRuleField::performValidation and friends). */
   validate?(record: OpRecord): Record<string, string>;
+  /** Volatile fields computed from the record (filter rules: `sort_order`, `prio_group`). */
+  volatile?(record: OpRecord): Record<string, string>;
 }
 
 const PROTOCOLS_UPPER: Record<string, string> = {
@@ -56,7 +89,29 @@ const PROTOCOLS_LOWER: Record<string, string> = Object.fromEntries(
   Object.entries(PROTOCOLS_UPPER).map(([key, value]) => [key.toLowerCase(), value]),
 );
 
-const bool = (name: string, value: string): FieldSpec => ({
+/**
+ * ProtocolField: `any`, every protocol of FreeBSD's /etc/protocols with a number above 0 upper-cased
+ * (IPv6 extension headers left out, pf cannot match them), plus `TCP/UDP`; sorted naturally, case
+ * aside.
+ */
+export const PROTOCOL_OPTIONS: Options = Object.fromEntries(
+  [
+    "any",
+    "TCP/UDP",
+    ...`ICMP IGMP GGP IPENCAP ST2 TCP CBT EGP IGP BBN-RCC-MON NVP-II PUP ARGUS EMCON XNET CHAOS UDP MUX
+DCN-MEAS HMP PRM XNS-IDP TRUNK-1 TRUNK-2 LEAF-1 LEAF-2 RDP IRTP ISO-TP4 NETBLT MFE-NSP MERIT-INP DCCP
+3PC IDPR XTP DDP IDPR-CMTP TP++ IL IPV6 SDRP IDRP RSVP GRE DSR BNA ESP AH I-NLSP SWIPE NARP MOBILE TLSP
+SKIP IPV6-ICMP CFTP SAT-EXPAK KRYPTOLAN RVD IPPC SAT-MON VISA IPCV CPNX CPHB WSN PVP BR-SAT-MON SUN-ND
+WB-MON WB-EXPAK ISO-IP VMTP SECURE-VMTP VINES TTP NSFNET-IGP DGP TCF EIGRP OSPF SPRITE-RPC LARP MTP AX.25
+IPIP MICP SCC-SP ETHERIP ENCAP GMTP IFMP PNNI PIM ARIS SCPS QNX A/N IPCOMP SNP COMPAQ-PEER IPX-IN-IP CARP
+PGM L2TP DDX IATP STP SRP UTI SMP SM PTP ISIS FIRE CRTP CRUDP SSCOPMCE IPLT SPS PIPE SCTP FC RSVP-E2E-IGNORE
+UDPLITE MPLS-IN-IP MANET HIP SHIM6 WESP ROHC PFSYNC DIVERT`.split(/\s+/),
+  ]
+    .sort((a, b) => a.localeCompare(b, "en", { numeric: true, sensitivity: "base" }))
+    .map((name) => [name, name]),
+);
+
+export const bool = (name: string, value: string): FieldSpec => ({
   name,
   type: "boolean",
   default: value,
@@ -78,86 +133,6 @@ function portValidations(record: OpRecord, tcpUdp: readonly string[]): Record<st
   }
   return out;
 }
-
-export const filterRule: ModelSpec = {
-  kind: "firewallRule",
-  controller: "filter",
-  wrapper: "rule",
-  descriptionField: "description",
-  fields: [
-    bool("enabled", "1"),
-    {
-      name: "statetype",
-      type: "option",
-      default: "keep",
-      required: true,
-      options: {
-        keep: "keep state",
-        sloppy: "sloppy state",
-        modulate: "modulate state",
-        synproxy: "synproxy state",
-        none: "no state",
-      },
-    },
-    {
-      name: "sequence",
-      type: "integer",
-      default: "1",
-      required: true,
-      min: 1,
-      max: 999999,
-      message: "Sequence shall be between 1 and 999999.",
-    },
-    {
-      name: "action",
-      type: "option",
-      default: "pass",
-      required: true,
-      options: { pass: "Pass", block: "Block", reject: "Reject" },
-    },
-    bool("quick", "1"),
-    bool("interfacenot", "0"),
-    { name: "interface", type: "interface", multiple: true, default: "" },
-    {
-      name: "direction",
-      type: "option",
-      default: "in",
-      required: true,
-      options: { in: "In", out: "Out", any: "Both" },
-    },
-    {
-      name: "ipprotocol",
-      type: "option",
-      default: "inet",
-      required: true,
-      options: { inet: "IPv4", inet6: "IPv6", inet46: "any" },
-    },
-    { name: "protocol", type: "option", default: "any", required: true, options: PROTOCOLS_UPPER },
-    { name: "source_net", type: "network", default: "any", required: true, multiple: true },
-    bool("source_not", "0"),
-    {
-      name: "source_port",
-      type: "port",
-      ranges: true,
-      default: "",
-      message: "Please specify a valid portnumber, name, alias or range.",
-    },
-    { name: "destination_net", type: "network", default: "any", required: true, multiple: true },
-    bool("destination_not", "0"),
-    {
-      name: "destination_port",
-      type: "port",
-      ranges: true,
-      default: "",
-      message: "Please specify a valid portnumber, name, alias or range.",
-    },
-    { name: "gateway", type: "text", default: "" },
-    bool("log", "0"),
-    { name: "categories", type: "text", default: "" },
-    { name: "description", type: "description", default: "" },
-  ],
-  validate: (record) => portValidations(record, ["TCP", "UDP", "TCP/UDP"]),
-};
 
 export const sourceNatRule: ModelSpec = {
   kind: "snatRule",
@@ -282,53 +257,93 @@ export const destinationNatRule: ModelSpec = {
   },
 };
 
-export const models: readonly ModelSpec[] = [filterRule, destinationNatRule, sourceNatRule];
+/** The NAT models (the filter rule, which depends on the release, is in filter-rule.ts). */
+export const natModels: readonly ModelSpec[] = [destinationNatRule, sourceNatRule];
 
-const WELL_KNOWN_PORTS = [
-  "http",
-  "https",
-  "ssh",
-  "domain",
-  "ntp",
-  "smtp",
-  "snmp",
-  "telnet",
-  "ftp",
-  "imap",
-  "pop3",
-];
+/**
+ * PortField's well-known service names. Its option list is `["any"] + $wellknownservices` (a PHP array
+ * union), so `cvsup`, the list's first entry, loses its key to `any` and is not accepted.
+ */
+const WELL_KNOWN_PORTS = new Set(
+  `any domain ftp hbci http https aol auth imap imaps ipsec-msft isakmp l2f ldap ms-streaming
+afs3-fileserver microsoft-ds ms-wbt-server wins msnp nntp ntp netbios-dgm netbios-ns netbios-ssn openvpn
+pop3 pop3s pptp radius radius-acct avt-profile-1 sip smtp igmpv3lite urd snmp snmptrap ssh nat-stun-port
+submission teredo telnet tftp rfb`.split(/\s+/),
+);
 
-function validPort(value: string, ranges: boolean, aliases: readonly string[]): boolean {
-  if (aliases.includes(value) || WELL_KNOWN_PORTS.includes(value)) return true;
-  const ok = (p: string) => /^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535;
-  const parts = value.split(/[-:]/);
-  if (parts.length === 1) return ok(value);
-  return ranges && parts.length === 2 && ok(parts[0] ?? "") && ok(parts[1] ?? "");
+function portNumber(text: string): number | undefined {
+  return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535 ? Number(text) : undefined;
 }
 
-function validNetwork(value: string, env: FieldEnv): boolean {
-  if (value === "any" || value === "(self)" || env.aliases.includes(value)) return true;
-  if (env.interfaces.some((name) => value === name || value === `${name}ip`)) return true;
-  if (value === "wanip" || value === "lanip") return true;
+/** PortField: a port, a well-known name (any case), an alias or, with ranges, `low-high` (low < high). */
+function validPort(value: string, ranges: boolean, aliases: readonly string[]): boolean {
+  if (aliases.includes(value) || WELL_KNOWN_PORTS.has(value.trim().toLowerCase())) return true;
+  if (portNumber(value) !== undefined) return true;
+  const [low, high, extra] = value.split("-");
+  const a = portNumber(low ?? "");
+  const b = portNumber(high ?? "");
+  return ranges && extra === undefined && a !== undefined && b !== undefined && a < b;
+}
+
+function isAddressOrSubnet(value: string): boolean {
   const [address = "", prefix, extra] = value.split("/");
   const family = isIP(address);
   if (family === 0 || extra !== undefined) return false;
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
+/** NetworkAliasField's option list: any, (self), each interface's net and address, non-port aliases. */
+function networkOptions(env: FieldEnv): Set<string> {
+  const out = new Set(["any", "(self)", ...env.aliases]);
+  for (const name of env.interfaces) out.add(name).add(`${name}ip`);
+  // Interface addresses of the WAN/LAN kind the DNat and source NAT models name.
+  out.add("wanip").add("lanip");
+  return out;
+}
+
+/**
+ * NetworkAliasField: every comma-separated item must be in the option list; a single IP address or
+ * subnet is added to the list first (only the whole value: several literal addresses are refused).
+ */
+function validNetwork(value: string, multiple: boolean, env: FieldEnv): boolean {
+  if (isAddressOrSubnet(value)) return true;
+  const options = networkOptions(env);
+  const items = multiple ? value.split(",") : [value];
+  return items.every((item) => options.has(item));
+}
+
+export function optionsOf(field: FieldSpec, env: FieldEnv): Options {
+  if (field.type === "interface") {
+    return Object.fromEntries(env.interfaces.map((name) => [name, name.toUpperCase()]));
+  }
+  const options = field.options ?? {};
+  return typeof options === "function" ? options(env) : options;
+}
+
+/** BaseListField's message: "Option not in list." (25.7), "Option [%s] not in list." (26.1). */
+function listMessage(field: FieldSpec, release: ModelSpec["release"], item: string): string {
+  if (field.message !== undefined) return field.message;
+  return release === "26.1" ? `Option [${item}] not in list.` : "Option not in list.";
+}
+
 /** One field's validation message for a value, or undefined. */
-export function fieldProblem(field: FieldSpec, value: string, env: FieldEnv): string | undefined {
+export function fieldProblem(
+  field: FieldSpec,
+  value: string,
+  env: FieldEnv,
+  release: ModelSpec["release"] = "25.7",
+): string | undefined {
+  if (field.type === "volatile") return undefined;
   if (value === "") return field.required ? "A value is required." : undefined;
   switch (field.type) {
     case "boolean":
       return value === "0" || value === "1" ? undefined : "Value should be a boolean (0,1).";
-    case "option": {
-      const values = field.multiple ? value.split(",") : [value];
-      return values.every((v) => Object.hasOwn(field.options ?? {}, v)) ? undefined : "Option not in list.";
-    }
+    case "option":
     case "interface": {
-      const values = field.multiple ? value.split(",") : [value];
-      return values.every((v) => env.interfaces.includes(v)) ? undefined : "Option not in list.";
+      const options = optionsOf(field, env);
+      if (!field.multiple) return Object.hasOwn(options, value) ? undefined : listMessage(field, release, "");
+      const bad = value.split(",").find((item) => !Object.hasOwn(options, item));
+      return bad === undefined ? undefined : listMessage(field, release, bad);
     }
     case "integer": {
       const n = Number(value);
@@ -341,19 +356,20 @@ export function fieldProblem(field: FieldSpec, value: string, env: FieldEnv): st
     case "port":
       return validPort(value, field.ranges ?? false, env.aliases)
         ? undefined
-        : (field.message ?? "Invalid port.");
-    case "network": {
-      const values = field.multiple ? value.split(",") : [value];
-      const bad = values.find((v) => !validNetwork(v, env));
-      return bad === undefined ? undefined : `${bad} is not a valid source IP address or alias.`;
-    }
+        : (field.message ?? "Please specify a valid port number (1-65535).");
+    case "network":
+      return validNetwork(value, field.multiple ?? false, env)
+        ? undefined
+        : `${value} is not a valid source IP address or alias.`;
     case "description":
-      // DescriptionField's mask /^(.){0,255}$/u: at most 255 characters, no line breaks.
-      return /^.{0,255}$/u.test(value)
+      // DescriptionField's `/^(.){1,255}$/` without the u flag: at most 255 bytes, no line break.
+      return Buffer.byteLength(value) <= 255 && !/[\n]/.test(value)
         ? undefined
         : "Description should be a string between 1 and 255 characters.";
     case "text":
-      return undefined;
+      return field.mask === undefined || field.mask.test(value)
+        ? undefined
+        : (field.message ?? "Text does not validate.");
   }
 }
 
@@ -379,16 +395,18 @@ export function flattenInput(input: Record<string, unknown>, prefix = ""): Recor
   return out;
 }
 
-/** The record with defaults filled (the GUI and addRule start from them). */
+/** The record with defaults filled (the GUI and addRule start from them); volatile fields are not stored. */
 export function withDefaults(model: ModelSpec, values: Record<string, string>): OpRecord {
   const out: OpRecord = {};
-  for (const field of model.fields) out[field.name] = values[field.name] ?? field.default ?? "";
+  for (const field of model.fields) {
+    if (field.type !== "volatile") out[field.name] = values[field.name] ?? field.default ?? "";
+  }
   return out;
 }
 
 /**
  * Applies `input` (the `rule` object of a request) onto `base` and validates the result: the record,
- * or the validation messages keyed `<wrapper>.<field>`.
+ * or the validation messages keyed `<wrapper>.<field>`. Unknown fields (and volatile ones) are ignored.
  */
 export function applyInput(
   model: ModelSpec,
@@ -400,7 +418,7 @@ export function applyInput(
   const validations: Record<string, string> = {};
   const flat = flattenInput(input);
   for (const field of model.fields) {
-    if (!Object.hasOwn(flat, field.name)) continue;
+    if (field.type === "volatile" || !Object.hasOwn(flat, field.name)) continue;
     const value = toFieldString(flat[field.name]);
     if (value === undefined) {
       validations[`${model.wrapper}.${field.name}`] = "Invalid value.";
@@ -408,9 +426,13 @@ export function applyInput(
     }
     record[field.name] =
       field.type === "option" && field.options === PROTOCOLS_LOWER ? value.toLowerCase() : value;
+    // PortField::setValue lower-cases well-known names.
+    if (field.type === "port" && WELL_KNOWN_PORTS.has(value.trim().toLowerCase())) {
+      record[field.name] = value.trim().toLowerCase();
+    }
   }
   for (const field of model.fields) {
-    const problem = fieldProblem(field, record[field.name] ?? "", env);
+    const problem = fieldProblem(field, record[field.name] ?? "", env, model.release);
     if (problem !== undefined) validations[`${model.wrapper}.${field.name}`] ??= problem;
   }
   for (const [field, message] of Object.entries(model.validate?.(record) ?? {})) {
@@ -419,26 +441,46 @@ export function applyInput(
   return Object.keys(validations).length > 0 ? { validations } : { record };
 }
 
-/** `getRule`: option fields as `{key: {value, selected}}` maps, the rest as strings, nested by dots. */
+type OptionMap = Record<string, { value: string; selected: number }>;
+
+/**
+ * BaseListField::getNodeOptions: a non-required single-choice list starts with the empty choice (its
+ * blank description, "None" by default), then every option with `selected` 0/1. NetworkAliasField and
+ * PortField read back as plain strings.
+ */
+function optionMap(field: FieldSpec, value: string, env: FieldEnv): OptionMap {
+  const map: OptionMap = {};
+  if (!field.required && !field.multiple) {
+    map[""] = { value: field.blankDesc ?? "None", selected: value === "" ? 1 : 0 };
+  }
+  const selected = new Set(value.split(","));
+  for (const [key, description] of Object.entries(optionsOf(field, env))) {
+    map[key] = { value: description, selected: selected.has(key) ? 1 : 0 };
+  }
+  return map;
+}
+
+function isList(field: FieldSpec): boolean {
+  return field.type === "option" || field.type === "interface";
+}
+
+/** The record's volatile fields merged in, in the model's order. */
+function withVolatile(model: ModelSpec, record: OpRecord): OpRecord {
+  const computed = model.volatile?.(record) ?? {};
+  const out: OpRecord = {};
+  for (const field of model.fields) {
+    out[field.name] = field.type === "volatile" ? (computed[field.name] ?? "") : (record[field.name] ?? "");
+  }
+  return out;
+}
+
+/** `get`/`getRule`: list fields as `{key: {value, selected}}` maps, the rest as strings, nested by dots. */
 export function present(model: ModelSpec, record: OpRecord, env: FieldEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const full = withVolatile(model, record);
   for (const field of model.fields) {
-    const value = record[field.name] ?? "";
-    let shown: unknown = value;
-    if (field.type === "option" || field.type === "interface") {
-      const options =
-        field.type === "interface"
-          ? Object.fromEntries(env.interfaces.map((name) => [name, name.toUpperCase()]))
-          : (field.options ?? {});
-      const selected = new Set(value.split(","));
-      const map: Record<string, { value: string; selected: number }> = {};
-      if (!field.required) map[""] = { value: "none", selected: value === "" ? 1 : 0 };
-      for (const [key, description] of Object.entries(options)) {
-        map[key] = { value: description, selected: selected.has(key) ? 1 : 0 };
-      }
-      shown = map;
-    }
-    setDotted(out, field.name, shown);
+    const value = full[field.name] ?? "";
+    setDotted(out, field.name, isList(field) ? optionMap(field, value, env) : value);
   }
   return out;
 }
@@ -454,24 +496,23 @@ function setDotted(target: Record<string, unknown>, name: string, value: unknown
   current[parts.at(-1) ?? name] = value;
 }
 
-/** A `searchRule` row: raw values (dotted names flat) plus `%field` descriptions for option fields. */
+/**
+ * A `searchRule` row (BaseField::getNodeContent flattened): every field's raw value (dotted names for
+ * nested ones), plus `%field` when the field's description differs: for list fields the descriptions of
+ * the selected choices joined with ", " (the blank description when nothing is chosen).
+ */
 export function row(model: ModelSpec, uuid: string, record: OpRecord, env: FieldEnv): Record<string, string> {
   const out: Record<string, string> = { uuid };
+  const full = withVolatile(model, record);
   for (const field of model.fields) {
-    const value = record[field.name] ?? "";
+    const value = full[field.name] ?? "";
     out[field.name] = value;
-    if (field.type === "option") {
-      out[`%${field.name}`] = value
-        .split(",")
-        .map((v) => field.options?.[v] ?? v)
-        .join(",");
-    } else if (field.type === "interface") {
-      out[`%${field.name}`] = value
-        .split(",")
-        .filter((v) => v !== "" && env.interfaces.includes(v))
-        .map((v) => v.toUpperCase())
-        .join(",");
-    }
+    if (!isList(field)) continue;
+    const description = Object.values(optionMap(field, value, env))
+      .filter((option) => option.selected === 1)
+      .map((option) => option.value)
+      .join(", ");
+    if (description !== value) out[`%${field.name}`] = description;
   }
   return out;
 }

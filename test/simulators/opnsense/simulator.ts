@@ -18,11 +18,13 @@ import {
   type VendorDefinition,
   type VendorSimulator,
 } from "../common/vendor.ts";
+import { filterRuleModel, releaseOf } from "./filter-rule.ts";
+import { loginPage } from "./login-page.ts";
 import {
   applyInput,
   type FieldEnv,
   type ModelSpec,
-  models,
+  natModels,
   type OpRecord,
   present,
   row,
@@ -41,8 +43,15 @@ export interface OPNsenseSimulatorOptions {
   antiLockout?: boolean;
   /** How many config backups (savepoint revisions) are kept, default 60. */
   retention?: number;
-  /** `product_version`, default 25.7.2. */
+  /**
+   * `product_version`, default 25.7.2. The filter rule model follows it: 25.7.x serves 25.7.2's
+   * `Filter.xml`, 26.1 and later 26.1.11's (filter-rule.ts).
+   */
   version?: string;
+  /** Gateway names rules may use as `gateway`/`replyto`, default WAN_DHCP and WAN_DHCP6. */
+  gateways?: string[];
+  /** Firewall schedules rules may name in `sched`, default none. */
+  schedules?: string[];
 }
 
 export type OPNsenseOptions = OPNsenseSimulatorOptions & CommonSimulatorOptions;
@@ -63,7 +72,9 @@ function ok(body: unknown): SimResponse {
 }
 
 export class OPNsenseSimulator implements VendorSimulator {
-  readonly kinds: ObjectKind[] = models.map((model) => model.kind);
+  readonly kinds: ObjectKind[];
+  /** The filter rule model of this release, then the NAT models. */
+  private readonly models: readonly ModelSpec[];
   readonly redaction = {};
   private readonly context: VendorContext;
   private readonly options: OPNsenseOptions;
@@ -71,9 +82,9 @@ export class OPNsenseSimulator implements VendorSimulator {
   private key: string;
   private secret: string;
   /** config.xml: what the API reads and writes. */
-  private candidate: Config = emptyConfig();
+  private candidate: Config;
   /** What pf enforces: replaced by `apply` (filter reload). */
-  private running: Config = emptyConfig();
+  private running: Config;
   /** Config backups by revision (every save makes one; savepoint returns the newest). */
   private backups = new Map<string, Config>();
   private lastRevision = 0;
@@ -82,7 +93,16 @@ export class OPNsenseSimulator implements VendorSimulator {
   constructor(context: VendorContext, options: OPNsenseOptions) {
     this.context = context;
     this.options = options;
-    this.env = { interfaces: options.interfaces ?? ["wan", "lan", "opt1"], aliases: options.aliases ?? [] };
+    this.models = [filterRuleModel(releaseOf(options.version ?? "25.7.2")), ...natModels];
+    this.kinds = this.models.map((model) => model.kind);
+    this.candidate = this.emptyConfig();
+    this.running = this.emptyConfig();
+    this.env = {
+      interfaces: options.interfaces ?? ["wan", "lan", "opt1"],
+      aliases: options.aliases ?? [],
+      gateways: options.gateways ?? ["WAN_DHCP", "WAN_DHCP6"],
+      schedules: options.schedules ?? [],
+    };
     // API keys and secrets are 80-character base64 strings.
     this.key = options.credentials?.key ?? randomBytes(60).toString("base64");
     this.secret = options.credentials?.secret ?? randomBytes(60).toString("base64");
@@ -96,39 +116,68 @@ export class OPNsenseSimulator implements VendorSimulator {
   // ---- request handling ----
 
   async handle(request: SimRequest): Promise<SimResponse> {
+    // The web GUI's login page answers without credentials (clients probe it to recognise OPNsense).
+    if (request.path === "/" && request.method === "GET") return loginPage();
     if (!this.authenticated(request)) return this.authFailureResponse();
     const segments = request.path.split("/").filter(Boolean).map(decodeURIComponent);
     const [api, module, controller, command, ...params] = segments;
     if (api !== "api" || command === undefined) return notFound();
-    if (module === "core" && controller === "firmware" && command === "status") return this.firmwareStatus();
+    const action = actionName(command);
+    if (module === "core" && controller === "firmware" && action === "status") return this.firmwareStatus();
     if (module !== "firewall") return notFound();
-    const model = models.find((candidate) => candidate.controller === controller);
+    const model = this.models.find((candidate) => candidate.controller === controller);
     if (model === undefined) return notFound();
     const post = request.method === "POST";
-    switch (command) {
-      case "searchRule":
+    switch (action) {
+      case "get":
+        return ok(model.controller === "filter" && !post ? this.filterModel() : []);
+      case "searchrule":
         return ok(this.search(model, request));
-      case "getRule":
+      case "getrule":
         return ok(this.getRule(model, params[0]));
-      case "addRule":
+      case "addrule":
         return ok(post ? this.addRule(model, request) : { result: "failed" });
-      case "setRule":
+      case "setrule":
         return ok(post ? this.setRule(model, params[0], request) : { result: "failed" });
-      case "delRule":
+      case "delrule":
         return ok(post ? this.delRule(model, params[0]) : { result: "failed" });
-      case "toggleRule":
+      case "togglerule":
         return ok(post ? this.toggleRule(model, params[0], params[1]) : { result: "failed" });
       case "apply":
         return ok(post ? this.apply(params[0]) : { status: "error" });
       case "savepoint":
         return ok(post ? this.savepoint() : { status: "error" });
-      case "cancelRollback":
+      case "cancelrollback":
         return ok(post ? this.cancelRollback(params[0] ?? "") : { status: "error" });
       case "revert":
         return ok(post ? this.revert(params[0] ?? "") : { status: "failed" });
       default:
         return notFound();
     }
+  }
+
+  /**
+   * `GET /api/firewall/filter/get`: the whole Filter model as `getNodes()` renders it, rules keyed by
+   * uuid (an empty list is `[]`, as PHP encodes an empty array).
+   */
+  private filterModel(): unknown {
+    const keyed = (model: ModelSpec | undefined) => {
+      const rules = model === undefined ? [] : this.rules(model);
+      return rules.length === 0
+        ? []
+        : Object.fromEntries(
+            rules.map((rule) => [rule.uuid, present(model as ModelSpec, rule.record, this.env)]),
+          );
+    };
+    const byKind = (kind: string) => this.models.find((model) => model.kind === kind);
+    return {
+      filter: {
+        rules: { rule: keyed(byKind("firewallRule")) },
+        snatrules: { rule: keyed(byKind("snatRule")) },
+        npt: { rule: [] },
+        onetoone: { rule: [] },
+      },
+    };
   }
 
   private authenticated(request: SimRequest): boolean {
@@ -186,9 +235,10 @@ export class OPNsenseSimulator implements VendorSimulator {
     const phrase = String(toFieldString(params.searchPhrase) ?? "").toLowerCase();
     const rowCount = Number(toFieldString(params.rowCount) ?? "-1") || -1;
     const current = Math.max(1, Number(toFieldString(params.current) ?? "1") || 1);
-    const rules = [...(this.candidate[model.kind] ?? [])].sort(
+    let rules = [...(this.candidate[model.kind] ?? [])].sort(
       (a, b) => Number(a.record.sequence ?? 0) - Number(b.record.sequence ?? 0),
     );
+    if (model.kind === "firewallRule") rules = this.filterByInterface(rules, params);
     let rows: Record<string, unknown>[] = rules.map((rule) => this.searchRow(model, rule));
     if (phrase !== "") {
       rows = rows.filter((r) =>
@@ -223,19 +273,31 @@ export class OPNsenseSimulator implements VendorSimulator {
   }
 
   private searchRow(model: ModelSpec, rule: StoredRule): Record<string, unknown> {
-    const out: Record<string, unknown> = row(model, rule.uuid, rule.record, this.env);
-    if (model.kind === "firewallRule") {
-      const group = (rule.record.interface ?? "") === "" ? 200000 : 400000;
-      out.prio_group = String(group);
-      out.sort_order = `${group}.0${String(Number(rule.record.sequence ?? 0)).padStart(6, "0")}`;
-    }
-    return out;
+    return row(model, rule.uuid, rule.record, this.env);
+  }
+
+  /**
+   * FilterController::searchRuleAction's interface filter: without `interface` only floating rules (no
+   * interface, or several) are listed, as the GUI's "Floating" view; with `interface=X` the rules on X
+   * alone, or with `show_all` those and the floating ones. Sorted by `sort_order`.
+   */
+  private filterByInterface(rules: StoredRule[], params: Record<string, unknown>): StoredRule[] {
+    const wanted = String(toFieldString(params.interface) ?? "");
+    const showAll = !["", "0"].includes(String(toFieldString(params.show_all) ?? ""));
+    const selected = rules.filter((rule) => {
+      const interfaces = (rule.record.interface ?? "").split(",").filter(Boolean);
+      if (wanted === "") return interfaces.length !== 1;
+      if (showAll) return interfaces.includes(wanted) || interfaces.length === 0;
+      return interfaces.length === 1 && interfaces[0] === wanted;
+    });
+    const sortOrder = (rule: StoredRule) => String(this.models[0]?.volatile?.(rule.record).sort_order ?? "");
+    return selected.sort((a, b) => sortOrder(a).localeCompare(sortOrder(b), "en", { numeric: true }));
   }
 
   private getRule(model: ModelSpec, uuid: string | undefined): unknown {
     if (uuid === undefined) {
       // No uuid: an empty record with defaults (the GUI's "add" dialog).
-      return { [model.wrapper]: present(model, withDefaults(model, {}), this.env) };
+      return { [model.wrapper]: present(model, withDefaults(model, this.defaultsFor(model)), this.env) };
     }
     const rule = this.find(model, uuid);
     return rule === undefined ? [] : { [model.wrapper]: present(model, rule.record, this.env) };
@@ -244,7 +306,7 @@ export class OPNsenseSimulator implements VendorSimulator {
   private addRule(model: ModelSpec, request: SimRequest): unknown {
     const input = this.payload(model, request);
     if (input === undefined) return { result: "failed" };
-    const base = withDefaults(model, model.kind === "natRule" ? { sequence: this.nextSequence(model) } : {});
+    const base = withDefaults(model, this.defaultsFor(model));
     const result = applyInput(model, base, input, this.env);
     if ("validations" in result) return { result: "failed", validations: result.validations };
     const uuid = randomUUID();
@@ -253,15 +315,36 @@ export class OPNsenseSimulator implements VendorSimulator {
     return { result: "saved", uuid };
   }
 
+  /** setBase(): partial; an unknown but well-formed uuid is an upsert (created with that uuid). */
   private setRule(model: ModelSpec, uuid: string | undefined, request: SimRequest): unknown {
-    const rule = uuid === undefined ? undefined : this.find(model, uuid);
     const input = this.payload(model, request);
-    if (rule === undefined || input === undefined) return { result: "failed" };
+    if (uuid === undefined || input === undefined) return { result: "failed" };
+    let rule = this.find(model, uuid);
+    if (rule === undefined) {
+      if (!UUID.test(uuid)) return { result: "failed" };
+      rule = { uuid, record: withDefaults(model, this.defaultsFor(model)) };
+      const result = applyInput(model, rule.record, input, this.env);
+      if ("validations" in result) return { result: "failed", validations: result.validations };
+      this.rules(model).push({ uuid, record: result.record });
+      this.save();
+      return { result: "saved" };
+    }
     const result = applyInput(model, rule.record, input, this.env);
     if ("validations" in result) return { result: "failed", validations: result.validations };
     rule.record = result.record;
     this.save();
     return { result: "saved" };
+  }
+
+  /**
+   * Defaults that depend on the other rules: a filter rule's sequence is the highest + 100
+   * (FilterSequenceField::applyDefault), a port forward's the highest + 1.
+   */
+  private defaultsFor(model: ModelSpec): Record<string, string> {
+    const max = Math.max(0, ...this.rules(model).map((rule) => Number(rule.record.sequence ?? 0)));
+    if (model.kind === "firewallRule") return { sequence: String(Math.max(1, max) + 100) };
+    if (model.kind === "natRule") return { sequence: String(max + 1) };
+    return {};
   }
 
   private delRule(model: ModelSpec, uuid: string | undefined): unknown {
@@ -273,16 +356,19 @@ export class OPNsenseSimulator implements VendorSimulator {
     return { result: "deleted" };
   }
 
+  /** toggleBase(): flips, or sets `{0|1}`; saves only when something changed. */
   private toggleRule(model: ModelSpec, uuid: string | undefined, enabled: string | undefined): unknown {
     const rule = uuid === undefined ? undefined : this.find(model, uuid);
     if (rule === undefined) return { result: "failed" };
+    if (enabled !== undefined && enabled !== "0" && enabled !== "1")
+      return { result: "failed", changed: false };
     const field = model.kind === "natRule" ? "disabled" : "enabled";
-    const current = rule.record[field] === "1";
-    const wanted = enabled === "0" || enabled === "1" ? enabled === "1" : !current;
-    rule.record[field] = model.kind === "natRule" ? (wanted ? "0" : "1") : wanted ? "1" : "0";
-    this.save();
-    const on = field === "enabled" ? rule.record[field] === "1" : rule.record[field] !== "1";
-    return { result: on ? "Enabled" : "Disabled", changed: true };
+    const isOn = () => (field === "enabled" ? rule.record[field] === "1" : rule.record[field] !== "1");
+    const wanted = enabled === undefined ? !isOn() : enabled === "1";
+    const changed = wanted !== isOn();
+    rule.record[field] = field === "enabled" ? (wanted ? "1" : "0") : wanted ? "0" : "1";
+    if (changed) this.save();
+    return { result: wanted ? "Enabled" : "Disabled", changed };
   }
 
   /** `filter reload`; with a revision, the rollback timer starts (FilterBaseController::applyAction). */
@@ -353,11 +439,6 @@ export class OPNsenseSimulator implements VendorSimulator {
     return this.rules(model).find((rule) => rule.uuid === uuid);
   }
 
-  private nextSequence(model: ModelSpec): string {
-    const max = Math.max(0, ...this.rules(model).map((rule) => Number(rule.record.sequence ?? 0)));
-    return String(max + 1);
-  }
-
   errorResponse(status: number): SimResponse {
     if (status === 401) return this.authFailureResponse();
     return {
@@ -391,10 +472,14 @@ export class OPNsenseSimulator implements VendorSimulator {
     this.secret = credentials.secret;
   }
 
+  private emptyConfig(): Config {
+    return Object.fromEntries(this.models.map((model) => [model.kind, []]));
+  }
+
   reset(): void {
     this.dispose();
-    this.candidate = emptyConfig();
-    this.running = emptyConfig();
+    this.candidate = this.emptyConfig();
+    this.running = this.emptyConfig();
     this.backups.clear();
     this.save();
   }
@@ -407,7 +492,7 @@ export class OPNsenseSimulator implements VendorSimulator {
   // ---- control API ----
 
   private model(kind: ObjectKind): ModelSpec {
-    const model = models.find((candidate) => candidate.kind === kind);
+    const model = this.models.find((candidate) => candidate.kind === kind);
     if (model === undefined) {
       throw new SimulatorControlError(
         404,
@@ -435,7 +520,7 @@ export class OPNsenseSimulator implements VendorSimulator {
     const { uuid: given, ...fields } = object;
     const values: Record<string, string> = {};
     for (const [name, value] of Object.entries(fields)) values[name] = toFieldString(value) ?? "";
-    if (model.kind === "natRule") values.sequence ??= this.nextSequence(model);
+    for (const [name, value] of Object.entries(this.defaultsFor(model))) values[name] ??= value;
     const uuid = typeof given === "string" ? given : randomUUID();
     const rules = this.rules(model);
     rules.splice(options.position ?? rules.length, 0, { uuid, record: withDefaults(model, values) });
@@ -469,8 +554,12 @@ export class OPNsenseSimulator implements VendorSimulator {
   }
 }
 
-function emptyConfig(): Config {
-  return Object.fromEntries(models.map((model) => [model.kind, []]));
+/** ApiMutableModelControllerBase::isValidUUID. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** The router turns `add_rule`, `addRule` (and any case) into one action: compare them folded. */
+function actionName(command: string): string {
+  return command.replaceAll("_", "").toLowerCase();
 }
 
 /** Phalcon's answer for an endpoint that does not exist. */

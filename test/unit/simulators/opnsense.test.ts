@@ -1,11 +1,11 @@
 // The OPNsense simulator's models: field validation as `addRule`/`setRule` report it, getRule's option
 // maps and searchRule's rows.
 import { describe, expect, it } from "vitest";
+import { filterRule } from "../../simulators/opnsense/filter-rule.ts";
 import {
   applyInput,
   destinationNatRule,
   fieldProblem,
-  filterRule,
   flattenInput,
   present,
   row,
@@ -13,7 +13,7 @@ import {
   withDefaults,
 } from "../../simulators/opnsense/models.ts";
 
-const env = { interfaces: ["wan", "lan"], aliases: ["partner_nets", "web_ports"] };
+const env = { interfaces: ["wan", "lan"], aliases: ["partner_nets", "web_ports"], gateways: ["WAN_DHCP"] };
 const field = (name: string) => {
   const found = filterRule.fields.find((f) => f.name === name);
   if (!found) throw new Error(`no field ${name}`);
@@ -29,14 +29,41 @@ describe("field validation", () => {
     ["sequence", "0", "Sequence shall be between 1 and 999999."],
     ["enabled", "yes", "Value should be a boolean (0,1)."],
     ["destination_port", "1000-2000", undefined],
+    ["destination_port", "2000-1000", "Please specify a valid portnumber, name, alias or range"],
+    ["destination_port", "1000:2000", "Please specify a valid portnumber, name, alias or range"],
     ["destination_port", "https", undefined],
+    ["destination_port", "HTTPS", undefined],
+    ["destination_port", "any", undefined],
+    // `["any"] + $wellknownservices` in PortField: the first well-known name loses its key to "any".
+    ["destination_port", "cvsup", "Please specify a valid portnumber, name, alias or range"],
     ["destination_port", "web_ports", undefined],
-    ["destination_port", "99999", "Please specify a valid portnumber, name, alias or range."],
-    ["source_net", "partner_nets,10.0.0.0/8", undefined],
+    ["destination_port", "99999", "Please specify a valid portnumber, name, alias or range"],
+    ["source_net", "partner_nets,lan", undefined],
+    ["source_net", "10.0.0.0/8", undefined],
+    // Only a whole value that is one address or subnet is added to the options: no lists of literals.
+    [
+      "source_net",
+      "partner_nets,10.0.0.0/8",
+      "partner_nets,10.0.0.0/8 is not a valid source IP address or alias.",
+    ],
     ["source_net", "lanip", undefined],
+    ["state-policy", "floating", undefined],
+    ["state-policy", "", undefined],
+    ["prio", "7", undefined],
+    ["prio", "opt7", "Option not in list."],
+    ["tcpflags1", "syn,ack", undefined],
+    ["tcpflags1", "syn,bogus", "Option not in list."],
+    ["tag", "a.b_c-1", undefined],
+    ["tag", "a b", "Text does not validate."],
+    ["max-src-conn-rate", "0", "Invalid integer value."],
+    ["adaptivestart", "0", undefined],
+    ["gateway", "WAN_DHCP", undefined],
+    ["gateway", "NOPE", "Specify a valid gateway from the list matching the networks ip protocol."],
     ["source_net", "nowhere", "nowhere is not a valid source IP address or alias."],
     ["description", "d".repeat(255), undefined],
     ["description", "d".repeat(256), "Description should be a string between 1 and 255 characters."],
+    // 255 bytes, not characters: PHP's preg without /u.
+    ["description", "é".repeat(128), "Description should be a string between 1 and 255 characters."],
     ["description", "two\nlines", "Description should be a string between 1 and 255 characters."],
   ])("%s = %j → %s", (name, value, problem) => {
     expect(fieldProblem(field(name), value, env)).toBe(problem);
@@ -61,8 +88,12 @@ describe("applyInput", () => {
       enabled: "1",
       quick: "1",
       sequence: "1",
+      "state-policy": "",
+      disablereplyto: "0",
     });
+    expect(Object.keys(result.record)).toHaveLength(48);
     expect(result.record).not.toHaveProperty("bogus");
+    expect(result.record).not.toHaveProperty("sort_order");
   });
 
   it("reports every refused field, keyed rule.<field>, and cross-field checks", () => {
@@ -119,11 +150,14 @@ describe("read-back shapes", () => {
       block: { value: "Block", selected: 1 },
       reject: { value: "Reject", selected: 0 },
     });
+    // Multiple: no empty choice.
     expect(shown.interface).toEqual({
-      "": { value: "none", selected: 0 },
       wan: { value: "WAN", selected: 0 },
       lan: { value: "LAN", selected: 1 },
     });
+    expect(shown["set-prio"]).toMatchObject({ "": { value: "Keep current priority", selected: 1 } });
+    expect(shown.sort_order).toBe("400000.0000001");
+    expect(shown.source_net).toBe("any");
     expect(shown.description).toBe("d");
   });
 
@@ -134,7 +168,13 @@ describe("read-back shapes", () => {
       "%action": "Block",
       interface: "lan",
       "%interface": "LAN",
+      "%state-policy": "default",
+      "%gateway": "None",
       description: "d",
+      prio_group: "400000",
     });
+    // A field whose description equals its value gets no %field.
+    expect(row(filterRule, "u-1", record, env)).not.toHaveProperty("%source_net");
+    expect(row(filterRule, "u-1", record, env)).not.toHaveProperty("%icmptype");
   });
 });
