@@ -1,6 +1,7 @@
 // Benchmark: N firewall rules on one Batched pfSense device, end to end (real control plane, the
 // operator in-process, the pfSense simulator over HTTPS). Prints time to all-Ready, appliance calls by
-// method and path, applies, status writes, then one drift cycle in steady state, and memory.
+// method and path, applies, health checks per device per minute while the rules converge, then one
+// drift cycle in steady state, and memory.
 //   node bench/operator-batch.ts [--rules 50]
 import { parseArgs } from "node:util";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
@@ -85,6 +86,15 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
   await sim.control.clearRequests();
+  const healthChecks = async () => {
+    const metric = await operator.manager.metrics.registry
+      .getSingleMetric("vnf_appliance_requests_total")
+      ?.get();
+    return (metric?.values ?? [])
+      .filter((v) => v.labels.operation === "health")
+      .reduce((sum, v) => sum + v.value, 0);
+  };
+  const healthBefore = await healthChecks();
   const rules = Array.from({ length: count }, (_, i) => ({
     apiVersion: `${group}/${version}`,
     kind: "VnfFirewallRule",
@@ -102,6 +112,7 @@ try {
   await k(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: rules }));
   while ((await readyCount()) < count) await new Promise((r) => setTimeout(r, 200));
   const elapsed = Date.now() - t0;
+  const health = (await healthChecks()) - healthBefore;
   const requests = await sim.control.requests();
   const stats = await sim.control.stats();
   const byRoute = new Map<string, number>();
@@ -117,6 +128,9 @@ try {
   );
   for (const [route, n] of [...byRoute].sort((a, b) => b[1] - a[1]))
     console.log(`    ${String(n).padStart(5)}  ${route}`);
+  console.log(
+    `  health checks while the rules converged: ${health} in ${(elapsed / 1000).toFixed(1)} s = ${((health * 60_000) / elapsed).toFixed(1)} per device per minute`,
+  );
 
   // Steady state over one drift cycle (interval 10 s): what reaches the appliance and the API server.
   const rvBefore = (

@@ -14,6 +14,7 @@ import {
 import { driftReconciler } from "./controllers/drift-controller.ts";
 import { engineSessionFactory } from "./controllers/engine-session.ts";
 import type { RuleKind } from "./controllers/ports.ts";
+import { RepairRequests } from "./controllers/repair-requests.ts";
 import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
 import { deviceEventAffectsRules, ruleEventNeedsReconcile } from "./controllers/rule-events.ts";
 import { SessionRegistry } from "./controllers/session-registry.ts";
@@ -198,6 +199,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   );
 
   const onRepair = (kind: RuleKind) => driftRepairs.inc({ kind, what: "rule" });
+  const repairs = new RepairRequests();
   for (const kind of ["firewallRule", "natRule"] as const) {
     const info: RuleKindInfo = { kind, resource: resources[kind] };
     const informer = kind === "firewallRule" ? firewallRules : natRules;
@@ -210,6 +212,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         sessions,
         http: manager.http,
         events,
+        repairs,
         onRepair,
       }),
       maxConcurrentReconciles: options.concurrency ?? DEFAULT_CONCURRENCY,
@@ -238,6 +241,8 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       sessions,
       http: manager.http,
       events,
+      repairs,
+      enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
       onRepair: (kind, what) => driftRepairs.inc({ kind, what }),
       onCheck: (mode) => driftChecks.inc({ mode }),
       ...(options.driftClock ? { now: options.driftClock } : {}),

@@ -1,7 +1,13 @@
-// Pure helpers for status.conditions (metav1.Condition semantics). A merge patch replaces the whole
-// list, so the operator computes it here, client-side: lastTransitionTime moves only when status flips,
-// which keeps "since when is it not Ready" truthful and lets an unchanged status compare equal (no
-// status write).
+// Pure helpers for status.conditions (metav1.Condition semantics). The operator computes each
+// controller's conditions client-side: lastTransitionTime moves only when status flips, which keeps
+// "since when is it not Ready" truthful and lets an unchanged status compare equal (no status write).
+//
+// The mark* helpers encode, once, the rules kstatus (Flux, kpt, Argo CD's kstatus-based checks) reads
+// conditions by: Ready is the summary; Reconciling and Stalled are "abnormal-true" (present only while
+// True) and never both; Stalled comes with Ready=False; becoming Ready ends both. (kstatus reads
+// Reconciling=True as InProgress before it looks at Ready, so an update in progress on a Ready object
+// may keep Ready=True.) Controllers say what happened (ready, reconciling, stalled, waiting) and never
+// set those three by hand.
 import type { Condition, ConditionStatus } from "./types.generated.ts";
 
 /** The condition types the operator writes (kstatus: Ready summary, abnormal-true Reconciling/Stalled). */
@@ -93,4 +99,78 @@ export function removeCondition(conditions: readonly Condition[] | undefined, ty
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** What a mark* helper records: the reason (one CamelCase word), a message and the generation. */
+export interface Mark {
+  reason: string;
+  message: string;
+  /** The metadata.generation the conditions were computed from. */
+  observedGeneration: number;
+}
+
+/** Ready=True; Reconciling and Stalled removed (kstatus: Current). */
+export function markReady(conditions: readonly Condition[] | undefined, mark: Mark, now: Date): Condition[] {
+  const list = setCondition(conditions, { type: ConditionType.Ready, status: "True", ...mark }, now);
+  return removeCondition(removeCondition(list, ConditionType.Reconciling), ConditionType.Stalled);
+}
+
+/**
+ * Ready=False with `mark`, Reconciling and Stalled removed: not ready, and nothing in progress that
+ * this object could finish by itself (e.g. waiting for its device). kstatus: InProgress.
+ */
+export function markNotReady(
+  conditions: readonly Condition[] | undefined,
+  mark: Mark,
+  now: Date,
+): Condition[] {
+  const list = setCondition(conditions, { type: ConditionType.Ready, status: "False", ...mark }, now);
+  return removeCondition(removeCondition(list, ConditionType.Reconciling), ConditionType.Stalled);
+}
+
+/**
+ * Reconciling=True with `mark`, Stalled removed (kstatus: InProgress). With `notReady`, Ready=False
+ * with that reason and message too (e.g. retrying after an error); without it Ready is left as it is
+ * (an update in progress on an object that was Ready).
+ */
+export function markReconciling(
+  conditions: readonly Condition[] | undefined,
+  mark: Mark,
+  now: Date,
+  notReady?: Omit<Mark, "observedGeneration">,
+): Condition[] {
+  let list = conditions ?? [];
+  if (notReady) {
+    list = setCondition(
+      list,
+      {
+        type: ConditionType.Ready,
+        status: "False",
+        ...notReady,
+        observedGeneration: mark.observedGeneration,
+      },
+      now,
+    );
+  }
+  list = setCondition(list, { type: ConditionType.Reconciling, status: "True", ...mark }, now);
+  return removeCondition(list, ConditionType.Stalled);
+}
+
+/**
+ * Stalled=True and Ready=False, both with the reason; Reconciling removed (kstatus: Failed, what stops
+ * a `flux`/`kpt` wait early). `stalledMessage` says what would unstick it; default: `mark.message`.
+ */
+export function markStalled(
+  conditions: readonly Condition[] | undefined,
+  mark: Mark,
+  now: Date,
+  stalledMessage: string = mark.message,
+): Condition[] {
+  let list = setCondition(conditions, { type: ConditionType.Ready, status: "False", ...mark }, now);
+  list = setCondition(
+    list,
+    { type: ConditionType.Stalled, status: "True", ...mark, message: stalledMessage },
+    now,
+  );
+  return removeCondition(list, ConditionType.Reconciling);
 }

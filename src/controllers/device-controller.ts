@@ -5,19 +5,19 @@
 //   2. read the credentials Secret and the CA Secret (a Secret change re-queues the device);
 //   3. (re)build the session when any of that changed;
 //   4. health check; record version, serial, Ready; check again after the health interval.
-import { ConditionType, kubeTime, removeCondition, setCondition } from "../api/conditions.ts";
+import { kubeTime, markNotReady, markReady, markReconciling, markStalled } from "../api/conditions.ts";
 import { DEFAULT_BATCH_WINDOW } from "../api/defaults.ts";
 import { parseDuration } from "../api/duration.ts";
-import type { Condition, VnfDevice, VnfDeviceStatus, VnfRule } from "../api/types.ts";
+import type { VnfDevice, VnfDeviceStatus, VnfRule } from "../api/types.ts";
 import { VnfError } from "../dictionary/errors.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
-import type { EventRecorder } from "../runtime/events.ts";
-import type { Informer } from "../runtime/informer.ts";
-import { patchStatus } from "../runtime/kube.ts";
-import type { KubeHttp } from "../runtime/kube-http.ts";
+import type { EventSink } from "../runtime/events.ts";
+import type { ObjectCache } from "../runtime/informer.ts";
+import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { KubeObject, ObjectKey, ResourceType } from "../runtime/resource.ts";
+import { deepEqual, StatusWriter } from "../runtime/status-writer.ts";
 import type { SessionConfig, SessionRegistry } from "./session-registry.ts";
-import { statusPatch } from "./status-patch.ts";
+import { DEVICE_CONTROLLER_STATUS, FieldManager } from "./status-ownership.ts";
 
 export interface SecretObject extends KubeObject {
   data?: Record<string, string>;
@@ -32,14 +32,14 @@ export interface DictionaryCatalog {
 
 export interface DeviceControllerDeps {
   resource: ResourceType;
-  devices: Informer<VnfDevice>;
-  secrets: Informer<SecretObject>;
-  /** Every rule informer, to count the device's managed rules. */
-  rules: Array<Informer<VnfRule>>;
+  devices: ObjectCache<VnfDevice>;
+  secrets: ObjectCache<SecretObject>;
+  /** Every rule cache, to count the device's managed rules. */
+  rules: Array<ObjectCache<VnfRule>>;
   catalog: DictionaryCatalog;
   sessions: SessionRegistry;
-  http: KubeHttp;
-  events: EventRecorder;
+  http: KubeRequester;
+  events: EventSink;
   healthIntervalMs: number;
   /** The device's session just became usable: its rules should be reconciled (wiring enqueues them). */
   onSessionReady?: (device: ObjectKey) => void;
@@ -51,6 +51,12 @@ const HEALTH_RECORD_INTERVAL_MS = 5 * 60_000;
 
 export function deviceReconciler(deps: DeviceControllerDeps) {
   const now = deps.now ?? (() => new Date());
+  const status = new StatusWriter<VnfDevice>({
+    client: deps.http,
+    resource: deps.resource,
+    fieldManager: FieldManager.device,
+    owns: DEVICE_CONTROLLER_STATUS,
+  });
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const device = deps.devices.get(key.namespace, key.name);
     if (!device || device.metadata.deletionTimestamp) {
@@ -59,7 +65,7 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     }
     const generation = device.metadata.generation ?? 0;
     const record = (update: (status: VnfDeviceStatus) => VnfDeviceStatus) =>
-      writeStatus(deps, device, update({ ...(device.status ?? {}), observedGeneration: generation }));
+      status.write(device, (current) => update({ ...(current ?? {}), observedGeneration: generation }));
 
     // 1. dictionary
     const resolved = deps.catalog.resolve(device.spec.vendor, device.spec.dictionary);
@@ -83,17 +89,11 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     // 3. session (rebuilt only when its inputs changed)
     const session = await deps.sessions.ensure(config.config, config.fingerprint);
 
-    // 4. health
+    // 4. health. Only the appliance call is in the try: a failed status write is an API-server
+    // problem (retried by the controller), not an unhealthy appliance.
+    let health: { version?: string; serial?: string };
     try {
-      const health = await session.health();
-      const wasReady = deps.sessions.get(key) !== undefined;
-      deps.sessions.markReady(key, true);
-      if (!wasReady) {
-        deps.events.normal(device, "Connected", "HealthCheck", `appliance reachable (${describe(health)})`);
-      }
-      await record((s) => healthy(s, generation, resolved.name, health, countRules(deps, key), now()));
-      if (!wasReady) deps.onSessionReady?.(key);
-      return { requeueAfterMs: deps.healthIntervalMs };
+      health = await session.health();
     } catch (error) {
       deps.sessions.markReady(key, false);
       const vnf = error instanceof VnfError ? error : new VnfError("BROKER_INTERNAL", String(error));
@@ -109,6 +109,14 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       await record((s) => notReady(s, generation, vnf.code, message, now(), true));
       return vnf.retryAfterMs !== undefined ? { requeueAfterMs: vnf.retryAfterMs } : { requeue: true };
     }
+    const wasReady = deps.sessions.get(key) !== undefined;
+    deps.sessions.markReady(key, true);
+    if (!wasReady) {
+      deps.events.normal(device, "Connected", "HealthCheck", `appliance reachable (${describe(health)})`);
+    }
+    await record((s) => healthy(s, generation, resolved.name, health, countRules(deps, key), now()));
+    if (!wasReady) deps.onSessionReady?.(key);
+    return { requeueAfterMs: deps.healthIntervalMs };
   };
 }
 
@@ -228,23 +236,21 @@ function healthy(
   if (health.version) next.vendorVersion = health.version;
   if (health.serial) next.serial = health.serial;
   delete next.errorCode;
-  let conditions: Condition[] = setCondition(
+  next.conditions = markReady(
     status.conditions,
     {
-      type: ConditionType.Ready,
-      status: "True",
       reason: "HealthCheckPassed",
       message: `appliance reachable through dictionary ${dictionary} (${describe(health)})`,
       observedGeneration: generation,
     },
     now,
   );
-  conditions = removeCondition(removeCondition(conditions, ConditionType.Reconciling), ConditionType.Stalled);
-  next.conditions = conditions;
   // Refresh the timestamp only when it is old or something else changed: a steady device costs no write.
   const last = status.lastHealthCheckTime ? Date.parse(status.lastHealthCheckTime) : 0;
-  const changed =
-    statusPatch(status, { ...next, lastHealthCheckTime: status.lastHealthCheckTime }) !== undefined;
+  const changed = !deepEqual(
+    { ...status, lastHealthCheckTime: undefined },
+    { ...next, lastHealthCheckTime: undefined },
+  );
   if (changed || now.getTime() - last >= HEALTH_RECORD_INTERVAL_MS) next.lastHealthCheckTime = kubeTime(now);
   return next;
 }
@@ -257,25 +263,19 @@ function notReady(
   now: Date,
   retrying: boolean,
 ): VnfDeviceStatus {
-  let conditions = setCondition(
-    status.conditions,
-    { type: ConditionType.Ready, status: "False", reason, message, observedGeneration: generation },
-    now,
-  );
-  conditions = removeCondition(conditions, ConditionType.Stalled);
-  conditions = retrying
-    ? setCondition(
-        conditions,
+  const mark = { reason, message, observedGeneration: generation };
+  const conditions = retrying
+    ? markReconciling(
+        status.conditions,
         {
-          type: ConditionType.Reconciling,
-          status: "True",
           reason: "RetryingAfterError",
           message: `${reason}: retrying with backoff`,
           observedGeneration: generation,
         },
         now,
+        { reason, message },
       )
-    : removeCondition(conditions, ConditionType.Reconciling);
+    : markNotReady(status.conditions, mark, now);
   const next: VnfDeviceStatus = { ...status, conditions };
   if (isErrorCode(reason)) next.errorCode = reason;
   else delete next.errorCode;
@@ -289,23 +289,12 @@ function stalled(
   message: string,
   now: Date,
 ): VnfDeviceStatus {
-  let conditions = setCondition(
+  const conditions = markStalled(
     status.conditions,
-    { type: ConditionType.Ready, status: "False", reason, message, observedGeneration: generation },
+    { reason, message, observedGeneration: generation },
     now,
+    `${message} (not retried until the device's spec or its Secret changes)`,
   );
-  conditions = setCondition(
-    conditions,
-    {
-      type: ConditionType.Stalled,
-      status: "True",
-      reason,
-      message: `${message} (not retried until the device's spec or its Secret changes)`,
-      observedGeneration: generation,
-    },
-    now,
-  );
-  conditions = removeCondition(conditions, ConditionType.Reconciling);
   const next: VnfDeviceStatus = { ...status, conditions };
   if (isErrorCode(reason)) next.errorCode = reason;
   else delete next.errorCode;
@@ -314,19 +303,4 @@ function stalled(
 
 function isErrorCode(reason: string): reason is NonNullable<VnfDeviceStatus["errorCode"]> {
   return /^(VNF_|BROKER_)[A-Z_]+$/.test(reason);
-}
-
-async function writeStatus(
-  deps: DeviceControllerDeps,
-  device: VnfDevice,
-  next: VnfDeviceStatus,
-): Promise<void> {
-  const patch = statusPatch(device.status, next);
-  if (patch === undefined) return;
-  await patchStatus(
-    deps.http,
-    { resource: deps.resource, namespace: device.metadata.namespace ?? "", name: device.metadata.name ?? "" },
-    patch,
-    { resourceVersion: device.metadata.resourceVersion },
-  );
 }

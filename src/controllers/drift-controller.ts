@@ -1,20 +1,13 @@
 // Drift detection, per device and per driftDetection.interval: one bulk list per rule kind, compared
 // with the rules the status says are applied (drift-plan.ts). Repair does not re-implement the rule
-// controller: it invalidates the drifted rule's journal (its opHash) so the rule controller converges
-// it, with its usual intent/adoption safety. Report only flags the rule (status.drift + a Drifted
-// condition). Our objects whose resource is gone are deleted in Repair mode; objects that are not ours
-// are counted on the device. In steady state a cycle writes nothing, to the appliance or to the API
-// server.
-
+// controller: it records the drift on the rule (status.drift) and asks the rule controller for a
+// repair (repair-requests.ts), which converges the rule with its usual intent/adoption safety. Report
+// only flags the rule (status.drift + a Drifted condition). Our objects whose resource is gone are
+// deleted in Repair mode; objects that are not ours are counted on the device. The drift controller
+// writes only its own status fields (status-ownership.ts), so it never races the rule or device
+// controllers. In steady state a cycle writes nothing, to the appliance or to the API server.
 import { ANNOTATION_DRIFT_CHECK_REQUESTED } from "../api/annotations.ts";
-import {
-  ConditionType,
-  getCondition,
-  isTrue,
-  kubeTime,
-  removeCondition,
-  setCondition,
-} from "../api/conditions.ts";
+import { ConditionType, isTrue, kubeTime, removeCondition, setCondition } from "../api/conditions.ts";
 import { parseDuration } from "../api/duration.ts";
 import type {
   VnfDevice,
@@ -24,28 +17,39 @@ import type {
   VnfRuleStatus,
 } from "../api/types.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
-import type { EventRecorder } from "../runtime/events.ts";
-import type { Informer } from "../runtime/informer.ts";
-import { patchStatus } from "../runtime/kube.ts";
-import type { KubeHttp } from "../runtime/kube-http.ts";
+import type { EventSink } from "../runtime/events.ts";
+import type { ObjectCache } from "../runtime/informer.ts";
+import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
+import { StatusWriter } from "../runtime/status-writer.ts";
 import { type ManagedRule, planDrift } from "./drift-plan.ts";
 import type { RuleKind, SessionLookup } from "./ports.ts";
+import type { RepairRequests } from "./repair-requests.ts";
 import { requestFor } from "./rule-controller.ts";
-import { statusPatch } from "./status-patch.ts";
+import {
+  DRIFT_CONTROLLER_DEVICE_STATUS,
+  DRIFT_CONTROLLER_RULE_STATUS,
+  DRIFTED,
+  FieldManager,
+} from "./status-ownership.ts";
 
-export const DRIFTED = "Drifted";
+export { DRIFTED };
+
 const DEFAULT_INTERVAL = "5m";
 /** A requested check of a device without driftDetection only reports (nobody asked for repairs). */
 const REQUESTED_ONLY: VnfDeviceSpecDriftDetection = { mode: "Report", unmanaged: "Ignore" };
 
 export interface DriftControllerDeps {
   deviceResource: ResourceType;
-  devices: Informer<VnfDevice>;
-  rules: Array<{ kind: RuleKind; resource: ResourceType; informer: Informer<VnfRule> }>;
+  devices: ObjectCache<VnfDevice>;
+  rules: Array<{ kind: RuleKind; resource: ResourceType; informer: ObjectCache<VnfRule> }>;
   sessions: SessionLookup;
-  http: KubeHttp;
-  events: EventRecorder;
+  http: KubeRequester;
+  events: EventSink;
+  /** Where Repair mode leaves its requests for the rule controller. */
+  repairs: RepairRequests;
+  /** Re-queues a rule in its controller (after a repair request). */
+  enqueueRule?: (kind: RuleKind, rule: ObjectKey) => void;
   onRepair?: (kind: RuleKind, what: "rule" | "orphan") => void;
   /** Called after each completed check (metrics; tests wait on it). */
   onCheck?: (mode: "Repair" | "Report") => void;
@@ -54,6 +58,17 @@ export interface DriftControllerDeps {
 
 export function driftReconciler(deps: DriftControllerDeps) {
   const now = deps.now ?? (() => new Date());
+  const writer = (resource: ResourceType, owns: typeof DRIFT_CONTROLLER_RULE_STATUS) =>
+    new StatusWriter<VnfRule>({ client: deps.http, resource, fieldManager: FieldManager.drift, owns });
+  const ruleStatus = new Map(
+    deps.rules.map(({ kind, resource }) => [kind, writer(resource, DRIFT_CONTROLLER_RULE_STATUS)]),
+  );
+  const deviceStatus = new StatusWriter<VnfDevice>({
+    client: deps.http,
+    resource: deps.deviceResource,
+    fieldManager: FieldManager.drift,
+    owns: DRIFT_CONTROLLER_DEVICE_STATUS,
+  });
   /** When each device was last checked (in memory: a restart simply checks again). */
   const lastRun = new Map<string, number>();
   /** The last drift-check request (annotation value) honoured per device. */
@@ -84,8 +99,9 @@ export function driftReconciler(deps: DriftControllerDeps) {
     let unmanaged = 0;
     /** Rule statuses written and orphans removed: what moves lastDriftCheckTime. */
     let changes = 0;
-    for (const { kind, resource, informer } of deps.rules) {
+    for (const { kind, informer } of deps.rules) {
       if (!session.kinds.includes(kind)) continue;
+      const statusOfRule = ruleStatus.get(kind) as StatusWriter<VnfRule>;
       // The rules BEFORE the list: only what was applied before it can be expected on it (a rule
       // applied meanwhile is not "missing"; one changed meanwhile makes our status write a 409).
       const rules = informer
@@ -114,7 +130,17 @@ export function driftReconciler(deps: DriftControllerDeps) {
       for (const rule of rules) {
         const ruleKey = `${rule.metadata.namespace}/${rule.metadata.name}`;
         const found = byKey.get(ruleKey);
-        const next = found ? flagged(rule, mode, found.fields, found.vendorRef, now()) : cleared(rule);
+        const next = found ? flagged(rule, mode, found.fields, now()) : cleared(rule);
+        if (found && mode === "Repair") {
+          deps.repairs.request(rule.metadata.uid ?? "", {
+            opHash: rule.status?.opHash ?? "",
+            ...(found.vendorRef !== undefined && found.vendorRef !== rule.status?.vendorRef
+              ? { vendorRef: found.vendorRef }
+              : {}),
+          });
+          deps.enqueueRule?.(kind, { namespace: key.namespace, name: rule.metadata.name ?? "" });
+          changes++;
+        }
         if (!next) continue;
         if (found) {
           const verb = mode === "Repair" ? "repairing" : "reported only (driftDetection.mode Report)";
@@ -126,7 +152,10 @@ export function driftReconciler(deps: DriftControllerDeps) {
           );
           ctx.log.info({ rule: ruleKey, fields: found.fields, mode }, "drift detected");
         }
-        if (await writeRuleStatus(deps, resource, rule, next)) changes++;
+        if (statusOfRule.differs(rule, next)) {
+          await statusOfRule.write(rule, next);
+          changes++;
+        }
       }
 
       if (mode === "Repair" && plan.orphans.length > 0) {
@@ -148,7 +177,9 @@ export function driftReconciler(deps: DriftControllerDeps) {
     // The CRD: unmanaged objects are counted only with driftDetection.unmanaged Report.
     const counted = settings.unmanaged === "Report" ? unmanaged : undefined;
     // A requested check always records its time: that is how the requester sees it ran.
-    await writeDeviceStatus(deps, device, counted, requested ? changes + 1 : changes, now());
+    await deviceStatus.write(device, (current) =>
+      deviceCounters(current, counted, requested ? changes + 1 : changes, now()),
+    );
     lastRun.set(id, startedAt);
     if (request !== undefined) honoured.set(id, request);
     deps.onCheck?.(mode);
@@ -172,7 +203,6 @@ function flagged(
   rule: VnfRule,
   mode: "Repair" | "Report",
   fields: string[],
-  vendorRef: string | undefined,
   now: Date,
 ): VnfRuleStatus | undefined {
   const status: VnfRuleStatus = { ...(rule.status ?? {}) };
@@ -195,67 +225,35 @@ function flagged(
     );
     return status;
   }
-  // Repair: forget what we applied, so the rule controller converges the appliance again. A missing
-  // object keeps its vendorRef: the rule controller then looks it up (get, then by marker) before
-  // creating it again, so a "missing" seen by a racing list never becomes a duplicate.
+  // Repair: the record of what was found; the repair itself is the rule controller's (requested above).
   status.drift = { detectedAt: kubeTime(now), fields, action: "Repaired" };
-  delete status.opHash;
-  if (vendorRef !== undefined) status.vendorRef = vendorRef;
+  status.conditions = removeCondition(status.conditions, DRIFTED);
   return status;
 }
 
-/** A Report-mode flag that no longer holds is removed; anything else is left alone. */
+/** A Report-mode flag that no longer holds is removed; a Repaired record stays (the last drift found). */
 function cleared(rule: VnfRule): VnfRuleStatus | undefined {
   const status = rule.status;
-  if (status?.drift?.action !== "Reported" && getCondition(status?.conditions, DRIFTED) === undefined)
-    return undefined;
+  const flag = status?.conditions?.some((c) => c.type === DRIFTED) ?? false;
+  if (status?.drift?.action !== "Reported" && !flag) return undefined;
   const next: VnfRuleStatus = { ...(status ?? {}) };
-  delete next.drift;
+  if (next.drift?.action === "Reported") delete next.drift;
   next.conditions = removeCondition(next.conditions, DRIFTED);
   return next;
 }
 
-async function writeRuleStatus(
-  deps: DriftControllerDeps,
-  resource: ResourceType,
-  rule: VnfRule,
-  next: VnfRuleStatus,
-): Promise<boolean> {
-  const patch = statusPatch(rule.status, next);
-  if (patch === undefined) return false;
-  await patchStatus(
-    deps.http,
-    { resource, namespace: rule.metadata.namespace ?? "", name: rule.metadata.name ?? "" },
-    patch,
-    { resourceVersion: rule.metadata.resourceVersion },
-  );
-  return true;
-}
-
-async function writeDeviceStatus(
-  deps: DriftControllerDeps,
-  device: VnfDevice,
+/** The device's drift counters after a check. */
+function deviceCounters(
+  current: VnfDeviceStatus | undefined,
   unmanaged: number | undefined,
   changes: number,
   now: Date,
-) {
-  const current = device.status ?? {};
-  const next: VnfDeviceStatus = { ...current };
+): VnfDeviceStatus {
+  const next: VnfDeviceStatus = { ...(current ?? {}) };
   if (unmanaged === undefined) delete next.unmanagedObjects;
   else next.unmanagedObjects = unmanaged;
   // The timestamp moves only with a change, so a steady drift cycle costs no API write — also when
   // a drift already reported (mode Report) is found again, unchanged.
-  if (current.unmanagedObjects !== unmanaged || changes > 0) next.lastDriftCheckTime = kubeTime(now);
-  const patch = statusPatch(current, next);
-  if (patch === undefined) return;
-  await patchStatus(
-    deps.http,
-    {
-      resource: deps.deviceResource,
-      namespace: device.metadata.namespace ?? "",
-      name: device.metadata.name ?? "",
-    },
-    patch,
-    { resourceVersion: device.metadata.resourceVersion },
-  );
+  if (current?.unmanagedObjects !== unmanaged || changes > 0) next.lastDriftCheckTime = kubeTime(now);
+  return next;
 }

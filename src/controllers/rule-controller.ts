@@ -12,17 +12,19 @@ import { GROUP } from "../api/group.ts";
 import type { PendingOperation, VnfDevice, VnfRule, VnfRuleStatus } from "../api/types.ts";
 import { VnfError } from "../dictionary/errors.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
-import type { EventRecorder } from "../runtime/events.ts";
-import type { Informer } from "../runtime/informer.ts";
-import { addFinalizer, hasFinalizer, patchStatus, removeFinalizer } from "../runtime/kube.ts";
-import type { KubeHttp } from "../runtime/kube-http.ts";
+import type { EventSink } from "../runtime/events.ts";
+import type { ObjectCache } from "../runtime/informer.ts";
+import { addFinalizer, hasFinalizer, removeFinalizer } from "../runtime/kube.ts";
+import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
+import { StatusWriter } from "../runtime/status-writer.ts";
 import { disownedMarker, ownerMarker } from "./markers.ts";
 import type { DeviceSession, ObservedObject, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
+import type { RepairRequests } from "./repair-requests.ts";
 import { RuleNumberReservations } from "./rule-numbers.ts";
 import { type DeviceFacts, planRule, type RulePlan } from "./rule-plan.ts";
-import { nextRuleStatus, type RuleOutcome, withIntent } from "./rule-status.ts";
-import { statusPatch } from "./status-patch.ts";
+import { type AppliedAction, nextRuleStatus, type RuleOutcome, withIntent } from "./rule-status.ts";
+import { FieldManager, RULE_CONTROLLER_STATUS } from "./status-ownership.ts";
 
 export const FINALIZER = `${GROUP}/cleanup`;
 
@@ -33,19 +35,37 @@ export interface RuleKindInfo {
 
 export interface RuleControllerDeps {
   kind: RuleKindInfo;
-  rules: Informer<VnfRule>;
-  devices: Informer<VnfDevice>;
+  rules: ObjectCache<VnfRule>;
+  devices: ObjectCache<VnfDevice>;
   sessions: SessionLookup;
-  http: KubeHttp;
-  events: EventRecorder;
+  http: KubeRequester;
+  events: EventSink;
+  /** Repairs the drift controller asked for (absent: drift repair is not wired). */
+  repairs?: RepairRequests;
   now?: () => Date;
   /** Called after a successful repair of drift (metrics). */
   onRepair?: (kind: RuleKind) => void;
 }
 
+/** What execute() works with besides the deps: the status writer and the clock. */
+interface Runtime extends RuleControllerDeps {
+  status: StatusWriter<VnfRule>;
+  now: () => Date;
+}
+
 /** The per-rule reconcile function, for a runtime Controller. */
-export function ruleReconciler(deps: RuleControllerDeps) {
-  const now = deps.now ?? (() => new Date());
+export function ruleReconciler(ruleDeps: RuleControllerDeps) {
+  const deps: Runtime = {
+    ...ruleDeps,
+    now: ruleDeps.now ?? (() => new Date()),
+    status: new StatusWriter<VnfRule>({
+      client: ruleDeps.http,
+      resource: ruleDeps.kind.resource,
+      fieldManager: FieldManager.rule,
+      owns: RULE_CONTROLLER_STATUS,
+    }),
+  };
+  const now = deps.now;
   const reservations = new RuleNumberReservations();
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const rule = deps.rules.get(key.namespace, key.name);
@@ -72,12 +92,7 @@ export function ruleReconciler(deps: RuleControllerDeps) {
         await writeStatus(
           deps,
           rule,
-          nextRuleStatus(
-            rule.status,
-            rule.metadata.generation ?? 0,
-            { type: "stalled", code: "VNF_CAPACITY", message },
-            now(),
-          ),
+          nextRuleStatus(rule.status, generation, { type: "stalled", code: "VNF_CAPACITY", message }, now()),
         );
         return undefined;
       }
@@ -99,6 +114,8 @@ export function ruleReconciler(deps: RuleControllerDeps) {
 
     const status = rule.status ?? {};
     const stalled = getCondition(status.conditions, ConditionType.Stalled);
+    if (rule.metadata.deletionTimestamp) deps.repairs?.done(rule.metadata.uid ?? "");
+    const repair = deps.repairs?.pending(rule.metadata.uid ?? "", status.opHash);
     const plan = planRule({
       generation,
       deleting: rule.metadata.deletionTimestamp !== undefined,
@@ -117,6 +134,7 @@ export function ruleReconciler(deps: RuleControllerDeps) {
             }
           : undefined,
       device: deviceFacts,
+      ...(repair ? { repair: repair.vendorRef === undefined ? {} : { vendorRef: repair.vendorRef } } : {}),
       desired,
     });
     ctx.log.debug({ plan: plan.step }, "planned");
@@ -125,21 +143,21 @@ export function ruleReconciler(deps: RuleControllerDeps) {
     if (plan.step === "waitForDevice" && device && !session && deviceReadyByStatus(device)) {
       return { requeueAfterMs: 2000 };
     }
-    return execute(deps, ctx, rule, plan, session, request, now);
+    return execute(deps, ctx, rule, plan, session, request);
   };
 }
 
 async function execute(
-  deps: RuleControllerDeps,
+  deps: Runtime,
   ctx: ReconcileContext,
   rule: VnfRule,
   plan: RulePlan,
   session: DeviceSession | undefined,
   request: RuleRequest,
-  now: () => Date,
 ): Promise<ReconcileResult | undefined> {
   const generation = rule.metadata.generation ?? 0;
   const kind = deps.kind.kind;
+  const now = deps.now;
   const record = (outcome: RuleOutcome) =>
     writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()));
 
@@ -175,7 +193,7 @@ async function execute(
 
     case "apply": {
       if (!session) throw new Error("apply planned without a session"); // planRule requires a ready device
-      return apply(deps, ctx, rule, plan, session, request, now);
+      return apply(deps, ctx, rule, plan, session, request);
     }
 
     case "deleteOnAppliance": {
@@ -204,9 +222,9 @@ async function execute(
           );
         }
       } catch (error) {
-        return failure(deps, ctx, written ?? rule, error, generation, now, "delete");
+        return failure(deps, ctx, written, error, generation, "delete");
       }
-      await removeFinalizer(deps.http, refOf(deps, written ?? rule), written ?? rule, FINALIZER);
+      await removeFinalizer(deps.http, refOf(deps, written), written, FINALIZER);
       return undefined;
     }
 
@@ -224,7 +242,7 @@ async function execute(
       } catch (error) {
         // Gone, or already disowned by an earlier attempt (a marker-addressed object is no longer found).
         if (!(error instanceof VnfError && error.notFound)) {
-          return failure(deps, ctx, rule, error, generation, now, "disown");
+          return failure(deps, ctx, rule, error, generation, "disown");
         }
       }
       deps.events.normal(
@@ -262,15 +280,15 @@ async function execute(
 }
 
 async function apply(
-  deps: RuleControllerDeps,
+  deps: Runtime,
   ctx: ReconcileContext,
   rule: VnfRule,
   plan: Extract<RulePlan, { step: "apply" }>,
   session: DeviceSession,
   request: RuleRequest,
-  now: () => Date,
 ): Promise<ReconcileResult | undefined> {
   const kind = deps.kind.kind;
+  const now = deps.now;
   const generation = rule.metadata.generation ?? 0;
   const previous = rule.status?.pendingOperation;
   const sameOperation = previous !== undefined && previous.opHash === plan.opHash;
@@ -286,36 +304,41 @@ async function apply(
   // sees anything.
   const intentStatus = withIntent(rule.status, generation, intent, now());
   if (request.ruleNumber !== undefined) intentStatus.ruleNumber = request.ruleNumber;
-  const written = (await writeStatus(deps, rule, intentStatus)) ?? rule;
+  const written = await writeStatus(deps, rule, intentStatus);
 
   let outcome: RuleOutcome;
   try {
     outcome = await converge(session, kind, plan, request);
     await session.activate();
   } catch (error) {
-    return failure(deps, ctx, written, error, generation, now, plan.action, intent);
+    return failure(deps, ctx, written, error, generation, plan.action, intent);
   }
   if (outcome.type === "applied") {
-    const verb = {
-      created: "Created",
-      adopted: "Adopted",
-      updated: "Updated",
-      verified: "Verified",
-      repaired: "Repaired",
-    }[outcome.action];
+    if (plan.repair && outcome.action !== "verified") {
+      outcome = { ...outcome, action: "repaired" };
+      deps.onRepair?.(kind);
+    }
     if (outcome.action !== "verified") {
       deps.events.normal(
         written,
-        verb,
+        EVENT_REASONS[outcome.action],
         "Apply",
         `${outcome.action} on the appliance (vendorRef ${outcome.vendorRef})`,
       );
     }
-    if (rule.status?.drift && outcome.action !== "verified") deps.onRepair?.(kind);
   }
   await writeStatus(deps, written, nextRuleStatus(written.status, generation, outcome, now()));
+  deps.repairs?.done(rule.metadata.uid ?? "");
   return undefined;
 }
+
+const EVENT_REASONS: Record<AppliedAction, string> = {
+  created: "Created",
+  adopted: "Adopted",
+  updated: "Updated",
+  verified: "Verified",
+  repaired: "Repaired",
+};
 
 /** The appliance calls for an apply plan. Never sends a create when our object already exists. */
 async function converge(
@@ -375,15 +398,15 @@ async function createOrAdopt(
 }
 
 async function failure(
-  deps: RuleControllerDeps,
+  deps: Runtime,
   ctx: ReconcileContext,
   rule: VnfRule,
   error: unknown,
   generation: number,
-  now: () => Date,
   operation: string,
   intent?: PendingOperation,
 ): Promise<ReconcileResult | undefined> {
+  const now = deps.now;
   const vnf = asVnfError(error);
   const message = `${operation} failed: ${vnf.code}: ${vnf.message}`;
   const action = operation === "delete" || operation === "disown" ? "Delete" : "Apply";
@@ -406,21 +429,16 @@ async function failure(
   return undefined;
 }
 
-/** Writes the status when it changed; returns the updated object (for the next write's resourceVersion). */
-async function writeStatus(
-  deps: RuleControllerDeps,
-  rule: VnfRule,
-  next: VnfRuleStatus,
-): Promise<VnfRule | undefined> {
-  const patch = statusPatch(rule.status, next);
-  if (patch === undefined) return undefined;
-  // Optimistic lock: if the rule changed since we read it, 409 → requeue and decide again.
-  return patchStatus<VnfRule>(deps.http, refOf(deps, rule), patch, {
-    resourceVersion: rule.metadata.resourceVersion,
-  });
+/**
+ * Writes the rule controller's status fields when they changed; returns the stored object (the next
+ * write's resourceVersion), or `rule` when nothing changed. The journal is written with the
+ * resourceVersion read: if the rule changed since, 409 → requeue and decide again on a fresh read.
+ */
+function writeStatus(deps: Runtime, rule: VnfRule, next: VnfRuleStatus): Promise<VnfRule> {
+  return deps.status.write(rule, next, { lock: true });
 }
 
-function refOf(deps: RuleControllerDeps, rule: VnfRule) {
+function refOf(deps: Runtime, rule: VnfRule) {
   return {
     resource: deps.kind.resource,
     namespace: rule.metadata.namespace ?? "",

@@ -1,12 +1,12 @@
 // Which rule events call for a reconcile. Everything does, except an update that only changed the
-// status — the operator's own status writes (intent, outcome, "retrying"). Re-queueing on those
-// would run the next reconcile at once, defeating the per-rule backoff and an appliance's
-// Retry-After (controller-runtime's GenerationChangedPredicate, for the same reason). Two status
-// changes still count: status.drift, through which the drift controller asks for a repair, and a
-// resync (an unchanged object delivered again).
+// status — the operator's own status writes (intent, outcome, "retrying", the drift record). Re-queueing
+// on those would run the next reconcile at once, defeating the per-rule backoff and an appliance's
+// Retry-After (controller-runtime's GenerationChangedPredicate, for the same reason). A resync (an
+// unchanged object delivered again) still counts; the drift controller re-queues the rules it asks to
+// repair itself.
 import { ConditionType, getCondition } from "../api/conditions.ts";
 import type { VnfDevice, VnfRule } from "../api/types.ts";
-import { deepEqual } from "./status-patch.ts";
+import { deepEqual } from "../runtime/status-writer.ts";
 
 export interface RuleEvent {
   type: "add" | "update" | "delete";
@@ -22,8 +22,7 @@ export function ruleEventNeedsReconcile(event: RuleEvent): boolean {
   if (a.resourceVersion === b.resourceVersion) return true; // resync
   if (a.generation !== b.generation || a.deletionTimestamp !== b.deletionTimestamp) return true;
   if (!deepEqual(a.finalizers, b.finalizers)) return true;
-  if (!deepEqual(a.labels, b.labels) || !deepEqual(a.annotations, b.annotations)) return true;
-  return !deepEqual(oldObj.status?.drift, obj.status?.drift);
+  return !deepEqual(a.labels, b.labels) || !deepEqual(a.annotations, b.annotations);
 }
 
 export interface DeviceEvent {

@@ -25,6 +25,11 @@ export interface RuleFacts {
   /** Set while the rule is Stalled: the (generation, opHash, device epoch) it stalled on. */
   stalledOn?: { generation: number; opHash?: string; deviceEpoch?: string };
   device: DeviceFacts;
+  /**
+   * The drift controller found the appliance object differing from the applied request (and, when
+   * it was found under another id, that id): converge again although the journal says applied.
+   */
+  repair?: { vendorRef?: string };
   /** The opHash of the desired request, or the reason it could not be rendered. */
   desired: { opHash: string } | { renderError: string };
 }
@@ -72,7 +77,15 @@ export type RulePlan =
    * means a previous attempt with the same opHash may already have reached the appliance: compare
    * before sending again.
    */
-  | { step: "apply"; action: "create" | "update"; opHash: string; vendorRef?: string; verifyFirst: boolean };
+  | {
+      step: "apply";
+      action: "create" | "update";
+      opHash: string;
+      vendorRef?: string;
+      verifyFirst: boolean;
+      /** A drift repair (for the Events and the repair counter). */
+      repair?: true;
+    };
 
 export function planRule(facts: RuleFacts): RulePlan {
   if (facts.deleting) return planDeletion(facts);
@@ -116,6 +129,11 @@ export function planRule(facts: RuleFacts): RulePlan {
 
   const applianceInSync =
     facts.appliedOpHash === opHash && facts.vendorRef !== undefined && facts.pendingOperation === undefined;
+  if (applianceInSync && facts.repair) {
+    // Written again in full, never compared first: the drift check just saw it differ.
+    const vendorRef = facts.repair.vendorRef ?? facts.vendorRef;
+    return { step: "apply", action: "update", opHash, vendorRef, verifyFirst: false, repair: true };
+  }
   if (applianceInSync)
     return { step: "inSync", recordGeneration: facts.observedGeneration !== facts.generation };
 

@@ -1,7 +1,16 @@
 // A rule reconcile ends in one typed outcome; this turns it into the next status (Flux's
-// ComputeReconcileResult). Pure: the reconciler compares the result with the current status and
-// writes only when they differ, so a steady state costs no API write.
-import { ConditionType, getCondition, kubeTime, removeCondition, setCondition } from "../api/conditions.ts";
+// ComputeReconcileResult). Pure: the status writer compares the result with the current status and
+// writes only when the rule controller's fields differ, so a steady state costs no API write. The
+// drift record (status.drift, Drifted) belongs to the drift controller and is carried along untouched.
+import {
+  ConditionType,
+  getCondition,
+  kubeTime,
+  markNotReady,
+  markReady,
+  markReconciling,
+  markStalled,
+} from "../api/conditions.ts";
 import type { Condition, ErrorCode, PendingOperation, VnfRuleStatus } from "../api/types.ts";
 
 export type AppliedAction = "created" | "adopted" | "updated" | "verified" | "repaired";
@@ -37,6 +46,7 @@ export function nextRuleStatus(
   const status: VnfRuleStatus = { ...(current ?? {}) };
   let conditions: Condition[] = [...(status.conditions ?? [])];
   const at = kubeTime(now);
+  const mark = (reason: string, message: string) => ({ reason, message, observedGeneration: generation });
 
   switch (outcome.type) {
     case "applied": {
@@ -47,21 +57,10 @@ export function nextRuleStatus(
       status.lastSyncTime = at;
       delete status.errorCode;
       delete status.pendingOperation;
-      delete status.drift;
-      conditions = setCondition(
+      conditions = markReady(
         conditions,
-        {
-          type: ConditionType.Ready,
-          status: "True",
-          reason: "Applied",
-          message: `${appliedMessages[outcome.action]} (vendorRef ${outcome.vendorRef})`,
-          observedGeneration: generation,
-        },
+        mark("Applied", `${appliedMessages[outcome.action]} (vendorRef ${outcome.vendorRef})`),
         now,
-      );
-      conditions = removeCondition(
-        removeCondition(conditions, ConditionType.Reconciling),
-        ConditionType.Stalled,
       );
       status.observedGeneration = generation;
       break;
@@ -79,97 +78,39 @@ export function nextRuleStatus(
       // Back from a wait (device not Ready, suspended) or from a stall its spec no longer has: the
       // appliance holds the rule as recorded, so the rule is Ready again without an appliance call.
       delete status.errorCode;
-      conditions = setCondition(
+      conditions = markReady(
         conditions,
-        {
-          type: ConditionType.Ready,
-          status: "True",
-          reason: "Applied",
-          message: `the appliance holds the desired rule (vendorRef ${status.vendorRef ?? "unknown"})`,
-          observedGeneration: generation,
-        },
+        mark("Applied", `the appliance holds the desired rule (vendorRef ${status.vendorRef ?? "unknown"})`),
         now,
-      );
-      conditions = removeCondition(
-        removeCondition(conditions, ConditionType.Reconciling),
-        ConditionType.Stalled,
       );
       break;
     }
     case "waiting":
     case "deleting": {
-      conditions = setCondition(
-        conditions,
-        {
-          type: ConditionType.Ready,
-          status: "False",
-          reason: outcome.reason,
-          message: outcome.message,
-          observedGeneration: generation,
-        },
-        now,
-      );
-      conditions = removeCondition(
-        removeCondition(conditions, ConditionType.Reconciling),
-        ConditionType.Stalled,
-      );
+      conditions = markNotReady(conditions, mark(outcome.reason, outcome.message), now);
       status.observedGeneration = generation;
       break;
     }
     case "retrying": {
       status.errorCode = outcome.code;
-      conditions = setCondition(
+      conditions = markReconciling(
         conditions,
-        {
-          type: ConditionType.Ready,
-          status: "False",
-          reason: outcome.code,
-          message: outcome.message,
-          observedGeneration: generation,
-        },
+        mark("RetryingAfterError", `${outcome.code} is retryable: retrying with backoff`),
         now,
+        { reason: outcome.code, message: outcome.message },
       );
-      conditions = setCondition(
-        conditions,
-        {
-          type: ConditionType.Reconciling,
-          status: "True",
-          reason: "RetryingAfterError",
-          message: `${outcome.code} is retryable: retrying with backoff`,
-          observedGeneration: generation,
-        },
-        now,
-      );
-      conditions = removeCondition(conditions, ConditionType.Stalled);
       status.observedGeneration = generation;
       break;
     }
     case "stalled": {
       status.errorCode = outcome.code;
       if (outcome.pending) status.pendingOperation = outcome.pending;
-      conditions = setCondition(
+      conditions = markStalled(
         conditions,
-        {
-          type: ConditionType.Ready,
-          status: "False",
-          reason: outcome.code,
-          message: outcome.message,
-          observedGeneration: generation,
-        },
+        mark(outcome.code, outcome.message),
         now,
+        `${outcome.message} (not retried until the rule's spec or its device changes)`,
       );
-      conditions = setCondition(
-        conditions,
-        {
-          type: ConditionType.Stalled,
-          status: "True",
-          reason: outcome.code,
-          message: `${outcome.message} (not retried until the rule's spec or its device changes)`,
-          observedGeneration: generation,
-        },
-        now,
-      );
-      conditions = removeCondition(conditions, ConditionType.Reconciling);
       status.observedGeneration = generation;
       break;
     }
@@ -186,11 +127,9 @@ export function withIntent(
   now: Date,
 ): VnfRuleStatus {
   const status: VnfRuleStatus = { ...(current ?? {}), pendingOperation: intent };
-  status.conditions = setCondition(
+  status.conditions = markReconciling(
     status.conditions,
     {
-      type: ConditionType.Reconciling,
-      status: "True",
       reason: intent.operation === "delete" ? "Deleting" : "Applying",
       message: `${intent.operation} in progress on the appliance`,
       observedGeneration: generation,

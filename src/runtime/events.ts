@@ -27,6 +27,9 @@ export interface EventRecorderOptions extends CorrelatorOptions {
 
 const MAX_NOTE_BYTES = 1024;
 
+/** What a reconciler records Events through (tests substitute a recording fake). */
+export type EventSink = Pick<EventRecorder, "normal" | "warning">;
+
 export class EventRecorder {
   readonly #http: KubeHttp;
   readonly #options: EventRecorderOptions;

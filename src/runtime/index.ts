@@ -14,13 +14,14 @@ export {
   type WatchOptions,
 } from "./controller.ts";
 export { type Correlation, EventCorrelator, scrubSecrets } from "./event-correlator.ts";
-export { EventRecorder, type EventRecorderOptions, type EventType } from "./events.ts";
+export { EventRecorder, type EventRecorderOptions, type EventSink, type EventType } from "./events.ts";
 export { FakeClock, flushMicrotasks } from "./fake-clock.ts";
 export {
   type EventHandler,
   Informer,
   type InformerOptions,
   type InformerStats,
+  type ObjectCache,
   stripManagedFields,
 } from "./informer.ts";
 export {
@@ -31,7 +32,6 @@ export {
   type JsonPatchOp,
   MERGE_PATCH,
   type ObjectReference,
-  patchStatus,
   removeFinalizer,
   removeFinalizerPatch,
 } from "./kube.ts";
@@ -43,6 +43,7 @@ export {
   type KubeClient,
   KubeHttp,
   type KubeRequest,
+  type KubeRequester,
 } from "./kube-http.ts";
 export { type LeaderCallbacks, type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
 export {
@@ -83,5 +84,13 @@ export {
   type ResourceType,
 } from "./resource.ts";
 export { runUntilSignal, type SignalOptions, shutdownOnSignals } from "./shutdown.ts";
+export {
+  APPLY_PATCH,
+  deepEqual,
+  type StatusOwnership,
+  StatusWriter,
+  type StatusWriterOptions,
+  type WriteOptions,
+} from "./status-writer.ts";
 export { Store, type StoreDelta } from "./store.ts";
 export { type AddOptions, Priority, WorkQueue, type WorkQueueOptions } from "./workqueue.ts";

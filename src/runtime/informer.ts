@@ -61,6 +61,9 @@ interface WatchEvent {
   object?: KubeObject & { code?: number; reason?: string; message?: string };
 }
 
+/** What a reconciler reads from an informer: its cache (tests serve one without an API server). */
+export type ObjectCache<T extends KubeObject> = Pick<Informer<T>, "get" | "list" | "hasSynced">;
+
 export class Informer<T extends KubeObject = KubeObject> {
   readonly resource: ResourceType;
   readonly stats: InformerStats = {

@@ -60,6 +60,9 @@ export function isGone(error: unknown): boolean {
 /** What the informer and the leader elector need from a client (tests substitute a scripted fake). */
 export type KubeClient = Pick<KubeHttp, "request" | "stream">;
 
+/** What reconcilers need from a client: single requests (status writes, finalizers). */
+export type KubeRequester = Pick<KubeHttp, "request">;
+
 const memo = new WeakMap<KubeConfig, KubeHttp>();
 
 export class KubeHttp {

@@ -1,8 +1,8 @@
-// Small API helpers for reconcilers: status writes and finalizers, done the way the reference §1/§2/§5
-// prescribes (merge patch to /status with an optional optimistic lock; finalizers by JSON Patch with
-// a `test` op so we fail instead of deleting someone else's finalizer).
+// Small API helpers for reconcilers: finalizers by JSON Patch with a `test` op, so a concurrent change
+// of the list fails the patch instead of deleting someone else's finalizer (kube-rs' finalizer.rs).
+// Status is written by status-writer.ts (server-side apply).
 import type { KubeConfig } from "@kubernetes/client-node";
-import { isNotFound, KubeHttp } from "./kube-http.ts";
+import { isNotFound, KubeHttp, type KubeRequester } from "./kube-http.ts";
 import { type KubeObject, objectPath, type ResourceType } from "./resource.ts";
 
 export const MERGE_PATCH = "application/merge-patch+json";
@@ -19,32 +19,10 @@ export type JsonPatchOp =
   | { op: "test" | "add" | "replace"; path: string; value: unknown }
   | { op: "remove"; path: string };
 
-type Client = KubeConfig | KubeHttp;
+type Client = KubeConfig | KubeRequester;
 
-function httpOf(client: Client): KubeHttp {
-  return client instanceof KubeHttp ? client : KubeHttp.for(client);
-}
-
-/**
- * Writes `status` with an application/merge-patch+json PATCH to the /status subresource and returns
- * the updated object. Merge patch replaces arrays (conditions) whole: compute them client-side. With
- * resourceVersion the write fails with 409 Conflict if the object changed since it was read.
- */
-export async function patchStatus<T extends KubeObject = KubeObject>(
-  client: Client,
-  ref: ObjectReference,
-  status: unknown,
-  options: { resourceVersion?: string; signal?: AbortSignal } = {},
-): Promise<T> {
-  const body: Record<string, unknown> = { status };
-  if (options.resourceVersion) body.metadata = { resourceVersion: options.resourceVersion };
-  return httpOf(client).request<T>({
-    method: "PATCH",
-    path: objectPath(ref.resource, ref, "status"),
-    body,
-    contentType: MERGE_PATCH,
-    signal: options.signal,
-  });
+function httpOf(client: Client): KubeRequester {
+  return "request" in client ? client : KubeHttp.for(client);
 }
 
 export function hasFinalizer(obj: KubeObject, finalizer: string): boolean {

@@ -88,18 +88,23 @@ async function repairs(): Promise<number> {
   return ((await counter?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }
 
-/** Waits until the rule is applied again (opHash back, nothing pending, no drift recorded). */
+/**
+ * Waits until the rule is applied again: the drift is on record (status.drift, the drift controller's),
+ * and the rule controller recorded the repair (Ready with the repair's message, nothing pending).
+ */
 function waitRepaired(plural: string, name: string): Promise<KubeObj> {
   return env.waitCondition(
     plural,
     name,
     (obj) => {
       const s = statusOf(obj);
+      const ready = conditionOf(obj, "Ready");
       return (
         s.opHash !== undefined &&
         s.pendingOperation === undefined &&
-        s.drift === undefined &&
-        conditionOf(obj, "Ready")?.status === "True"
+        (s.drift as { action?: string } | undefined)?.action === "Repaired" &&
+        ready?.status === "True" &&
+        String(ready.message).startsWith("repaired drift on the appliance")
       );
     },
     "repaired",

@@ -1,11 +1,13 @@
 // The helpers reconcilers use, against the real API server: finalizers by JSON Patch with a test op,
-// status merge patch to /status with an optimistic lock, and the correlated Event recorder.
+// the status writer (server-side apply to /status, one field manager per controller, optional
+// optimistic lock), and the correlated Event recorder.
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EventRecorder } from "../../src/runtime/events.ts";
-import { addFinalizer, patchStatus, removeFinalizer } from "../../src/runtime/kube.ts";
+import { addFinalizer, removeFinalizer } from "../../src/runtime/kube.ts";
 import { isConflict, KubeApiError, KubeHttp } from "../../src/runtime/kube-http.ts";
 import { CoreResources, type KubeObject, objectPath, type ResourceType } from "../../src/runtime/resource.ts";
+import { StatusWriter } from "../../src/runtime/status-writer.ts";
 import { createTestNamespace, testKubeConfig, waitUntil } from "../support/kube.ts";
 
 const WIDGETS: ResourceType = {
@@ -106,44 +108,189 @@ describe("finalizers", () => {
   });
 });
 
-describe("patchStatus", () => {
-  it("merge-patches /status, leaves spec alone, and fails with 409 on a stale resourceVersion", async () => {
-    const ns = await createTestNamespace(kc, "rt-status");
-    const created = await http.request<KubeObject & { spec: unknown }>({
-      method: "POST",
-      path: `/apis/${WIDGETS.group}/v1/namespaces/${ns}/widgets`,
-      body: { apiVersion: `${WIDGETS.group}/v1`, kind: "Widget", metadata: { name: "w" }, spec: { size: 1 } },
-    });
-    const ref = { resource: WIDGETS, namespace: ns, name: "w" };
-    const conditions = [
-      {
-        type: "Ready",
-        status: "True",
-        reason: "Applied",
-        message: "",
-        lastTransitionTime: "2024-01-01T00:00:00Z",
-      },
-    ];
-    const updated = await patchStatus<KubeObject & { spec: unknown; status: unknown }>(kc, ref, {
-      observedGeneration: 1,
-      conditions,
-    });
-    expect(updated.status).toEqual({ observedGeneration: 1, conditions });
-    expect(updated.spec).toEqual({ size: 1 });
+const GADGETS: ResourceType = {
+  group: "runtime-test.vnf-operator.io",
+  version: "v1",
+  plural: "gadgets",
+  kind: "Gadget",
+  namespaced: true,
+};
 
-    // the status subresource ignores everything but status
-    const withLock = await patchStatus<KubeObject & { status: { observedGeneration: number } }>(
-      kc,
-      ref,
-      { observedGeneration: 2 },
-      { resourceVersion: updated.metadata?.resourceVersion },
-    );
-    expect(withLock.status.observedGeneration).toBe(2);
-    const stale = created.metadata?.resourceVersion;
-    const error = await patchStatus(kc, ref, { observedGeneration: 3 }, { resourceVersion: stale }).catch(
-      (e: unknown) => e,
-    );
+/** A CRD with a structured status whose conditions are a list-map keyed by type, as ours are. */
+async function ensureGadgetCrd() {
+  const condition = {
+    type: "object",
+    required: ["type", "status"],
+    properties: {
+      type: { type: "string" },
+      status: { type: "string" },
+      reason: { type: "string" },
+      message: { type: "string" },
+      lastTransitionTime: { type: "string" },
+      observedGeneration: { type: "integer" },
+    },
+  };
+  const crd = {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${GADGETS.plural}.${GADGETS.group}` },
+    spec: {
+      group: GADGETS.group,
+      scope: "Namespaced",
+      names: { plural: "gadgets", singular: "gadget", kind: "Gadget", listKind: "GadgetList" },
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+                status: {
+                  type: "object",
+                  properties: {
+                    observedGeneration: { type: "integer" },
+                    health: { type: "string" },
+                    note: { type: "string" },
+                    unmanaged: { type: "integer" },
+                    conditions: {
+                      type: "array",
+                      "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": ["type"],
+                      items: condition,
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+  try {
+    await http.request({
+      method: "POST",
+      path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+      body: crd,
+    });
+  } catch (error) {
+    if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+  }
+  await waitUntil("the Gadget CRD is served", async () => {
+    await http.request({ method: "GET", path: `/apis/${GADGETS.group}/v1/gadgets` });
+    return true;
+  });
+}
+
+interface GadgetStatus {
+  observedGeneration?: number;
+  health?: string;
+  note?: string;
+  unmanaged?: number;
+  conditions?: { type: string; status: string; reason?: string }[];
+}
+type Gadget = KubeObject & { spec: unknown; status?: GadgetStatus };
+
+describe("StatusWriter (server-side apply to /status)", () => {
+  it("two field managers write disjoint fields and conditions without conflicts; each removes only its own", async () => {
+    await ensureGadgetCrd();
+    const ns = await createTestNamespace(kc, "rt-status");
+    const path = `/apis/${GADGETS.group}/v1/namespaces/${ns}/gadgets`;
+    const created = await http.request<Gadget>({
+      method: "POST",
+      path,
+      body: { apiVersion: `${GADGETS.group}/v1`, kind: "Gadget", metadata: { name: "g" }, spec: { size: 1 } },
+    });
+    const health = new StatusWriter<Gadget>({
+      client: http,
+      resource: GADGETS,
+      fieldManager: "health-controller",
+      owns: { fields: ["observedGeneration", "health", "note"], conditions: ["Ready"] },
+    });
+    const counter = new StatusWriter<Gadget>({
+      client: http,
+      resource: GADGETS,
+      fieldManager: "counter-controller",
+      owns: { fields: ["unmanaged"], conditions: ["Drifted"] },
+    });
+    const ready = { type: "Ready", status: "True", reason: "Ok" };
+    const drifted = { type: "Drifted", status: "True", reason: "Differs" };
+
+    // Both write from the same (now stale) read: no 409, the API server merges them field by field.
+    const a = await health.write(created, {
+      observedGeneration: 1,
+      health: "ok",
+      note: "n",
+      conditions: [ready],
+    });
+    const b = await counter.write(created, { unmanaged: 3, conditions: [drifted] });
+    expect(b.status).toEqual({
+      observedGeneration: 1,
+      health: "ok",
+      note: "n",
+      unmanaged: 3,
+      conditions: [ready, drifted],
+    });
+    expect(b.spec).toEqual({ size: 1 });
+    const managedFields = (b.metadata?.managedFields ?? []) as { manager: string }[];
+    const managers = managedFields.map((m) => m.manager);
+    expect(managers).toEqual(expect.arrayContaining(["health-controller", "counter-controller"]));
+
+    // Nothing changed for the writer: no request, the same object back.
+    const requests: string[] = [];
+    const stop = http.observe((info) => requests.push(info.method));
+    expect(await counter.write(b, { ...b.status, unmanaged: 3 })).toBe(b);
+    stop();
+    expect(requests).toEqual([]);
+
+    // Omitting a field or a condition it owns removes it; another manager's stay.
+    const c = await health.write(b, (current) => ({
+      ...current,
+      note: undefined,
+      health: "degraded",
+      conditions: [],
+    }));
+    expect(c.status).toEqual({
+      observedGeneration: 1,
+      health: "degraded",
+      unmanaged: 3,
+      conditions: [drifted],
+    });
+    // A writer cannot remove what it does not own, whatever it sends.
+    const d = await counter.write(c, { unmanaged: 4 });
+    expect(d.status).toEqual({ observedGeneration: 1, health: "degraded", unmanaged: 4 });
+    expect(a.metadata?.resourceVersion).not.toBe(d.metadata?.resourceVersion);
+  });
+
+  it("with lock, refuses to write over a change it has not read (409)", async () => {
+    await ensureGadgetCrd();
+    const ns = await createTestNamespace(kc, "rt-status-lock");
+    const created = await http.request<Gadget>({
+      method: "POST",
+      path: `/apis/${GADGETS.group}/v1/namespaces/${ns}/gadgets`,
+      body: { apiVersion: `${GADGETS.group}/v1`, kind: "Gadget", metadata: { name: "g" }, spec: {} },
+    });
+    const writer = new StatusWriter<Gadget>({
+      client: http,
+      resource: GADGETS,
+      fieldManager: "journal",
+      owns: { fields: ["observedGeneration", "note"] },
+    });
+    const first = await writer.write(created, { note: "intent" }, { lock: true });
+    expect(first.status?.note).toBe("intent");
+    const error = await writer.write(created, { note: "stale" }, { lock: true }).catch((e: unknown) => e);
     expect(isConflict(error)).toBe(true);
+    // Re-read and re-apply: the same change computed on the fresh status lands.
+    const fresh = await http.request<Gadget>({
+      method: "GET",
+      path: objectPath(GADGETS, { namespace: ns, name: "g" }),
+    });
+    const second = await writer.write(fresh, (current) => ({ ...current, note: "outcome" }), { lock: true });
+    expect(second.status?.note).toBe("outcome");
   });
 });
 

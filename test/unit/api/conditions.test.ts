@@ -5,6 +5,10 @@ import {
   isTrue,
   kubeTime,
   MAX_CONDITION_MESSAGE,
+  markNotReady,
+  markReady,
+  markReconciling,
+  markStalled,
   removeCondition,
   setCondition,
 } from "../../../src/api/conditions.ts";
@@ -146,5 +150,64 @@ describe("kubeTime", () => {
     ["2026-03-04T05:06:07.000Z", "2026-03-04T05:06:07Z"],
   ])("%s -> %s", (input, expected) => {
     expect(kubeTime(new Date(input))).toBe(expected);
+  });
+});
+
+describe("mark* helpers encode the kstatus rules once", () => {
+  const stalled: Condition = { ...reconciling, type: "Stalled", reason: "VNF_AUTH" };
+  const mark = { reason: "Why", message: "what to do", observedGeneration: 3 };
+  const types = (list: Condition[]) => list.map((c) => `${c.type}=${c.status}/${c.reason}`).sort();
+  const cases: {
+    name: string;
+    run: (list: Condition[]) => Condition[];
+    before: Condition[];
+    after: string[];
+  }[] = [
+    {
+      name: "markReady: Ready=True, Reconciling and Stalled gone (kstatus Current)",
+      run: (l) => markReady(l, mark, NOW),
+      before: [ready("False"), reconciling, stalled],
+      after: ["Ready=True/Why"],
+    },
+    {
+      name: "markNotReady: Ready=False, nothing in progress, not stalled (kstatus InProgress)",
+      run: (l) => markNotReady(l, mark, NOW),
+      before: [ready("True"), reconciling, stalled],
+      after: ["Ready=False/Why"],
+    },
+    {
+      name: "markReconciling without notReady leaves Ready as it was, removes Stalled",
+      run: (l) => markReconciling(l, mark, NOW),
+      before: [ready("True"), stalled],
+      after: ["Ready=True/Applied", "Reconciling=True/Why"],
+    },
+    {
+      name: "markReconciling with notReady: Ready=False with that reason too",
+      run: (l) => markReconciling(l, mark, NOW, { reason: "VNF_TIMEOUT", message: "slow" }),
+      before: [ready("True")],
+      after: ["Ready=False/VNF_TIMEOUT", "Reconciling=True/Why"],
+    },
+    {
+      name: "markStalled: Stalled=True and Ready=False, Reconciling gone (kstatus Failed)",
+      run: (l) => markStalled(l, mark, NOW, "fix the Secret"),
+      before: [ready("True"), reconciling],
+      after: ["Ready=False/Why", "Stalled=True/Why"],
+    },
+  ];
+  it.each(cases)("$name", ({ run, before, after }) => {
+    const result = run(before);
+    expect(types(result)).toEqual(after);
+    for (const c of result)
+      if (c.type !== "Ready" || c.reason === "Why") expect(c.observedGeneration).toBe(3);
+    // Never Reconciling and Stalled at once; never Ready and Stalled.
+    const on = (t: string) => result.some((c) => c.type === t && c.status === "True");
+    expect(on("Reconciling") && on("Stalled")).toBe(false);
+    expect(on("Ready") && on("Stalled")).toBe(false);
+  });
+
+  it("markStalled puts what would unstick it on Stalled, the message on Ready", () => {
+    const result = markStalled(undefined, mark, NOW, "fix the Secret");
+    expect(getCondition(result, "Stalled")?.message).toBe("fix the Secret");
+    expect(getCondition(result, "Ready")?.message).toBe("what to do");
   });
 });

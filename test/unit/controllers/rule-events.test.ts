@@ -65,13 +65,13 @@ const cases: Array<[string, RuleEvent, boolean]> = [
     true,
   ],
   [
-    "the drift controller asks for a repair (status.drift)",
+    "the drift controller's record (status.drift): no re-queue (it re-queues what it asks to repair)",
     update(
       changed((r) => {
         r.status = { ...r.status, drift: { detectedAt: "2026-01-01T00:00:00Z", action: "Repaired" } };
       }),
     ),
-    true,
+    false,
   ],
   [
     "our own status write (intent, outcome, retrying): no re-queue",

@@ -192,6 +192,45 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
       message: "the VnfDevice is suspended; the appliance object is deleted when it resumes",
     },
   ],
+  // drift repair (asked for by the drift controller)
+  [
+    "repair requested on an in-sync rule: write it again in full, without comparing first",
+    { ...inSyncFacts, repair: {} },
+    {
+      step: "apply",
+      action: "update",
+      opHash: "h2",
+      vendorRef: "1700000001",
+      verifyFirst: false,
+      repair: true,
+    },
+  ],
+  [
+    "repair of an object found under another id: update that one",
+    { ...inSyncFacts, repair: { vendorRef: "1700000099" } },
+    {
+      step: "apply",
+      action: "update",
+      opHash: "h2",
+      vendorRef: "1700000099",
+      verifyFirst: false,
+      repair: true,
+    },
+  ],
+  [
+    "repair requested but the spec changed meanwhile: the ordinary apply (it writes the whole rule anyway)",
+    { ...inSyncFacts, appliedOpHash: "h1", repair: {} },
+    { step: "apply", action: "update", opHash: "h2", vendorRef: "1700000001", verifyFirst: false },
+  ],
+  [
+    "repair requested on a stalled rule: it stays stalled",
+    {
+      ...inSyncFacts,
+      repair: {},
+      stalledOn: { generation: 2, opHash: "h2", deviceEpoch: "3/100" },
+    },
+    { step: "stayStalled" },
+  ],
 ];
 
 describe("planRule", () => {
