@@ -131,6 +131,23 @@ export function driftReconciler(deps: DriftControllerDeps) {
         const ruleKey = `${rule.metadata.namespace}/${rule.metadata.name}`;
         const found = byKey.get(ruleKey);
         const next = found ? flagged(rule, mode, found.fields, now()) : cleared(rule);
+        if (next) {
+          if (found) {
+            const verb = mode === "Repair" ? "repairing" : "reported only (driftDetection.mode Report)";
+            deps.events.warning(
+              rule,
+              "DriftDetected",
+              "DriftCheck",
+              `appliance differs on ${found.fields.join(", ")}: ${verb}`,
+            );
+            ctx.log.info({ rule: ruleKey, fields: found.fields, mode }, "drift detected");
+          }
+          if (statusOfRule.differs(rule, next)) {
+            await statusOfRule.write(rule, next);
+            changes++;
+          }
+        }
+        // After the record is written, so the repair does not race the drift controller's own write.
         if (found && mode === "Repair") {
           deps.repairs.request(rule.metadata.uid ?? "", {
             opHash: rule.status?.opHash ?? "",
@@ -139,21 +156,6 @@ export function driftReconciler(deps: DriftControllerDeps) {
               : {}),
           });
           deps.enqueueRule?.(kind, { namespace: key.namespace, name: rule.metadata.name ?? "" });
-          changes++;
-        }
-        if (!next) continue;
-        if (found) {
-          const verb = mode === "Repair" ? "repairing" : "reported only (driftDetection.mode Report)";
-          deps.events.warning(
-            rule,
-            "DriftDetected",
-            "DriftCheck",
-            `appliance differs on ${found.fields.join(", ")}: ${verb}`,
-          );
-          ctx.log.info({ rule: ruleKey, fields: found.fields, mode }, "drift detected");
-        }
-        if (statusOfRule.differs(rule, next)) {
-          await statusOfRule.write(rule, next);
           changes++;
         }
       }

@@ -313,11 +313,10 @@ async function apply(
   } catch (error) {
     return failure(deps, ctx, written, error, generation, plan.action, intent);
   }
+  // A repair is complete whichever way the appliance got there (also "verified": an earlier attempt
+  // of this repair wrote it and then failed to record it).
+  if (outcome.type === "applied" && plan.repair) outcome = { ...outcome, action: "repaired" };
   if (outcome.type === "applied") {
-    if (plan.repair && outcome.action !== "verified") {
-      outcome = { ...outcome, action: "repaired" };
-      deps.onRepair?.(kind);
-    }
     if (outcome.action !== "verified") {
       deps.events.normal(
         written,
@@ -328,6 +327,7 @@ async function apply(
     }
   }
   await writeStatus(deps, written, nextRuleStatus(written.status, generation, outcome, now()));
+  if (plan.repair) deps.onRepair?.(kind);
   deps.repairs?.done(rule.metadata.uid ?? "");
   return undefined;
 }

@@ -139,8 +139,11 @@ export function planRule(facts: RuleFacts): RulePlan {
 
   // A pending intent with this very opHash means the last attempt may have reached the appliance.
   const verifyFirst = facts.pendingOperation?.opHash === opHash;
-  if (facts.vendorRef === undefined) return { step: "apply", action: "create", opHash, verifyFirst };
-  return { step: "apply", action: "update", opHash, vendorRef: facts.vendorRef, verifyFirst };
+  // Whatever converges the rule now also completes a requested repair.
+  const repair = facts.repair ? ({ repair: true } as const) : {};
+  const vendorRef = facts.repair?.vendorRef ?? facts.vendorRef;
+  if (vendorRef === undefined) return { step: "apply", action: "create", opHash, verifyFirst, ...repair };
+  return { step: "apply", action: "update", opHash, vendorRef, verifyFirst, ...repair };
 }
 
 function planDeletion(facts: RuleFacts): RulePlan {

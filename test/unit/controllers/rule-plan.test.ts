@@ -218,9 +218,28 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
     },
   ],
   [
-    "repair requested but the spec changed meanwhile: the ordinary apply (it writes the whole rule anyway)",
+    "repair requested but the spec changed meanwhile: the ordinary update, which completes the repair",
     { ...inSyncFacts, appliedOpHash: "h1", repair: {} },
-    { step: "apply", action: "update", opHash: "h2", vendorRef: "1700000001", verifyFirst: false },
+    {
+      step: "apply",
+      action: "update",
+      opHash: "h2",
+      vendorRef: "1700000001",
+      verifyFirst: false,
+      repair: true,
+    },
+  ],
+  [
+    "repair whose first attempt may have landed (intent pending): compare first, still the repair",
+    { ...inSyncFacts, pendingOperation: { operation: "update", opHash: "h2" }, repair: {} },
+    {
+      step: "apply",
+      action: "update",
+      opHash: "h2",
+      vendorRef: "1700000001",
+      verifyFirst: true,
+      repair: true,
+    },
   ],
   [
     "repair requested on a stalled rule: it stays stalled",
