@@ -88,8 +88,8 @@ export function driftReconciler(deps: DriftControllerDeps) {
     if (!session || device.spec.suspend) return { requeueAfterMs: intervalMs };
     const elapsed = now().getTime() - (lastRun.get(id) ?? 0);
     if (elapsed < intervalMs && !requested) return { requeueAfterMs: intervalMs - elapsed };
-    // Recorded only once the check completed: a failed one (appliance error, a 409 on a status write
-    // racing the device controller) is retried with the controller's backoff, not an interval later.
+    // Recorded only once the check completed: a failed one (appliance error, API server error) is
+    // retried with the controller's backoff, not an interval later.
     const startedAt = now().getTime();
 
     // Without every rule in the caches, our own objects would look like orphans.
@@ -103,7 +103,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
       if (!session.kinds.includes(kind)) continue;
       const statusOfRule = ruleStatus.get(kind) as StatusWriter<VnfRule>;
       // The rules BEFORE the list: only what was applied before it can be expected on it (a rule
-      // applied meanwhile is not "missing"; one changed meanwhile makes our status write a 409).
+      // applied meanwhile is not "missing").
       const rules = informer
         .list(key.namespace)
         .filter((r) => r.spec.deviceRef.name === key.name && !r.metadata.deletionTimestamp);
