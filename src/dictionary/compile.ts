@@ -8,6 +8,7 @@ import { type DocPath, LocatedError } from "./located.ts";
 import { type CompiledPredicate, compilePredicate } from "./predicates.ts";
 import type { ResourceKind } from "./rule-input.ts";
 import { type SampleInputs, type Scope, sampleContexts } from "./samples.ts";
+import { regexProblem } from "./sandbox.ts";
 import type {
   AuthSpec,
   DictionarySpec,
@@ -208,7 +209,8 @@ class Validator {
   /** Lenient scopes (over responses/items, whose shape is unknown) only fail on unknown names. */
   private fatal(error: TemplateError, lenient: boolean): boolean {
     if (error.refusal) return false;
-    if (error.unknownVariable || /filter not found|unknown filter/i.test(error.message)) return true;
+    if (error.forbidden || error.unknownVariable || /filter not found|unknown filter/i.test(error.message))
+      return true;
     return !lenient;
   }
 
@@ -808,6 +810,9 @@ export function compileDictionary(spec: DictionarySpec, name: string, source: st
     if (param.pattern !== undefined) {
       const pattern = param.pattern;
       problems.at(() => {
+        const problem = regexProblem(pattern);
+        if (problem)
+          throw new LocatedError(["parameters", pname, "pattern"], `regular expression: ${problem}`);
         try {
           new RegExp(pattern);
         } catch (error) {

@@ -61,6 +61,31 @@ function lineOf(root: Node | null | undefined, path: DocPath, lines: LineCounter
   return lines.linePos(offset).line;
 }
 
+/**
+ * For a template in a block scalar (`|` or `>`), the file line of the template's own line N: a
+ * problem deep inside a long XML body points at its line, not at the key.
+ */
+function templateLineOf(
+  root: Node | null | undefined,
+  path: DocPath,
+  message: string,
+  lines: LineCounter,
+): number | undefined {
+  const templateLine = /\(template line (\d+)/.exec(message)?.[1];
+  if (templateLine === undefined) return undefined;
+  let node: unknown = root;
+  for (const segment of path) {
+    if (isMap(node))
+      node = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment))?.value;
+    else if (isSeq(node) && typeof segment === "number") node = node.items[segment];
+    else return undefined;
+  }
+  if (!isScalar(node) || !node.range) return undefined;
+  if (node.type !== "BLOCK_LITERAL" && node.type !== "BLOCK_FOLDED") return undefined;
+  // The content starts on the line after the `|` indicator.
+  return lines.linePos(node.range[0]).line + Number(templateLine);
+}
+
 function zodProblems(
   error: z.ZodError,
   file: string,
@@ -146,7 +171,7 @@ export function loadDictionaryText(text: string, file: string): CompiledDictiona
         file,
         error.problems.map((p) => ({
           file,
-          line: lineOf(root, p.path, lines),
+          line: templateLineOf(root, p.path, p.message, lines) ?? lineOf(root, p.path, lines),
           path: p.path,
           message: p.message,
         })),

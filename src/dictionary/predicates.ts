@@ -2,6 +2,7 @@
 // with all/any/not. Compiled once when the dictionary loads (paths and regexes checked there).
 import { checkJsonPath, queryAll } from "./jsonpath.ts";
 import { type DocPath, LocatedError } from "./located.ts";
+import { regexProblem } from "./sandbox.ts";
 import type { Predicate } from "./schema.ts";
 import {
   type CompiledTemplate,
@@ -70,6 +71,9 @@ export function compilePredicate(p: Predicate, path: DocPath): CompiledPredicate
   }
   let regex: RegExp | undefined;
   if (p.matches !== undefined) {
+    // Appliance answers are untrusted input: no pattern may backtrack without bound.
+    const problem = regexProblem(p.matches);
+    if (problem) throw new LocatedError([...path, "matches"], `regular expression: ${problem}`);
     try {
       regex = new RegExp(p.matches);
     } catch (error) {

@@ -9,6 +9,19 @@ import { isIP } from "node:net";
 import nunjucks from "nunjucks";
 import { TemplateRefusal } from "./errors.ts";
 import { markerToken, readMarkers, stripMarkers } from "./rule-input.ts";
+import {
+  type AstNode,
+  BUILTIN_FILTERS,
+  boundedRange,
+  childNodes,
+  compileSandboxed,
+  createSandboxEnvironment,
+  type RenderLimits,
+  type SandboxedTemplate,
+  SandboxViolation,
+  takeViolation,
+} from "./sandbox.ts";
+import { checkTemplateAst } from "./template-check.ts";
 
 export type Escaping = "none" | "url" | "xml";
 
@@ -37,20 +50,27 @@ export class UnknownVariableError extends Error {
   }
 }
 
+export interface TemplateErrorOptions {
+  templateLine?: number;
+  refusal?: boolean;
+  unknownVariable?: boolean;
+  forbidden?: boolean;
+}
+
 export class TemplateError extends Error {
   /** Line/column inside the template source (1-based), when Nunjucks knows them. */
   readonly templateLine?: number;
   readonly refusal: boolean;
   readonly unknownVariable: boolean;
-  constructor(
-    message: string,
-    options: { templateLine?: number; refusal?: boolean; unknownVariable?: boolean } = {},
-  ) {
+  /** The template tried to leave the sandbox or to exceed a render bound (always a dictionary bug). */
+  readonly forbidden: boolean;
+  constructor(message: string, options: TemplateErrorOptions = {}) {
     super(message);
     this.name = "TemplateError";
     if (options.templateLine !== undefined) this.templateLine = options.templateLine;
     this.refusal = options.refusal ?? false;
     this.unknownVariable = options.unknownVariable ?? false;
+    this.forbidden = options.forbidden ?? false;
   }
 }
 
@@ -121,7 +141,13 @@ function valueMapsOf(self: FilterThis, key: "__valueMaps" | "__reverseValueMaps"
   return (self.ctx[key] as ValueMaps | undefined) ?? {};
 }
 
-function registerFilters(env: nunjucks.Environment): void {
+type Filter = (this: FilterThis, ...args: never[]) => unknown;
+
+function engineFilters(): Record<string, Filter> {
+  const filters: Record<string, Filter> = {};
+  const add = (name: string, fn: Filter) => {
+    filters[name] = fn;
+  };
   const escapers: Record<Exclude<Escaping, "none">, (s: string) => string> = {
     url: encodeURIComponent,
     xml: (s) => {
@@ -130,19 +156,19 @@ function registerFilters(env: nunjucks.Environment): void {
     },
   };
   for (const [name, escapeFn] of Object.entries(escapers)) {
-    env.addFilter(`__esc_${name}`, (value: unknown) =>
+    add(`__esc_${name}`, (value: unknown) =>
       value instanceof Placeholder ? value.toString() : escapeFn(stringOf(value, `${name} output`)),
     );
   }
-  env.addFilter("__esc_none", (value: unknown) => stringOf(value, "output"));
-  env.addFilter("__capture", function (this: FilterThis, value: unknown) {
+  add("__esc_none", (value: unknown) => stringOf(value, "output"));
+  add("__capture", function (this: FilterThis, value: unknown) {
     const capture = this.ctx.__capture as { value: unknown; allowUndefined: boolean };
     if (value === undefined && !capture.allowUndefined)
       raise(new Error("attempted to output an undefined value"));
     capture.value = value;
     return "";
   });
-  env.addFilter("mapValue", function (this: FilterThis, value: unknown, mapName: string) {
+  add("mapValue", function (this: FilterThis, value: unknown, mapName: string) {
     const map = valueMapsOf(this, "__valueMaps")[mapName];
     if (!map) raise(new Error(`no value map named ${mapName}`));
     const key = String(value);
@@ -155,30 +181,31 @@ function registerFilters(env: nunjucks.Environment): void {
     }
     return map[key];
   });
-  env.addFilter("unmapValue", function (this: FilterThis, value: unknown, mapName: string) {
+  add("unmapValue", function (this: FilterThis, value: unknown, mapName: string) {
     const reverse = valueMapsOf(this, "__reverseValueMaps")[mapName];
     if (!reverse) raise(new Error(`no value map named ${mapName}`));
     const key = value === null ? "null" : String(value);
     // An unknown vendor value is kept as is, so drift shows what the appliance really has.
     return Object.hasOwn(reverse, key) ? reverse[key] : value;
   });
-  env.addFilter("stripMarker", (value: unknown) => stripMarkers(value));
-  env.addFilter("markerToken", (value: unknown) => markerToken(stringOf(value, "markerToken")));
-  env.addFilter("isCidr", (value: unknown) => typeof value === "string" && isCidrOrAny(value));
-  env.addFilter("markerOf", (value: unknown) => readMarkers(value)[0]);
-  env.addFilter("b64", (value: unknown) => Buffer.from(stringOf(value, "b64"), "utf8").toString("base64"));
-  env.addFilter("url", (value: unknown) => encodeURIComponent(stringOf(value, "url")));
-  env.addFilter("xml", (value: unknown) => escapeXml(stringOf(value, "xml")));
-  env.addFilter("xpathLiteral", (value: unknown) => xpathLiteral(stringOf(value, "xpathLiteral")));
-  env.addFilter("json", (value: unknown) => JSON.stringify(value === undefined ? null : value));
-  env.addFilter("bool", (value: unknown) =>
+  add("stripMarker", (value: unknown) => stripMarkers(value));
+  add("markerToken", (value: unknown) => markerToken(stringOf(value, "markerToken")));
+  add("isCidr", (value: unknown) => typeof value === "string" && isCidrOrAny(value));
+  add("markerOf", (value: unknown) => readMarkers(value)[0]);
+  add("b64", (value: unknown) => Buffer.from(stringOf(value, "b64"), "utf8").toString("base64"));
+  add("url", (value: unknown) => encodeURIComponent(stringOf(value, "url")));
+  add("xml", (value: unknown) => escapeXml(stringOf(value, "xml")));
+  add("xpathLiteral", (value: unknown) => xpathLiteral(stringOf(value, "xpathLiteral")));
+  add("json", (value: unknown) => JSON.stringify(value === undefined ? null : value));
+  add("bool", (value: unknown) =>
     typeof value === "string"
       ? !["", "0", "false", "no", "off", "disable", "disabled"].includes(value.toLowerCase())
       : Boolean(value),
   );
-  env.addFilter("hash", (value: unknown, length = 16) =>
+  add("hash", (value: unknown, length = 16) =>
     createHash("sha256").update(stringOf(value, "hash")).digest("hex").slice(0, Number(length)),
   );
+  return filters;
 }
 
 /** "any", an IP address, or a network in CIDR notation (what the CRDs call a cidr). */
@@ -195,22 +222,28 @@ function fail(message: unknown): never {
   raise(new TemplateRefusal(String(message)));
 }
 
-const GLOBALS: Record<string, unknown> = { omit: OMIT, fail };
+const GLOBALS: Record<string, unknown> = { omit: OMIT, fail, range: boundedRange };
+const FILTERS = engineFilters();
 
-function makeEnvironment(globals: Record<string, unknown>): nunjucks.Environment {
-  // No loader: {% include %}, {% import %} and {% extends %} cannot reach the file system.
-  const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: true });
-  registerFilters(env);
-  for (const [k, v] of Object.entries(globals)) env.addGlobal(k, v);
-  return env;
+/** What a template may use: the static check (template-check.ts) refuses everything else. */
+const POLICY = {
+  filters: new Set<string>([...BUILTIN_FILTERS, ...Object.keys(FILTERS).filter((f) => !f.startsWith("__"))]),
+  callableGlobals: new Set(["fail", "range"]),
+};
+
+function makeEnvironment(): nunjucks.Environment {
+  return createSandboxEnvironment({
+    filters: FILTERS as Record<string, (this: unknown, ...args: unknown[]) => unknown>,
+    globals: GLOBALS,
+  });
 }
 
-const runtimeEnv = makeEnvironment(GLOBALS);
+const runtimeEnv = makeEnvironment();
 // The validation environment resolves every name that is not in the context through its globals,
 // which throw for anything that is not a real global: an unknown top-level variable is an error.
-const validationEnv = makeEnvironment(GLOBALS);
+const validationEnv = makeEnvironment();
 (validationEnv as unknown as { globals: Record<string, unknown> }).globals = new Proxy(
-  { ...(validationEnv as unknown as { globals: Record<string, unknown> }).globals },
+  Object.assign(Object.create(null), (validationEnv as unknown as { globals: object }).globals),
   {
     has: () => true,
     get: (target, key) => {
@@ -237,14 +270,8 @@ const nodes = (nunjucks as unknown as { nodes: unknown }).nodes as Record<
     ...args: unknown[]
   ) => NjNode
 >;
-const { parser, compiler } = nunjucks as unknown as {
+const { parser } = nunjucks as unknown as {
   parser: { parse(src: string, extensions: unknown[], opts: unknown): NjNode };
-  compiler: {
-    Compiler: new (
-      name: string,
-      throwOnUndefined: boolean,
-    ) => { compile(ast: NjNode): void; getCode(): string };
-  };
 };
 
 function isNode(value: unknown, kind: string): value is NjNode {
@@ -270,12 +297,7 @@ function wrapOutputs(node: NjNode, filter: string): void {
     node.children = node.children.map((c) => (isNode(c, "TemplateData") ? c : wrapInFilter(c, filter)));
     return;
   }
-  for (const field of node.fields ?? []) {
-    const value = node[field];
-    if (value && typeof value === "object" && "lineno" in (value as object))
-      wrapOutputs(value as NjNode, filter);
-  }
-  if (Array.isArray(node.children)) for (const c of node.children) wrapOutputs(c, filter);
+  for (const child of childNodes(node as unknown as AstNode)) wrapOutputs(child as unknown as NjNode, filter);
 }
 
 function isSingleExpression(root: NjNode): boolean {
@@ -289,18 +311,15 @@ function isSingleExpression(root: NjNode): boolean {
 }
 
 interface TemplatePair {
-  runtime: nunjucks.Template;
-  validation: nunjucks.Template;
+  runtime: SandboxedTemplate;
+  validation: SandboxedTemplate;
 }
 
 function toTemplates(ast: NjNode, name: string): TemplatePair {
-  const c = new compiler.Compiler(name, true);
-  c.compile(ast);
-  // The same compiled code is bound to both environments (as Nunjucks' precompiled templates are).
-  const props = new Function(c.getCode())();
-  const make = (env: nunjucks.Environment) =>
-    new nunjucks.Template({ type: "code", obj: props } as unknown as string, env, name, true);
-  return { runtime: make(runtimeEnv), validation: make(validationEnv) };
+  // The same generated code is bound to both environments (as Nunjucks' precompiled templates are).
+  const [runtime, validation] = compileSandboxed(ast, name, [runtimeEnv, validationEnv]);
+  if (!runtime || !validation) throw new Error("sandbox compiled no template");
+  return { runtime, validation };
 }
 
 export interface RenderOptions {
@@ -311,6 +330,8 @@ export interface RenderOptions {
    * objects that lack a field). Request templates leave this off: an undefined value there is an error.
    */
   allowUndefined?: boolean;
+  /** Overrides the render bounds (tests). */
+  limits?: Partial<RenderLimits>;
 }
 
 export interface CompiledTemplate {
@@ -332,7 +353,7 @@ function cleanMessage(raw: string): { message: string; line?: number } {
   const text = raw
     .replace(/^\([^)]*\)\s*(\[Line \d+, Column \d+\])?\s*/, "")
     .replace(/^(Template render error: )+/, "")
-    .replace(/^\s*(Error|UnknownVariable|TemplateRefusal|Template render error): /, "")
+    .replace(/^\s*(Error|UnknownVariable|TemplateRefusal|SandboxViolation|Template render error): /, "")
     .trim();
   const line = pos ? Number(pos[1]) : undefined;
   return line === undefined
@@ -343,22 +364,56 @@ function cleanMessage(raw: string): { message: string; line?: number } {
 function toTemplateError(error: unknown, cause: Error | undefined): TemplateError {
   const raw = error instanceof Error ? error.message : String(error);
   const { message, line } = cleanMessage(raw);
-  const options: { templateLine?: number; refusal?: boolean; unknownVariable?: boolean } = {
+  const options: TemplateErrorOptions = {
     refusal: cause instanceof TemplateRefusal,
     unknownVariable: cause instanceof UnknownVariableError,
+    forbidden: cause instanceof SandboxViolation,
   };
   if (line !== undefined) options.templateLine = line;
+  const located = (text: string) =>
+    line === undefined ? text : `${text} (template line ${line}, column ${/Column (\d+)/.exec(raw)?.[1]})`;
   const text =
-    cause instanceof TemplateRefusal || cause instanceof UnknownVariableError ? cause.message : message;
+    cause instanceof TemplateRefusal || cause instanceof UnknownVariableError
+      ? cause.message
+      : cause instanceof SandboxViolation
+        ? located(cause.message)
+        : message;
   return new TemplateError(text, options);
 }
 
-/** Compiles a template; throws TemplateError on a syntax error. */
+/** The static check's verdict as one TemplateError (every violation, each with its line). */
+function refuseStatically(ast: NjNode): void {
+  const violations = checkTemplateAst(ast, POLICY);
+  const [first] = violations;
+  if (!first) return;
+  const text = violations.map((v) => `${v.message} (template line ${v.line}, column ${v.column})`).join("; ");
+  throw new TemplateError(text, { templateLine: first.line, forbidden: true });
+}
+
+/**
+ * Compiles a template; throws TemplateError on a syntax error or on anything the static check
+ * (template-check.ts) refuses.
+ */
 export function compileTemplate(
   source: string,
   escaping: Escaping = "none",
   name = "template",
 ): CompiledTemplate {
+  return compile(source, escaping, name, true);
+}
+
+/**
+ * The same without the static check: only the sandbox's run-time guards stand between the template
+ * and the host. For the tests that prove those guards hold on their own; never for dictionaries.
+ */
+export function compileTemplateWithoutStaticCheck(
+  source: string,
+  escaping: Escaping = "none",
+): CompiledTemplate {
+  return compile(source, escaping, "template", false);
+}
+
+function compile(source: string, escaping: Escaping, name: string, staticCheck: boolean): CompiledTemplate {
   const dynamic = source.includes("{{") || source.includes("{%") || source.includes("{#");
   if (!dynamic) {
     return {
@@ -376,24 +431,30 @@ export function compileTemplate(
   } catch (error) {
     throw toTemplateError(error, undefined);
   }
+  if (staticCheck) refuseStatically(ast);
   const native = isSingleExpression(ast);
   wrapOutputs(ast, native ? "__capture" : `__esc_${escaping}`);
   let pair: TemplatePair;
   try {
     pair = toTemplates(ast, name);
   } catch (error) {
+    if (error instanceof SandboxViolation) throw new TemplateError(error.message, { forbidden: true });
     throw toTemplateError(error, undefined);
   }
 
   const run = (context: Record<string, unknown>, options: RenderOptions | undefined): unknown => {
     const capture = { value: undefined as unknown, allowUndefined: options?.allowUndefined === true };
     lastCause = undefined;
+    takeViolation();
     try {
       const template = options?.validation ? pair.validation : pair.runtime;
-      const text = template.render({ ...context, __capture: capture });
+      const text = template.render({ ...context, __capture: capture }, options?.limits);
       return native ? capture.value : text;
     } catch (error) {
-      throw toTemplateError(error, lastCause);
+      throw toTemplateError(
+        error,
+        error instanceof SandboxViolation ? error : (takeViolation() ?? lastCause),
+      );
     } finally {
       lastCause = undefined;
     }

@@ -45,7 +45,11 @@ const EXPECTED: Record<string, [number, string, RegExp]> = {
     "resources.firewallRule.operations.list.path",
     /unknown variable credentials/,
   ],
-  "unknown-filter.yaml": [40, "resources.firewallRule.operations.update.path", /filter not found: upperr/],
+  "unknown-filter.yaml": [
+    40,
+    "resources.firewallRule.operations.update.path",
+    /filter "upperr" is not available/,
+  ],
   "bad-error-code.yaml": [12, "errors[0].code", /expected one of "VNF_TIMEOUT"/],
   "wrong-api-version.yaml": [2, "apiVersion", /expected "vnf-operator\.io\/dictionary\/v1"/],
   "value-map-not-invertible.yaml": [9, "valueMaps.action.reject", /not one-to-one \("drop" twice\)/],
