@@ -569,9 +569,9 @@ export function compileSandboxed(
   }
   const c = new compiler.Compiler(name, true);
   c.compile(boundConcatenations(root));
-  const code = c.getCode();
+  const factory = new Function(c.getCode()) as () => { root: (...args: unknown[]) => unknown };
   return environments.map((env) => {
-    const props = new Function(code)() as { root: (...args: unknown[]) => unknown };
+    const props = factory();
     const generated = props.root;
     props.root = (e: unknown, context: unknown, _frame: unknown, _runtime: unknown, cb: unknown) => {
       const frame = new BoundedFrame();
