@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Layers (docs/design.md): pure decision functions, the engine against simulators, the vendors' own
-// SDKs against the simulators (conformance), and integration against one real kube-apiserver + etcd
-// that the integration project's globalSetup starts per run.
+// Layers (docs/design.md): pure decision functions, reconcilers against fakes, the engine against
+// simulators, the vendors' own SDKs against the simulators (conformance), and integration against one
+// real kube-apiserver + etcd that the integration project's globalSetup starts per run.
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +10,14 @@ export default defineConfig({
       // for the CPUs with the timing-sensitive tests). Every project sets one: with one worker (2 CPUs),
       // vitest puts the files of projects left at groupOrder 0 in a sequential group it runs last.
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"], sequence: { groupOrder: 1 } } },
+      // Reconcilers against a fake API (test/controllers/fakes): seconds, no API server.
+      {
+        test: {
+          name: "controllers",
+          include: ["test/controllers/**/*.test.ts"],
+          sequence: { groupOrder: 1 },
+        },
+      },
       {
         test: {
           name: "engine",

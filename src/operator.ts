@@ -3,7 +3,7 @@
 // run` and the integration tests both start it through here, so what is tested is what runs.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Counter } from "prom-client";
-import { VNF_DEVICE, VNF_FIREWALL_RULE, VNF_NAT_RULE } from "./api/group.ts";
+import { resourceTypes } from "./api/group.ts";
 import type { VnfDevice, VnfRule } from "./api/types.ts";
 import { PromApplianceMetrics } from "./appliance/metrics.ts";
 import {
@@ -24,7 +24,7 @@ import { EventRecorder } from "./runtime/events.ts";
 import type { InformerOptions } from "./runtime/informer.ts";
 import { type Logger, silentLogger } from "./runtime/logging.ts";
 import { Manager, type ManagerOptions } from "./runtime/manager.ts";
-import { CoreResources, type ObjectKey, type ResourceType } from "./runtime/resource.ts";
+import { CoreResources, type ObjectKey } from "./runtime/resource.ts";
 
 /** Rules per kind reconciled at once (see OperatorOptions.concurrency). */
 export const DEFAULT_CONCURRENCY = 64;
@@ -66,29 +66,7 @@ export interface Operator {
   stop(): Promise<void>;
 }
 
-export const resources = {
-  device: {
-    group: "vnf-operator.io",
-    version: "v1alpha1",
-    plural: VNF_DEVICE.plural,
-    kind: VNF_DEVICE.kind,
-    namespaced: true,
-  },
-  firewallRule: {
-    group: "vnf-operator.io",
-    version: "v1alpha1",
-    plural: VNF_FIREWALL_RULE.plural,
-    kind: VNF_FIREWALL_RULE.kind,
-    namespaced: true,
-  },
-  natRule: {
-    group: "vnf-operator.io",
-    version: "v1alpha1",
-    plural: VNF_NAT_RULE.plural,
-    kind: VNF_NAT_RULE.kind,
-    namespaced: true,
-  },
-} as const satisfies Record<string, ResourceType>;
+export const resources = resourceTypes;
 
 /** Builds the operator (nothing runs until manager.start()). */
 export async function createOperator(options: OperatorOptions): Promise<Operator> {

@@ -1,5 +1,6 @@
 // API group, version and resource names of the vnf-operator CRDs, for clients and informers.
 // test/unit/api/group.test.ts checks every value against crds/*.yaml.
+import type { ResourceType } from "../runtime/resource.ts";
 
 export const GROUP = "vnf-operator.io";
 export const VERSION = "v1alpha1";
@@ -49,3 +50,28 @@ export const CATEGORY = "vnf";
 export function crdName(resource: ResourceNames): string {
   return `${resource.plural}.${GROUP}`;
 }
+
+/** The three resources as the runtime addresses them (REST paths, informers, status writes). */
+export const resourceTypes = {
+  device: {
+    group: GROUP,
+    version: VERSION,
+    plural: VNF_DEVICE.plural,
+    kind: VNF_DEVICE.kind,
+    namespaced: true,
+  },
+  firewallRule: {
+    group: GROUP,
+    version: VERSION,
+    plural: VNF_FIREWALL_RULE.plural,
+    kind: VNF_FIREWALL_RULE.kind,
+    namespaced: true,
+  },
+  natRule: {
+    group: GROUP,
+    version: VERSION,
+    plural: VNF_NAT_RULE.plural,
+    kind: VNF_NAT_RULE.kind,
+    namespaced: true,
+  },
+} as const satisfies Record<string, ResourceType>;

@@ -1,0 +1,269 @@
+// The device reconciler against fakes: dictionary, Secret, session, health check → status, for each
+// outcome and each appliance error code; what it writes, which Events it records, whether the session
+// is usable by the rules afterwards, and when it checks again.
+import { describe, expect, it } from "vitest";
+import { resourceTypes as resources } from "../../src/api/group.ts";
+import type { VnfDevice } from "../../src/api/types.ts";
+import { ERROR_CODE_TABLE, ERROR_CODES } from "../../src/dictionary/errors.ts";
+import type { ReconcileResult } from "../../src/runtime/controller.ts";
+import { CoreResources, type KubeObject, type ResourceType } from "../../src/runtime/resource.ts";
+import { vnfError } from "./fakes/fake-session.ts";
+import {
+  conditionsOf,
+  device,
+  NS,
+  readyCondition,
+  rule,
+  secret,
+  type World,
+  type WorldOptions,
+  world,
+} from "./fakes/world.ts";
+
+const APPLY = "apply-status vnfdevices/edge";
+const NEW = device({}, {});
+
+interface DeviceCase {
+  name: string;
+  device?: VnfDevice;
+  objects?: Array<[ResourceType, KubeObject]>;
+  /** Default: a Secret "creds". */
+  noSecret?: boolean;
+  options?: WorldOptions;
+  setup?: (w: World) => void;
+  expect: {
+    calls: string[];
+    writes: string[];
+    conditions?: string[];
+    status?: Record<string, unknown>;
+    events?: string[];
+    result?: ReconcileResult | "throws";
+    /** Whether rules may use the session afterwards. */
+    sessionReady?: boolean;
+  };
+}
+
+const retryable = ERROR_CODES.filter((code) => ERROR_CODE_TABLE[code].retryable);
+const terminal = ERROR_CODES.filter((code) => !ERROR_CODE_TABLE[code].retryable);
+
+const cases: DeviceCase[] = [
+  {
+    name: "first health check passes: Ready, version, serial, dictionary, rule count; Connected; next check in 60 s",
+    device: NEW,
+    objects: [[resources.firewallRule, rule()]],
+    options: { session: "none" },
+    expect: {
+      calls: ["health"],
+      writes: [APPLY],
+      conditions: ["Ready=True/HealthCheckPassed"],
+      status: {
+        vendorVersion: "1.2.3",
+        serial: "SN-1",
+        dictionary: "pfsense",
+        managedRules: 1,
+        observedGeneration: 1,
+      },
+      events: ["Normal Connected"],
+      result: { requeueAfterMs: 60_000 },
+      sessionReady: true,
+    },
+  },
+  {
+    name: "steady state (already recorded, recently): health checked, nothing written",
+    device: device(
+      {},
+      {
+        observedGeneration: 1,
+        dictionary: "pfsense",
+        vendorVersion: "1.2.3",
+        serial: "SN-1",
+        managedRules: 0,
+        lastHealthCheckTime: "2026-02-03T04:04:00Z",
+        conditions: [
+          {
+            ...readyCondition(),
+            message: "appliance reachable through dictionary pfsense (version 1.2.3, serial SN-1)",
+          },
+        ],
+      },
+    ),
+    expect: {
+      calls: ["health"],
+      writes: [],
+      events: [],
+      result: { requeueAfterMs: 60_000 },
+      sessionReady: true,
+    },
+  },
+  {
+    name: "no dictionary for the vendor: Stalled NoDictionary, no session",
+    device: NEW,
+    options: { noDictionary: "no dictionary for vendor acme", session: "none" },
+    expect: {
+      calls: [],
+      writes: [APPLY],
+      conditions: ["Ready=False/NoDictionary", "Stalled=True/NoDictionary"],
+      events: ["Warning NoDictionary"],
+      sessionReady: false,
+    },
+  },
+  {
+    name: "credentials Secret missing: Ready=False CredentialsNotFound before any appliance call",
+    device: NEW,
+    noSecret: true,
+    options: { session: "none" },
+    expect: {
+      calls: [],
+      writes: [APPLY],
+      conditions: ["Ready=False/CredentialsNotFound"],
+      sessionReady: false,
+    },
+  },
+  {
+    name: "the Secret lacks a key the dictionary reads: Ready=False CredentialsInvalid, no appliance call",
+    device: NEW,
+    options: { session: "none", credentialKeys: ["username", "password", "otp"] },
+    expect: {
+      calls: [],
+      writes: [APPLY],
+      conditions: ["Ready=False/CredentialsInvalid"],
+      sessionReady: false,
+    },
+  },
+  {
+    name: "the CA Secret is missing: Ready=False CaNotFound",
+    device: device({ endpoint: "https://192.0.2.1", tls: { caSecretRef: { name: "ca" } } }, {}),
+    options: { session: "none" },
+    expect: { calls: [], writes: [APPLY], conditions: ["Ready=False/CaNotFound"], sessionReady: false },
+  },
+  ...retryable.map(
+    (code): DeviceCase => ({
+      name: `health check fails with ${code} (retryable): Ready=False, Reconciling, rules paused, backoff`,
+      device: NEW,
+      setup: (w) => {
+        w.session.script("health", vnfError(code));
+      },
+      expect: {
+        calls: ["health"],
+        writes: [APPLY],
+        conditions: [`Ready=False/${code}`, "Reconciling=True/RetryingAfterError"],
+        status: { errorCode: code },
+        events: [`Warning ${code}`],
+        result: { requeue: true },
+        sessionReady: false,
+      },
+    }),
+  ),
+  ...terminal.map(
+    (code): DeviceCase => ({
+      name: `health check fails with ${code} (not retryable): Stalled until the spec or Secret changes`,
+      device: NEW,
+      setup: (w) => {
+        w.session.script("health", vnfError(code));
+      },
+      expect: {
+        calls: ["health"],
+        writes: [APPLY],
+        conditions: [`Ready=False/${code}`, `Stalled=True/${code}`],
+        status: { errorCode: code },
+        events: [`Warning ${code}`],
+        sessionReady: false,
+      },
+    }),
+  ),
+  {
+    name: "a Retry-After on the health check is honoured",
+    device: NEW,
+    setup: (w) => {
+      w.session.script("health", vnfError("VNF_CAPACITY", { retryAfterMs: 30_000 }));
+    },
+    expect: {
+      calls: ["health"],
+      writes: [APPLY],
+      result: { requeueAfterMs: 30_000 },
+      sessionReady: false,
+    },
+  },
+  {
+    name: "a failed status write after a passing health check: an API error, not an unhealthy appliance",
+    device: NEW,
+    setup: (w) => w.kube.fail({ verb: "apply-status", status: 409 }),
+    expect: {
+      calls: ["health"],
+      writes: [`${APPLY} -> 409`],
+      events: [],
+      result: "throws",
+      sessionReady: true,
+    },
+  },
+  {
+    name: "the API server is unavailable (500) when recording a failed check: retried, still not Ready",
+    device: NEW,
+    setup: (w) => {
+      w.session.script("health", vnfError("VNF_UNREACHABLE"));
+      w.kube.fail({ verb: "apply-status", status: 500 });
+    },
+    expect: { calls: ["health"], writes: [`${APPLY} -> 500`], result: "throws", sessionReady: false },
+  },
+];
+
+describe("device reconciler", () => {
+  it.each(cases)("$name", async (c) => {
+    const objects: Array<[ResourceType, KubeObject]> = [
+      [resources.device, c.device ?? device()],
+      ...(c.objects ?? []),
+    ];
+    if (!c.noSecret) objects.push([CoreResources.secrets, secret()]);
+    const w = world(objects, c.options);
+    c.setup?.(w);
+    const outcome = await w.reconcileDevice().then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+    if (c.expect.result === "throws") expect("error" in outcome, "the reconcile should fail").toBe(true);
+    else {
+      if ("error" in outcome) throw outcome.error;
+      expect(outcome.result).toEqual(c.expect.result);
+    }
+    expect(w.session.calls).toEqual(c.expect.calls);
+    expect(w.kube.summary()).toEqual(c.expect.writes);
+    const stored = w.device();
+    if (c.expect.conditions) expect(conditionsOf(stored)).toEqual(c.expect.conditions);
+    if (c.expect.status) expect(stored?.status).toMatchObject(c.expect.status);
+    if (c.expect.events) expect(w.events.summary()).toEqual(c.expect.events);
+    if (c.expect.sessionReady !== undefined) {
+      expect(w.sessions.get({ namespace: NS, name: "edge" }) !== undefined).toBe(c.expect.sessionReady);
+    }
+  });
+
+  it("a deleted device's session is closed and forgotten", async () => {
+    const w = world([
+      [resources.device, { ...device(), metadata: { ...device().metadata, deletionTimestamp: "x" } }],
+    ]);
+    await w.reconcileDevice();
+    expect(w.session.closed).toBe(true);
+    expect(w.sessions.any({ namespace: NS, name: "edge" })).toBeUndefined();
+    expect(w.kube.summary()).toEqual([]);
+  });
+
+  it("the drift controller's fields on the device survive the device controller's writes", async () => {
+    const w = world([
+      [resources.device, NEW],
+      [CoreResources.secrets, secret()],
+    ]);
+    await w.kube.request({
+      method: "PATCH",
+      path: `/apis/vnf-operator.io/v1alpha1/namespaces/${NS}/vnfdevices/edge/status`,
+      query: { fieldManager: "vnf-drift-controller", force: true },
+      contentType: "application/apply-patch+yaml",
+      body: { status: { unmanagedObjects: 4, lastDriftCheckTime: "2026-02-03T04:00:00Z" } },
+    });
+    await w.reconcileDevice();
+    expect(w.device()?.status).toMatchObject({
+      unmanagedObjects: 4,
+      lastDriftCheckTime: "2026-02-03T04:00:00Z",
+    });
+    for (const body of w.kube.applied("vnf-device-controller"))
+      expect(body).not.toHaveProperty("unmanagedObjects");
+  });
+});
