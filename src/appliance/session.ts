@@ -6,6 +6,7 @@
 
 import pRetry from "p-retry";
 import type { Logger } from "pino";
+import { applianceText } from "../dictionary/appliance-text.ts";
 import type {
   CompiledDictionary,
   CompiledOperation,
@@ -179,10 +180,10 @@ export class ApplianceSession {
     const version = result.outputs.version;
     const serial = result.outputs.serial;
     if (version !== undefined && version !== null) {
-      out.version = String(version);
+      out.version = applianceText(String(version), 128) ?? "";
       out.compatible = satisfies(out.version, this.dictionary.firmwareRange);
     }
-    if (serial !== undefined && serial !== null) out.serial = String(serial);
+    if (serial !== undefined && serial !== null) out.serial = applianceText(String(serial), 128) ?? "";
     return out;
   }
 
@@ -439,6 +440,13 @@ export class ApplianceSession {
   };
 
   private toVnfError(error: unknown): VnfError {
+    if (error instanceof VnfError && error.responseBody !== undefined) {
+      // The appliance's raw answer: debug level only (status and Events get the mapped message).
+      this.logger?.debug(
+        { code: error.code, httpStatus: error.httpStatus, body: this.scrub(error.responseBody) },
+        "appliance answer (raw, capped, control characters escaped)",
+      );
+    }
     if (error instanceof VnfError) return error.scrubbed(this.scrub);
     const message = error instanceof Error ? error.message : String(error);
     return new VnfError("BROKER_INTERNAL", this.scrub(`internal error: ${message}`));

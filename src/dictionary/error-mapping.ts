@@ -1,6 +1,7 @@
 // From an unsuccessful response to one of the ten codes: the operation's error rules first, then the
 // dictionary's, then the built-in status table. The vendor message is taken from where the matching
 // rule says (never from the request, so it cannot echo credentials; the session scrubs it anyway).
+import { applianceText, rawBodyForLog } from "./appliance-text.ts";
 import type { CompiledErrorRule, CompiledExtractor } from "./compile.ts";
 import { type ErrorCode, VnfError } from "./errors.ts";
 import { queryFirst } from "./jsonpath.ts";
@@ -48,29 +49,22 @@ export function extractValue(
   return extractor.template?.evaluate({ ...context, response }, { allowUndefined: true });
 }
 
-const MAX_MESSAGE = 500;
-
-function messageText(value: unknown): string | undefined {
-  if (value === undefined || value === null || value === "") return undefined;
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
-}
-
-/** A short, printable excerpt of a body nobody could parse (for messages). */
-export function bodyExcerpt(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
-}
-
 export interface MapErrorInput {
   response: ResponseView;
   rules: CompiledErrorRule[];
   context: Record<string, unknown>;
   label: string;
   now?: number;
+  /** The raw body, for the debug log (never the message). */
+  rawText?: string;
 }
 
-export function mapResponseError({ response, rules, context, label, now }: MapErrorInput): VnfError {
+/**
+ * The error for an answer the operation does not count as success. Its message holds the label, the
+ * status, and what the dictionary's error mapping extracted (vendor code/message): never the raw
+ * body, which an endpoint pointing at the wrong service would otherwise copy into status and Events.
+ */
+export function mapResponseError({ response, rules, context, label, now, rawText }: MapErrorInput): VnfError {
   const retryAfterMs = parseRetryAfter(response.headers["retry-after"], now);
   let code: ErrorCode | undefined;
   let vendorMessage: string | undefined;
@@ -85,7 +79,7 @@ export function mapResponseError({ response, rules, context, label, now }: MapEr
     code = rule.code;
     if (rule.message) {
       try {
-        vendorMessage = messageText(extractValue(rule.message, response, context));
+        vendorMessage = applianceText(extractValue(rule.message, response, context));
       } catch {
         vendorMessage = undefined;
       }
@@ -96,6 +90,7 @@ export function mapResponseError({ response, rules, context, label, now }: MapEr
   const options: ConstructorParameters<typeof VnfError>[2] = { httpStatus: response.status };
   if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
   if (vendorMessage !== undefined) options.vendorMessage = vendorMessage;
+  if (rawText !== undefined && rawText !== "") options.responseBody = rawBodyForLog(rawText);
   const detail = vendorMessage === undefined ? "" : `: ${vendorMessage}`;
   return new VnfError(code, `${label}: HTTP ${response.status}${detail}`, options);
 }

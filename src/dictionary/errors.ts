@@ -96,6 +96,8 @@ export interface VnfErrorOptions {
   vendorMessage?: string;
   /** The object the operation addressed does not exist on the appliance. */
   notFound?: boolean;
+  /** The appliance's raw answer (capped, control characters escaped): for the debug log only. */
+  responseBody?: string;
   cause?: unknown;
 }
 
@@ -107,6 +109,8 @@ export class VnfError extends Error {
   readonly httpStatus?: number;
   readonly vendorMessage?: string;
   readonly notFound: boolean;
+  /** Debug log only: never in the message, status or Events (the appliance's own words). */
+  readonly responseBody?: string;
 
   constructor(code: ErrorCode, message: string, options: VnfErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -117,6 +121,7 @@ export class VnfError extends Error {
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
     if (options.vendorMessage !== undefined) this.vendorMessage = options.vendorMessage;
     this.notFound = options.notFound ?? false;
+    if (options.responseBody !== undefined) this.responseBody = options.responseBody;
   }
 
   /** A copy whose texts went through `scrub` (used to remove secrets before an error leaves a session). */
@@ -125,6 +130,7 @@ export class VnfError extends Error {
     if (this.retryAfterMs !== undefined) options.retryAfterMs = this.retryAfterMs;
     if (this.httpStatus !== undefined) options.httpStatus = this.httpStatus;
     if (this.vendorMessage !== undefined) options.vendorMessage = scrub(this.vendorMessage);
+    if (this.responseBody !== undefined) options.responseBody = scrub(this.responseBody);
     return new VnfError(this.code, scrub(this.message), options);
   }
 

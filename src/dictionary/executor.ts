@@ -1,6 +1,8 @@
 // Runs a compiled operation: for each step, render → send (through a Transport: the session adds
 // auth, limits and HTTP) → parse → notFound / success / error mapping → extraction → job polling →
 // items. Vendor knowledge lives only in the dictionary; this file is the same for every vendor.
+
+import { applianceText, rawBodyForLog } from "./appliance-text.ts";
 import type {
   CompiledDictionary,
   CompiledExtractor,
@@ -8,7 +10,7 @@ import type {
   CompiledOperation,
   CompiledStep,
 } from "./compile.ts";
-import { bodyExcerpt, extractValue, mapResponseError } from "./error-mapping.ts";
+import { extractValue, mapResponseError } from "./error-mapping.ts";
 import { VnfError } from "./errors.ts";
 import { queryEntries, queryFirst } from "./jsonpath.ts";
 import { type CompiledPredicate, type ResponseView, statusMatches } from "./predicates.ts";
@@ -295,12 +297,11 @@ export class Executor {
     if (step.notFound && testSafe(step.notFound)) return "absent";
     const success = step.success ? testSafe(step.success) : statusMatches(raw.status, "2xx");
     if (success && parsed.parseError !== undefined) {
+      // Neither the body nor the parser's message (which quotes the body) goes into the message.
       throw new VnfError(
         "VNF_UPSTREAM",
-        `${label}: HTTP ${raw.status} with an unparseable body (${parsed.parseError}): ${bodyExcerpt(raw.text)}`,
-        {
-          httpStatus: raw.status,
-        },
+        `${label}: HTTP ${raw.status} with a body that is not ${step.responseFormat.toUpperCase()} (logged at debug level)`,
+        { httpStatus: raw.status, responseBody: `${parsed.parseError}: ${rawBodyForLog(raw.text)}` },
       );
     }
     if (!success) {
@@ -310,6 +311,7 @@ export class Executor {
         context,
         label,
         now: this.now(),
+        rawText: raw.text,
       });
     }
     return view;
@@ -329,7 +331,9 @@ export class Executor {
       const view = await this.exchange(job.poll, pollContext, transport, `${label} job ${id}`);
       if (view === "absent") throw new VnfError("VNF_UPSTREAM", `${label}: job ${id} disappeared`);
       if (job.failed?.test(view, pollContext)) {
-        const message = job.message ? refText(this.optional(job.message, view, pollContext)) : undefined;
+        const message = job.message
+          ? applianceText(refText(this.optional(job.message, view, pollContext)))
+          : undefined;
         const options =
           message === undefined
             ? { httpStatus: view.status }

@@ -96,6 +96,13 @@ describe("dictionary error rules", () => {
     expect(e.vendorMessage).toBe('{"rule.action":"Option not in list."}');
   });
 
+  it("escapes control characters and caps the extracted vendor message", () => {
+    const e = map(424, { error: -5, cli_error: `bad\u001b[2J\r\nFAKE LOG LINE ${"x".repeat(600)}` });
+    expect(e.vendorMessage?.startsWith("bad\\u001b[2J\\r\\nFAKE LOG LINE xxx")).toBe(true);
+    expect(e.vendorMessage).toMatch(/… \(\d+ more characters\)$/);
+    expect([...e.message].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
+  });
+
   it("maps parsed XML error envelopes (PAN-OS style)", () => {
     expect(map(200, { response: { "@status": "error", "@code": "12" } }).code).toBe("VNF_INVALID");
   });
@@ -146,13 +153,16 @@ describe("transport failures", () => {
 
 describe("scrubbing", () => {
   it("removes secrets from message and vendor message, keeping the rest", () => {
-    const e = new VnfError("VNF_AUTH", "login with tok3n failed", {
+    const withBody = new VnfError("VNF_AUTH", "login with tok3n failed", {
       vendorMessage: "bad tok3n",
       httpStatus: 401,
+      responseBody: "echo: tok3n",
     });
-    const s = e.scrubbed((t) => t.split("tok3n").join("***"));
+    const s = withBody.scrubbed((t) => t.split("tok3n").join("***"));
     expect(s.message).toBe("login with *** failed");
     expect(s.vendorMessage).toBe("bad ***");
+    expect(s.responseBody).toBe("echo: ***");
+    expect(JSON.stringify(s.toJSON())).not.toContain("echo");
     expect(s.httpStatus).toBe(401);
     expect(s.code).toBe("VNF_AUTH");
   });

@@ -316,12 +316,29 @@ describe("generic failure handling", async () => {
       ex.run(
         ops.create,
         ex.context("firewallRule", { rule, marker: "m" }),
-        scripted(() => ({ status: 200, headers: {}, text: "<html>oops" })),
+        scripted(() => ({ status: 200, headers: {}, text: "<html>oops secret-internal-page\u001b[31m" })),
         "create",
       ),
     );
     expect(error.code).toBe("VNF_UPSTREAM");
-    expect(error.message).toContain("unparseable");
+    expect(error.message).toBe("create: HTTP 200 with a body that is not JSON (logged at debug level)");
+    // The appliance's words stay out of the message; the debug log gets them, escaped.
+    expect(error.message).not.toContain("oops");
+    expect(error.responseBody).toContain("<html>oops secret-internal-page\\u001b[31m");
+    expect(JSON.stringify(error.toJSON())).not.toContain("oops");
+  });
+
+  it("keeps an unmapped error answer's body out of the message", async () => {
+    const error = await rejection(
+      ex.run(
+        ops.create,
+        ex.context("firewallRule", { rule, marker: "m" }),
+        scripted(() => ({ status: 500, headers: {}, text: "internal metadata: token=abc" })),
+        "create",
+      ),
+    );
+    expect(error.message).toBe("create: HTTP 500");
+    expect(error.responseBody).toBe("internal metadata: token=abc");
   });
 
   it("reports a response without the vendorRef as VNF_UPSTREAM", async () => {
