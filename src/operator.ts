@@ -13,10 +13,15 @@ import {
 } from "./controllers/device-controller.ts";
 import { driftReconciler } from "./controllers/drift-controller.ts";
 import { engineSessionFactory } from "./controllers/engine-session.ts";
+import {
+  deviceEventAffectsRules,
+  deviceEventNeedsReconcile,
+  ruleEventNeedsReconcile,
+  secretEventNeedsReconcile,
+} from "./controllers/event-filters.ts";
 import type { RuleKind } from "./controllers/ports.ts";
 import { RepairRequests } from "./controllers/repair-requests.ts";
 import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
-import { deviceEventAffectsRules, ruleEventNeedsReconcile } from "./controllers/rule-events.ts";
 import { SessionRegistry } from "./controllers/session-registry.ts";
 import { type DictionaryRegistry, loadDictionaryDirectories } from "./dictionary/registry.ts";
 import type { Controller } from "./runtime/controller.ts";
@@ -159,21 +164,26 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   };
   controllers.device = manager.addController<VnfDevice>({
     name: "vnfdevice",
-    for: devices,
     reconcile: deviceReconciler(deviceDeps),
     maxConcurrentReconciles: 2,
     maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
   });
-  // A Secret change re-queues the devices that use it (credentials or CA).
-  controllers.device.watches(secrets, (secret) =>
-    devices
-      .list(secret.metadata?.namespace)
-      .filter(
-        (d) =>
-          d.spec.credentialsSecretRef.name === secret.metadata?.name ||
-          d.spec.tls?.caSecretRef?.name === secret.metadata?.name,
-      )
-      .map(keyOfObject),
+  // The device's own changes (not its status: the health check runs on its interval, event-filters.ts),
+  // and a changed Secret re-queues the devices that use it (credentials or CA). The engine sessions
+  // re-queue a device after each activation (its outcome goes into status, without a health check).
+  controllers.device.watches(devices, undefined, { predicate: deviceEventNeedsReconcile });
+  controllers.device.watches(
+    secrets,
+    (secret) =>
+      devices
+        .list(secret.metadata?.namespace)
+        .filter(
+          (d) =>
+            d.spec.credentialsSecretRef.name === secret.metadata?.name ||
+            d.spec.tls?.caSecretRef?.name === secret.metadata?.name,
+        )
+        .map(keyOfObject),
+    { predicate: secretEventNeedsReconcile },
   );
 
   const onRepair = (kind: RuleKind) => driftRepairs.inc({ kind, what: "rule" });
@@ -197,7 +207,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
     });
     // The rule's own events, but not its own status writes: they would bypass the backoff and
-    // Retry-After (rule-events.ts).
+    // Retry-After (event-filters.ts).
     controller.watches(informer, undefined, { predicate: ruleEventNeedsReconcile });
     // Rules follow their device: Ready, suspend and spec changes re-queue them (not its counters).
     controller.watches(devices, (device) => rulesOfDevice(keyOfObject(device), kind), {
@@ -208,7 +218,6 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
 
   controllers.drift = manager.addController<VnfDevice>({
     name: "vnfdrift",
-    for: devices,
     reconcile: driftReconciler({
       deviceResource: resources.device,
       devices,
@@ -227,6 +236,9 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     }),
     maxConcurrentReconciles: 2,
   });
+  // Spec (driftDetection) and annotation (a requested check) changes; a device that becomes Ready is
+  // re-queued by onSessionReady.
+  controllers.drift.watches(devices, undefined, { predicate: deviceEventNeedsReconcile });
 
   return {
     manager,

@@ -4,7 +4,9 @@
 //   1. resolve the dictionary (Stalled when none fits: only a spec change or a new dictionary helps);
 //   2. read the credentials Secret and the CA Secret (a Secret change re-queues the device);
 //   3. (re)build the session when any of that changed;
-//   4. health check; record version, serial, Ready; check again after the health interval.
+//   4. health check — when the interval is up, the session is new, or the last one failed; a reconcile
+//      for anything else (an activation, a label) records status from the last result;
+//   5. record version, serial, Ready; check again when the health interval is up.
 import { kubeTime, markNotReady, markReady, markReconciling, markStalled } from "../api/conditions.ts";
 import { DEFAULT_BATCH_WINDOW } from "../api/defaults.ts";
 import { parseDuration } from "../api/duration.ts";
@@ -57,9 +59,13 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     fieldManager: FieldManager.device,
     owns: DEVICE_CONTROLLER_STATUS,
   });
+  /** The last passing health check per device, and which session it was made through. */
+  const lastCheck = new Map<string, { at: number; fingerprint: string; health: Health }>();
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
+    const id = `${key.namespace}/${key.name}`;
     const device = deps.devices.get(key.namespace, key.name);
     if (!device || device.metadata.deletionTimestamp) {
+      lastCheck.delete(id);
       await deps.sessions.remove(key);
       return undefined;
     }
@@ -89,12 +95,28 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     // 3. session (rebuilt only when its inputs changed)
     const session = await deps.sessions.ensure(config.config, config.fingerprint);
 
-    // 4. health. Only the appliance call is in the try: a failed status write is an API-server
-    // problem (retried by the controller), not an unhealthy appliance.
-    let health: { version?: string; serial?: string };
+    // 4. health, when it is due: the interval is up, the session is new (spec or Secret changed) or
+    // not Ready (the last check failed). Otherwise only status is recorded (e.g. after an activation).
+    const previous = lastCheck.get(id);
+    const sinceCheck = previous ? now().getTime() - previous.at : Number.POSITIVE_INFINITY;
+    if (
+      previous !== undefined &&
+      previous.fingerprint === config.fingerprint &&
+      deps.sessions.get(key) !== undefined &&
+      sinceCheck < deps.healthIntervalMs
+    ) {
+      await record((s) =>
+        healthy(s, generation, resolved.name, previous.health, countRules(deps, key), new Date(previous.at)),
+      );
+      return { requeueAfterMs: deps.healthIntervalMs - sinceCheck };
+    }
+    // Only the appliance call is in the try: a failed status write is an API-server problem (retried
+    // by the controller), not an unhealthy appliance.
+    let health: Health;
     try {
       health = await session.health();
     } catch (error) {
+      lastCheck.delete(id);
       deps.sessions.markReady(key, false);
       const vnf = error instanceof VnfError ? error : new VnfError("BROKER_INTERNAL", String(error));
       const message = `health check failed: ${vnf.code}: ${vnf.message}`;
@@ -109,6 +131,7 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       await record((s) => notReady(s, generation, vnf.code, message, now(), true));
       return vnf.retryAfterMs !== undefined ? { requeueAfterMs: vnf.retryAfterMs } : { requeue: true };
     }
+    lastCheck.set(id, { at: now().getTime(), fingerprint: config.fingerprint, health });
     const wasReady = deps.sessions.get(key) !== undefined;
     deps.sessions.markReady(key, true);
     if (!wasReady) {
@@ -119,6 +142,8 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     return { requeueAfterMs: deps.healthIntervalMs };
   };
 }
+
+type Health = { version?: string; serial?: string };
 
 type ConfigResult =
   | { config: SessionConfig; fingerprint: string }
@@ -224,14 +249,16 @@ function describe(health: { version?: string; serial?: string }): string {
   );
 }
 
+/** Ready after a health check passed at `checkedAt` (now, or the last check when none was due). */
 function healthy(
   status: VnfDeviceStatus,
   generation: number,
   dictionary: string,
-  health: { version?: string; serial?: string },
+  health: Health,
   managedRules: number,
-  now: Date,
+  checkedAt: Date,
 ): VnfDeviceStatus {
+  const now = checkedAt;
   const next: VnfDeviceStatus = { ...status, dictionary, managedRules };
   if (health.version) next.vendorVersion = health.version;
   if (health.serial) next.serial = health.serial;

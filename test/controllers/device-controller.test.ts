@@ -267,3 +267,60 @@ describe("device reconciler", () => {
       expect(body).not.toHaveProperty("unmanagedObjects");
   });
 });
+
+describe("device reconciler: health checks on the interval or a real change only", () => {
+  const setup = () => {
+    const w = world(
+      [
+        [resources.device, NEW],
+        [CoreResources.secrets, secret()],
+      ],
+      { session: "none" },
+    );
+    return w;
+  };
+
+  it("a reconcile within the interval (an activation, a label) records status without a health call", async () => {
+    const w = setup();
+    expect(await w.reconcileDevice()).toEqual({ requeueAfterMs: 60_000 });
+    w.kube.add(resources.firewallRule, rule());
+    w.advance(15_000);
+    expect(await w.reconcileDevice()).toEqual({ requeueAfterMs: 45_000 });
+    expect(w.session.calls).toEqual(["health"]);
+    // What changed meanwhile (a rule) is recorded; the check time stays the real one.
+    expect(w.device()?.status).toMatchObject({
+      managedRules: 1,
+      lastHealthCheckTime: "2026-02-03T04:05:06Z",
+    });
+  });
+
+  it("once the interval is up, the appliance is checked again", async () => {
+    const w = setup();
+    await w.reconcileDevice();
+    w.advance(60_000);
+    expect(await w.reconcileDevice()).toEqual({ requeueAfterMs: 60_000 });
+    expect(w.session.calls).toEqual(["health", "health"]);
+  });
+
+  it("a changed Secret (a new session) is checked at once", async () => {
+    const w = setup();
+    await w.reconcileDevice();
+    w.kube.edit(CoreResources.secrets, NS, "creds", (s: KubeObject) => {
+      (s as { data: Record<string, string> }).data.password = Buffer.from("rotated").toString("base64");
+    });
+    w.advance(1_000);
+    await w.reconcileDevice();
+    expect(w.session.calls).toEqual(["health", "health"]);
+    expect(w.built).toHaveLength(2);
+  });
+
+  it("after a failed check, the next reconcile checks again (no interval wait)", async () => {
+    const w = setup();
+    w.session.script("health", vnfError("VNF_TIMEOUT"));
+    expect(await w.reconcileDevice()).toEqual({ requeue: true });
+    w.advance(1_000);
+    expect(await w.reconcileDevice()).toEqual({ requeueAfterMs: 60_000 });
+    expect(w.session.calls).toEqual(["health", "health"]);
+    expect(conditionsOf(w.device())).toEqual(["Ready=True/HealthCheckPassed"]);
+  });
+});

@@ -78,6 +78,10 @@ describe("Batched activation on pfSense", () => {
     expect(byRoute.get("POST /api/v2/firewall/apply")).toBe(applies);
     expect(byRoute.get("POST /api/v2/firewall/rule")).toBe(COUNT);
     expect(stats.lostWrites).toBe(0);
+    // The device's health check runs on its interval (60 s here), not after each of its own status
+    // writes or activations: none while the rules converge, or one if the interval ran out meanwhile.
+    const healthChecks = byRoute.get("GET /api/v2/status/system") ?? 0;
+    expect(healthChecks).toBeLessThanOrEqual(Math.ceil(elapsedMs / 60_000));
     const running = (await env.sim.control.objects("firewallRule")).running;
     for (const rule of all) {
       expect(running.filter((o) => String(o.descr).includes(markerToken(rule.metadata.uid)))).toHaveLength(1);

@@ -3,9 +3,11 @@ import type { VnfDevice, VnfRule } from "../../../src/api/types.ts";
 import {
   type DeviceEvent,
   deviceEventAffectsRules,
+  deviceEventNeedsReconcile,
   type RuleEvent,
   ruleEventNeedsReconcile,
-} from "../../../src/controllers/rule-events.ts";
+  secretEventNeedsReconcile,
+} from "../../../src/controllers/event-filters.ts";
 
 const base: VnfRule = {
   apiVersion: "vnf-operator.io/v1alpha1",
@@ -147,5 +149,66 @@ const deviceCases: Array<[string, DeviceEvent, boolean]> = [
 describe("deviceEventAffectsRules", () => {
   it.each(deviceCases)("%s", (_name, event, expected) => {
     expect(deviceEventAffectsRules(event)).toBe(expected);
+  });
+});
+
+describe("deviceEventNeedsReconcile (the device controller's own events)", () => {
+  const device = {
+    apiVersion: "vnf-operator.io/v1alpha1",
+    kind: "VnfDevice",
+    metadata: { name: "d", namespace: "ns", generation: 1, resourceVersion: "5" },
+    spec: { vendor: "pfsense", endpoint: "https://192.0.2.1", credentialsSecretRef: { name: "c" } },
+  } as VnfDevice;
+  const next = (patch: (d: VnfDevice) => void): VnfDevice => {
+    const copy = structuredClone(device);
+    copy.metadata.resourceVersion = "6";
+    patch(copy);
+    return copy;
+  };
+  it.each([
+    ["add", { type: "add", obj: device }, true],
+    ["resync", { type: "update", obj: device, oldObj: device }, true],
+    ["spec change", { type: "update", oldObj: device, obj: next((d) => (d.metadata.generation = 2)) }, true],
+    [
+      "its own status write (health, activation, managedRules): no health check",
+      { type: "update", oldObj: device, obj: next((d) => (d.status = { managedRules: 3 })) },
+      false,
+    ],
+    [
+      "the drift controller's counters: no health check",
+      {
+        type: "update",
+        oldObj: device,
+        obj: next((d) => (d.status = { lastDriftCheckTime: "2026-01-01T00:00:00Z" })),
+      },
+      false,
+    ],
+    [
+      "an annotation (e.g. a requested drift check)",
+      { type: "update", oldObj: device, obj: next((d) => (d.metadata.annotations = { a: "1" })) },
+      true,
+    ],
+  ] as Array<[string, DeviceEvent, boolean]>)("%s", (_name, event, expected) => {
+    expect(deviceEventNeedsReconcile(event)).toBe(expected);
+  });
+});
+
+describe("secretEventNeedsReconcile", () => {
+  const secret = { metadata: { name: "c", namespace: "ns", resourceVersion: "9" } };
+  it.each([
+    ["created", { type: "add" as const, obj: secret }, true],
+    ["deleted", { type: "delete" as const, obj: secret }, true],
+    [
+      "changed",
+      {
+        type: "update" as const,
+        oldObj: secret,
+        obj: { metadata: { ...secret.metadata, resourceVersion: "10" } },
+      },
+      true,
+    ],
+    ["resync (unchanged)", { type: "update" as const, oldObj: secret, obj: secret }, false],
+  ])("%s", (_name, event, expected) => {
+    expect(secretEventNeedsReconcile(event)).toBe(expected);
   });
 });
