@@ -66,7 +66,7 @@ describe("oxl-opnsense-client 26.1.11, rule module", () => {
   });
 
   it("on OPNsense 25.7 it cannot read rules back: its 26.1 field list wants `divert-to`, which 25.7.2's model lacks", async () => {
-    sim = await startSimulator("opnsense");
+    sim = await startSimulator("opnsense", { version: "25.7.2" });
     const run = await runSdk("opnsense_oxl_opnsense_client", sim);
     expect(resultOf(run, "create")).toMatchObject({ changed: true });
     const second = run.steps.find((s) => s.step === "second run");

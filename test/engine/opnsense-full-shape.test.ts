@@ -20,14 +20,17 @@ const rule = {
   log: true,
 };
 
-describe.each(["25.7.2", "26.1.11"])("OPNsense %s: dictionary against the full rule shape", (version) => {
+describe.each([
+  ["25.7.2", "opnsense-25.7-api"],
+  ["26.1.11", "opnsense-26.1-api"],
+])("OPNsense %s, dictionary %s: against the full rule shape", (version, dictionary) => {
   let sim: SimulatorHandle;
   let session: ApplianceSession;
 
   beforeAll(async () => {
     sim = await startSimulator("opnsense", { version, schedules: ["office_hours"] });
     session = new ApplianceSession({
-      dictionary: await loadDictionaryFile("dictionaries/opnsense-25-api.yaml"),
+      dictionary: await loadDictionaryFile(`dictionaries/${dictionary}.yaml`),
       endpoint: sim.url,
       credentials: sim.credentials,
       tls: { caPem: sim.caPem },

@@ -25,7 +25,11 @@ describe("OPNsense simulator", () => {
     (await api("POST", `${controller}/addRule`, { rule })).body as { result: string; uuid: string };
 
   beforeAll(async () => {
-    sim = await startSimulator("opnsense", { rollbackSeconds: 0.3, aliases: ["partner_nets"] });
+    sim = await startSimulator("opnsense", {
+      version: "26.1.11",
+      rollbackSeconds: 0.3,
+      aliases: ["partner_nets"],
+    });
     client = rawClient(sim);
   });
   afterAll(async () => {
@@ -46,7 +50,8 @@ describe("OPNsense simulator", () => {
     ]);
     expect(await api("POST", "filter/addRule", { rule: { action: "allow" } })).toEqual({
       status: 200,
-      body: { result: "failed", validations: { "rule.action": "Option not in list." } },
+      // 26.1's wording (25.7: "Option not in list.").
+      body: { result: "failed", validations: { "rule.action": "Option [] not in list." } },
     });
     expect(await api("POST", "filter/addRule", { action: "pass" })).toEqual({
       status: 200,
@@ -201,6 +206,73 @@ describe("OPNsense simulator", () => {
     expect((await api("POST", `filter/del_rule/${saved.uuid}`)).body).toEqual({ result: "deleted" });
   });
 
+  it("upserts on setRule with an unknown well-formed uuid; new rules get the next sequence (+100)", async () => {
+    const uuid = "2b0f7c8e-5a1d-4c3b-9e6f-0123456789ab";
+    expect((await api("POST", `filter/setRule/${uuid}`, { rule: { interface: "lan" } })).body).toEqual({
+      result: "saved",
+    });
+    expect((await api("POST", "filter/setRule/not-a-uuid", { rule: { interface: "lan" } })).body).toEqual({
+      result: "failed",
+    });
+    await add({ interface: "lan" });
+    const rows = (await api("GET", "filter/searchRule?interface=lan")).body.rows as Body[];
+    expect(rows.map((r) => [r.uuid === uuid, r.sequence])).toEqual([
+      [true, "101"],
+      [false, "201"],
+    ]);
+    expect((await api("GET", "filter/getRule")).body).toHaveProperty("rule.sequence", "301");
+  });
+
+  it("serves the login page at / without credentials", async () => {
+    const page = await client.request("GET", "/");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("<title>Login | OPNsense</title>");
+  });
+
+  it("reports the firmware version", async () => {
+    const status = await client.request("GET", "/api/core/firmware/status", {
+      headers: { authorization: basicAuth(sim.credentials.key ?? "", sim.credentials.secret ?? "") },
+    });
+    expect(status.json()).toMatchObject({
+      product: { product_name: "OPNsense", product_version: "26.1.11" },
+    });
+  });
+});
+
+describe("OPNsense simulator playing 25.7", () => {
+  let sim: SimulatorHandle;
+  let client: RawClient;
+
+  async function api(method: string, path: string, body?: unknown) {
+    const response = await client.request(method, `/api/firewall/${path}`, {
+      headers: { authorization: basicAuth(sim.credentials.key ?? "", sim.credentials.secret ?? "") },
+      ...(body === undefined ? {} : { body }),
+    });
+    return { status: response.status, body: response.json<Body>() };
+  }
+  const add = async (rule: Body) =>
+    (await api("POST", "filter/addRule", { rule })).body as { result: string; uuid: string };
+
+  beforeAll(async () => {
+    sim = await startSimulator("opnsense", { version: "25.7.2" });
+    client = rawClient(sim);
+  });
+  afterAll(async () => {
+    await client.close();
+    await sim.stop();
+  });
+  afterEach(async () => {
+    await sim.control.reset();
+  });
+
+  it("has no port-forward API: d_nat arrived with 26.1", async () => {
+    expect(await api("GET", "d_nat/searchRule")).toEqual({
+      status: 404,
+      body: { errorMessage: "Endpoint not found", errorTitle: "An error occurred" },
+    });
+    expect(await sim.control.kinds()).not.toContain("natRule");
+  });
+
   it("GET filter/get: the whole Filter model, rules keyed by uuid with every field of 25.7.2's Filter.xml", async () => {
     expect((await api("GET", "filter/get")).body).toEqual({
       filter: { rules: { rule: [] }, snatrules: { rule: [] }, npt: { rule: [] }, onetoone: { rule: [] } },
@@ -280,36 +352,6 @@ describe("OPNsense simulator", () => {
       },
     });
   });
-
-  it("upserts on setRule with an unknown well-formed uuid; new rules get the next sequence (+100)", async () => {
-    const uuid = "2b0f7c8e-5a1d-4c3b-9e6f-0123456789ab";
-    expect((await api("POST", `filter/setRule/${uuid}`, { rule: { interface: "lan" } })).body).toEqual({
-      result: "saved",
-    });
-    expect((await api("POST", "filter/setRule/not-a-uuid", { rule: { interface: "lan" } })).body).toEqual({
-      result: "failed",
-    });
-    await add({ interface: "lan" });
-    const rows = (await api("GET", "filter/searchRule?interface=lan")).body.rows as Body[];
-    expect(rows.map((r) => [r.uuid === uuid, r.sequence])).toEqual([
-      [true, "101"],
-      [false, "201"],
-    ]);
-    expect((await api("GET", "filter/getRule")).body).toHaveProperty("rule.sequence", "301");
-  });
-
-  it("serves the login page at / without credentials", async () => {
-    const page = await client.request("GET", "/");
-    expect(page.status).toBe(200);
-    expect(page.text).toContain("<title>Login | OPNsense</title>");
-  });
-
-  it("reports the firmware version", async () => {
-    const status = await client.request("GET", "/api/core/firmware/status", {
-      headers: { authorization: basicAuth(sim.credentials.key ?? "", sim.credentials.secret ?? "") },
-    });
-    expect(status.json()).toMatchObject({ product: { product_name: "OPNsense", product_version: "25.7.2" } });
-  });
 });
 
 describe("OPNsense simulator playing 26.1", () => {
@@ -353,7 +395,7 @@ describe("OPNsense dictionary: safe apply", () => {
   beforeAll(async () => {
     sim = await startSimulator("opnsense", { rollbackSeconds: 0.3 });
     session = new ApplianceSession({
-      dictionary: await loadDictionaryFile("dictionaries/opnsense-25-api.yaml"),
+      dictionary: await loadDictionaryFile("dictionaries/opnsense-26.1-api.yaml"),
       endpoint: sim.url,
       credentials: sim.credentials,
       tls: { caPem: sim.caPem },

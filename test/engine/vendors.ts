@@ -382,10 +382,10 @@ export const VENDORS: VendorRow[] = [
   },
   {
     vendor: "opnsense",
-    dictionary: "dictionaries/opnsense-25-api.yaml",
-    simulator: { version: "25.7.2" },
+    dictionary: "dictionaries/opnsense-26.1-api.yaml",
+    simulator: { version: "26.1.11" },
     // OPNsense reports no serial number.
-    expected: { version: "25.7.2" },
+    expected: { version: "26.1.11" },
     auth: "static",
     activation: "staged",
     throttleCode: "VNF_RATE_LIMIT",

@@ -18,7 +18,7 @@ import {
   type VendorDefinition,
   type VendorSimulator,
 } from "../common/vendor.ts";
-import { filterRuleModel, releaseOf } from "./filter-rule.ts";
+import { filterRuleModel, type OPNsenseRelease, releaseOf } from "./filter-rule.ts";
 import { loginPage } from "./login-page.ts";
 import {
   applyInput,
@@ -44,8 +44,8 @@ export interface OPNsenseSimulatorOptions {
   /** How many config backups (savepoint revisions) are kept, default 60. */
   retention?: number;
   /**
-   * `product_version`, default 25.7.2. The filter rule model follows it: 25.7.x serves 25.7.2's
-   * `Filter.xml`, 26.1 and later 26.1.11's (filter-rule.ts).
+   * `product_version`, default 26.1.11. The API follows it: 25.7.x serves 25.7.2's filter rule model
+   * and has no port-forward API (`d_nat` answers 404); 26.1 and later serve 26.1.11's model and `d_nat`.
    */
   version?: string;
   /** Gateway names rules may use as `gateway`/`replyto`, default WAN_DHCP and WAN_DHCP6. */
@@ -73,8 +73,9 @@ function ok(body: unknown): SimResponse {
 
 export class OPNsenseSimulator implements VendorSimulator {
   readonly kinds: ObjectKind[];
-  /** The filter rule model of this release, then the NAT models. */
+  /** The filter rule model of this release, then the NAT models it has. */
   private readonly models: readonly ModelSpec[];
+  private readonly release: OPNsenseRelease;
   readonly redaction = {};
   private readonly context: VendorContext;
   private readonly options: OPNsenseOptions;
@@ -93,7 +94,10 @@ export class OPNsenseSimulator implements VendorSimulator {
   constructor(context: VendorContext, options: OPNsenseOptions) {
     this.context = context;
     this.options = options;
-    this.models = [filterRuleModel(releaseOf(options.version ?? "25.7.2")), ...natModels];
+    this.release = releaseOf(options.version ?? DEFAULT_VERSION);
+    // DNatController arrived with 26.1.
+    const nat = natModels.filter((model) => model.controller !== "d_nat" || this.release === "26.1");
+    this.models = [filterRuleModel(this.release), ...nat];
     this.kinds = this.models.map((model) => model.kind);
     this.candidate = this.emptyConfig();
     this.running = this.emptyConfig();
@@ -190,7 +194,7 @@ export class OPNsenseSimulator implements VendorSimulator {
   }
 
   private firmwareStatus(): SimResponse {
-    const version = this.options.version ?? "25.7.2";
+    const version = this.options.version ?? DEFAULT_VERSION;
     return ok({
       product: {
         product_id: "opnsense",
@@ -553,6 +557,8 @@ export class OPNsenseSimulator implements VendorSimulator {
     if (options.apply ?? true) this.running = structuredClone(this.candidate);
   }
 }
+
+const DEFAULT_VERSION = "26.1.11";
 
 /** ApiMutableModelControllerBase::isValidUUID. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

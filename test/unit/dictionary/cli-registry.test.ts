@@ -146,6 +146,24 @@ describe("DictionaryRegistry", () => {
     expect(() => registry.resolve({ vendor: "juniper" })).toThrow(/no dictionary for vendor juniper/);
   });
 
+  it("OPNsense: 25.7 and 26.1 get different dictionaries (26.1 added the port-forward API)", async () => {
+    const registry = await dictionaries();
+    const opnsense = (firmwareVersion?: string) =>
+      registry.resolve(
+        firmwareVersion === undefined ? { vendor: "opnsense" } : { vendor: "opnsense", firmwareVersion },
+      );
+    expect(opnsense("25.7.2").name).toBe("opnsense-25.7-api");
+    expect(opnsense("25.7.11_2").name).toBe("opnsense-25.7-api");
+    expect(opnsense("26.1.11").name).toBe("opnsense-26.1-api");
+    // Before the first health check: the newest.
+    expect(opnsense().name).toBe("opnsense-26.1-api");
+    expect(Object.keys(opnsense("25.7.2").resources)).toEqual(["firewallRule"]);
+    expect(Object.keys(opnsense("26.1.11").resources).sort()).toEqual(["firewallRule", "natRule"]);
+    expect(() => opnsense("24.7.1")).toThrow(
+      "no opnsense dictionary admits firmware 24.7.1 (opnsense-25.7-api: >=25.7.0 <26.1.0; opnsense-26.1-api: >=26.1.0 <27.0.0)",
+    );
+  });
+
   it("prefers the most specific range, and an explicit name of the right vendor", async () => {
     const base = await loadDictionaryFile("test/fixtures/dictionaries/valid/acme-1.yaml");
     const narrow = {
@@ -175,7 +193,8 @@ describe("DictionaryRegistry", () => {
     expect(errors.length).toBeGreaterThanOrEqual(15);
     expect(registry.all().map((d) => d.name)).toEqual([
       "fortios-7",
-      "opnsense-25-api",
+      "opnsense-25.7-api",
+      "opnsense-26.1-api",
       "panos-10-xmlapi",
       "pfsense-2.7-restapi-v2",
       "vyos-1.4-httpapi",
