@@ -27,7 +27,8 @@ describe("OPNsense simulator", () => {
   beforeAll(async () => {
     sim = await startSimulator("opnsense", {
       version: "26.1.11",
-      rollbackSeconds: 0.3,
+      // Long enough that a loaded machine cannot roll back before the test looks.
+      rollbackSeconds: 1,
       aliases: ["partner_nets"],
     });
     client = rawClient(sim);
@@ -160,10 +161,10 @@ describe("OPNsense simulator", () => {
     await add({ action: "block", description: "lost" });
     await api("POST", "filter/apply");
     expect((await sim.control.objects("firewallRule")).running).toHaveLength(2);
-    // Nobody confirmed: 0.3 s later the configuration is the savepoint again.
+    // Nobody confirmed: 1 s later the configuration is the savepoint again.
     await expect
       .poll(async () => (await sim.control.objects("firewallRule")).candidate.map((r) => r.description), {
-        timeout: 3000,
+        timeout: 6000,
       })
       .toEqual(["kept"]);
     expect((await sim.control.objects("firewallRule")).running.map((r) => r.description)).toEqual(["kept"]);
@@ -175,7 +176,7 @@ describe("OPNsense simulator", () => {
     await add({ action: "pass", description: "after savepoint" });
     await api("POST", `filter/apply/${revision}`);
     expect((await api("POST", `filter/cancelRollback/${revision}`)).body).toEqual({ status: "OK\n\n" });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1300));
     expect((await sim.control.objects("firewallRule")).running).toHaveLength(1);
     expect((await api("POST", `filter/revert/${revision}`)).body).toEqual({ status: "ok" });
     expect((await sim.control.objects("firewallRule")).candidate).toEqual([]);
