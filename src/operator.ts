@@ -1,6 +1,7 @@
 // Assembles the operator: one Manager (informers, probes, metrics, leader election, shutdown), the
 // appliance sessions, and four controllers — devices, firewall rules, NAT rules, drift. `vnf-operator
 // run` and the integration tests both start it through here, so what is tested is what runs.
+
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Counter } from "prom-client";
 import { resourceTypes } from "./api/group.ts";
@@ -23,6 +24,7 @@ import type { RuleKind } from "./controllers/ports.ts";
 import { RepairRequests } from "./controllers/repair-requests.ts";
 import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
 import { SessionRegistry } from "./controllers/session-registry.ts";
+import { chooseDictionary } from "./dictionary/choose.ts";
 import { type DictionaryRegistry, loadDictionaryDirectories } from "./dictionary/registry.ts";
 import type { Controller } from "./runtime/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
@@ -143,13 +145,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     secrets,
     rules: [firewallRules, natRules],
     catalog: {
-      resolve: (vendor, name) => {
-        try {
-          return { name: dictionaries.resolve(name === undefined ? { vendor } : { vendor, name }).name };
-        } catch (error) {
-          return { error: error instanceof Error ? error.message : String(error) };
-        }
-      },
+      choose: (request) => chooseDictionary(dictionaries.all(), request),
       credentialKeys: () => [],
     },
     sessions,

@@ -36,6 +36,14 @@ export interface VnfDeviceSpec {
    */
   dictionary?: string;
   /**
+   * Use a dictionary although the firmware version the appliance reports is outside its range: the one
+   * named by dictionary, else the vendor's newest. Off by default: firmware outside every range makes
+   * the device Ready=False (FirmwareUnsupported) with the version and the ranges there are, and nothing
+   * is sent to it.
+   * @default false
+   */
+  allowUnsupportedFirmware?: boolean;
+  /**
    * Base URL of the appliance's management API: http:// or https://, a host (name or IP address), an
    * optional port and an optional base path, e.g. https://192.0.2.10 or https://fw1.example.net:8443.
    * Credentials never go in the URL: see credentialsSecretRef.

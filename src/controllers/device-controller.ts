@@ -1,16 +1,20 @@
 // The VnfDevice reconciler: which dictionary speaks to this appliance, with which credentials, and
 // is it healthy? It owns the device's session (auth, limits, coalesced activation) and publishes
 // Ready, firmware version and serial. Runbook:
-//   1. resolve the dictionary (Stalled when none fits: only a spec change or a new dictionary helps);
+//   1. choose the dictionary by vendor (or spec.dictionary) and the firmware version last reported
+//      (Stalled when the vendor has none: only a spec change or a new dictionary helps);
 //   2. read the credentials Secret and the CA Secret (a Secret change re-queues the device);
 //   3. (re)build the session when any of that changed;
 //   4. health check — when the interval is up, the session is new, or the last one failed; a reconcile
 //      for anything else (an activation, a label) records status from the last result;
-//   5. record version, serial, Ready; check again when the health interval is up.
+//   5. choose again for the version it reported: another dictionary → switch to it and check again;
+//      none admits the firmware → Ready=False FirmwareUnsupported (unless spec.allowUnsupportedFirmware),
+//      rules paused; else record version, serial, dictionary, Ready; check again when the interval is up.
 import { kubeTime, markNotReady, markReady, markReconciling, markStalled } from "../api/conditions.ts";
 import { DEFAULT_BATCH_WINDOW } from "../api/defaults.ts";
 import { parseDuration } from "../api/duration.ts";
 import type { VnfDevice, VnfDeviceStatus, VnfRule } from "../api/types.ts";
+import type { DictionaryChoice, DictionaryChoiceRequest } from "../dictionary/choose.ts";
 import { VnfError } from "../dictionary/errors.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
 import type { EventSink } from "../runtime/events.ts";
@@ -26,8 +30,8 @@ export interface SecretObject extends KubeObject {
 }
 
 export interface DictionaryCatalog {
-  /** The dictionary for a vendor (or the explicitly named one), or why there is none. */
-  resolve(vendor: string, override?: string): { name: string } | { error: string };
+  /** The dictionary for a device (vendor, named one, firmware version), or why there is none. */
+  choose(request: DictionaryChoiceRequest): DictionaryChoice;
   /** The credential keys the dictionary's auth needs, for a clear error when the Secret lacks one. */
   credentialKeys(name: string): string[];
 }
@@ -60,7 +64,10 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     owns: DEVICE_CONTROLLER_STATUS,
   });
   /** The last passing health check per device, and which session it was made through. */
-  const lastCheck = new Map<string, { at: number; fingerprint: string; health: Health }>();
+  const lastCheck = new Map<
+    string,
+    { at: number; fingerprint: string; health: Health; unsupported: string | undefined }
+  >();
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const id = `${key.namespace}/${key.name}`;
     const device = deps.devices.get(key.namespace, key.name);
@@ -73,73 +80,133 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     const record = (update: (status: VnfDeviceStatus) => VnfDeviceStatus) =>
       status.write(device, (current) => update({ ...(current ?? {}), observedGeneration: generation }));
 
-    // 1. dictionary
-    const resolved = deps.catalog.resolve(device.spec.vendor, device.spec.dictionary);
-    if ("error" in resolved) {
+    // 1. dictionary, for the firmware the last check reported (or, if that one fits none, the one a
+    // check would run with now: the appliance may have been upgraded since).
+    const request: DictionaryChoiceRequest = {
+      vendor: device.spec.vendor,
+      ...(device.spec.dictionary !== undefined ? { named: device.spec.dictionary } : {}),
+      ...(device.spec.allowUnsupportedFirmware ? { allowUnsupportedFirmware: true } : {}),
+    };
+    const recorded = device.status?.vendorVersion;
+    let choice = deps.catalog.choose(recorded ? { ...request, firmwareVersion: recorded } : request);
+    if ("error" in choice && choice.reason === "FirmwareUnsupported") choice = deps.catalog.choose(request);
+    if ("error" in choice) {
+      const { error } = choice;
+      lastCheck.delete(id);
       await deps.sessions.remove(key);
-      deps.events.warning(device, "NoDictionary", "Resolve", resolved.error);
-      await record((s) => stalled(s, generation, "NoDictionary", resolved.error, now()));
+      deps.events.warning(device, "NoDictionary", "Resolve", error);
+      await record((s) => stalled(s, generation, "NoDictionary", error, now()));
       return undefined;
     }
+    let dictionary = choice.name;
 
-    // 2. credentials and CA
-    const config = buildConfig(deps, device, resolved.name);
-    if ("problem" in config) {
-      deps.sessions.markReady(key, false);
-      await record((s) =>
-        notReady(s, generation, config.problem.reason, config.problem.message, now(), false),
-      );
-      return undefined; // the Secret's arrival re-queues this device
-    }
-
-    // 3. session (rebuilt only when its inputs changed)
-    const session = await deps.sessions.ensure(config.config, config.fingerprint);
-
-    // 4. health, when it is due: the interval is up, the session is new (spec or Secret changed) or
-    // not Ready (the last check failed). Otherwise only status is recorded (e.g. after an activation).
-    const previous = lastCheck.get(id);
-    const sinceCheck = previous ? now().getTime() - previous.at : Number.POSITIVE_INFINITY;
-    if (
-      previous !== undefined &&
-      previous.fingerprint === config.fingerprint &&
-      deps.sessions.get(key) !== undefined &&
-      sinceCheck < deps.healthIntervalMs
-    ) {
-      await record((s) =>
-        healthy(s, generation, resolved.name, previous.health, countRules(deps, key), new Date(previous.at)),
-      );
-      return { requeueAfterMs: deps.healthIntervalMs - sinceCheck };
-    }
-    // Only the appliance call is in the try: a failed status write is an API-server problem (retried
-    // by the controller), not an unhealthy appliance.
-    let health: Health;
-    try {
-      health = await session.health();
-    } catch (error) {
-      lastCheck.delete(id);
-      deps.sessions.markReady(key, false);
-      const vnf = error instanceof VnfError ? error : new VnfError("BROKER_INTERNAL", String(error));
-      const message = `health check failed: ${vnf.code}: ${vnf.message}`;
-      deps.events.warning(device, vnf.code, "HealthCheck", message);
-      ctx.log.warn({ code: vnf.code }, message);
-      if (!vnf.retryable) {
-        const hint =
-          vnf.code === "VNF_AUTH" ? ` (check Secret ${device.spec.credentialsSecretRef.name})` : "";
-        await record((s) => stalled(s, generation, vnf.code, `${message}${hint}`, now()));
-        return undefined;
+    for (let attempt = 1; ; attempt++) {
+      // 2. credentials and CA
+      const config = buildConfig(deps, device, dictionary);
+      if ("problem" in config) {
+        deps.sessions.markReady(key, false);
+        await record((s) =>
+          notReady(s, generation, config.problem.reason, config.problem.message, now(), false),
+        );
+        return undefined; // the Secret's arrival re-queues this device
       }
-      await record((s) => notReady(s, generation, vnf.code, message, now(), true));
-      return vnf.retryAfterMs !== undefined ? { requeueAfterMs: vnf.retryAfterMs } : { requeue: true };
+
+      // 3. session (rebuilt only when its inputs changed)
+      const session = await deps.sessions.ensure(config.config, config.fingerprint);
+
+      // 4. health, when it is due: the interval is up, the session is new (spec, Secret or dictionary
+      // changed) or not Ready (the last check failed). Otherwise only status is recorded (e.g. after an
+      // activation).
+      const previous = lastCheck.get(id);
+      const sinceCheck = previous ? now().getTime() - previous.at : Number.POSITIVE_INFINITY;
+      if (
+        previous !== undefined &&
+        previous.fingerprint === config.fingerprint &&
+        deps.sessions.get(key) !== undefined &&
+        sinceCheck < deps.healthIntervalMs
+      ) {
+        const used = dictionary;
+        await record((s) =>
+          healthy(
+            s,
+            generation,
+            used,
+            previous.health,
+            countRules(deps, key),
+            new Date(previous.at),
+            previous.unsupported,
+          ),
+        );
+        return { requeueAfterMs: deps.healthIntervalMs - sinceCheck };
+      }
+      // Only the appliance call is in the try: a failed status write is an API-server problem (retried
+      // by the controller), not an unhealthy appliance.
+      let health: Health;
+      try {
+        health = await session.health();
+      } catch (error) {
+        lastCheck.delete(id);
+        deps.sessions.markReady(key, false);
+        const vnf = error instanceof VnfError ? error : new VnfError("BROKER_INTERNAL", String(error));
+        const message = `health check failed: ${vnf.code}: ${vnf.message}`;
+        deps.events.warning(device, vnf.code, "HealthCheck", message);
+        ctx.log.warn({ code: vnf.code }, message);
+        if (!vnf.retryable) {
+          const hint =
+            vnf.code === "VNF_AUTH" ? ` (check Secret ${device.spec.credentialsSecretRef.name})` : "";
+          await record((s) => stalled(s, generation, vnf.code, `${message}${hint}`, now()));
+          return undefined;
+        }
+        await record((s) => notReady(s, generation, vnf.code, message, now(), true));
+        return vnf.retryAfterMs !== undefined ? { requeueAfterMs: vnf.retryAfterMs } : { requeue: true };
+      }
+
+      // 5. the dictionary for the firmware the appliance runs
+      const fit = deps.catalog.choose(
+        health.version ? { ...request, firmwareVersion: health.version } : request,
+      );
+      if ("error" in fit) {
+        // Nothing is sent to an appliance no dictionary describes; checked again at the interval (an
+        // upgrade, or a spec change, may fix it).
+        lastCheck.delete(id);
+        deps.sessions.markReady(key, false);
+        const { reason, error } = fit;
+        if (device.status?.conditions?.find((c) => c.type === "Ready")?.reason !== reason) {
+          deps.events.warning(device, reason, "Resolve", error);
+        }
+        await record((s) => unsupported(s, generation, reason, error, health, now()));
+        return { requeueAfterMs: deps.healthIntervalMs };
+      }
+      if (fit.name !== dictionary && attempt === 1) {
+        deps.events.normal(
+          device,
+          "DictionaryChanged",
+          "Resolve",
+          `firmware ${health.version ?? "?"}: dictionary ${dictionary} → ${fit.name}`,
+        );
+        ctx.log.info({ from: dictionary, to: fit.name, version: health.version }, "dictionary changed");
+        dictionary = fit.name;
+        continue;
+      }
+      lastCheck.set(id, {
+        at: now().getTime(),
+        fingerprint: config.fingerprint,
+        health,
+        unsupported: fit.unsupported,
+      });
+      const wasReady = deps.sessions.get(key) !== undefined;
+      deps.sessions.markReady(key, true);
+      if (!wasReady) {
+        deps.events.normal(device, "Connected", "HealthCheck", `appliance reachable (${describe(health)})`);
+        if (fit.unsupported) deps.events.warning(device, "FirmwareUnsupported", "Resolve", fit.unsupported);
+      }
+      const used = dictionary;
+      await record((s) =>
+        healthy(s, generation, used, health, countRules(deps, key), now(), fit.unsupported),
+      );
+      if (!wasReady) deps.onSessionReady?.(key);
+      return { requeueAfterMs: deps.healthIntervalMs };
     }
-    lastCheck.set(id, { at: now().getTime(), fingerprint: config.fingerprint, health });
-    const wasReady = deps.sessions.get(key) !== undefined;
-    deps.sessions.markReady(key, true);
-    if (!wasReady) {
-      deps.events.normal(device, "Connected", "HealthCheck", `appliance reachable (${describe(health)})`);
-    }
-    await record((s) => healthy(s, generation, resolved.name, health, countRules(deps, key), now()));
-    if (!wasReady) deps.onSessionReady?.(key);
-    return { requeueAfterMs: deps.healthIntervalMs };
   };
 }
 
@@ -257,6 +324,7 @@ function healthy(
   health: Health,
   managedRules: number,
   checkedAt: Date,
+  unsupportedFirmware?: string,
 ): VnfDeviceStatus {
   const now = checkedAt;
   const next: VnfDeviceStatus = { ...status, dictionary, managedRules };
@@ -267,7 +335,9 @@ function healthy(
     status.conditions,
     {
       reason: "HealthCheckPassed",
-      message: `appliance reachable through dictionary ${dictionary} (${describe(health)})`,
+      message: `appliance reachable through dictionary ${dictionary} (${describe(health)})${
+        unsupportedFirmware ? `; ${unsupportedFirmware}` : ""
+      }`,
       observedGeneration: generation,
     },
     now,
@@ -279,6 +349,21 @@ function healthy(
     { ...next, lastHealthCheckTime: undefined },
   );
   if (changed || now.getTime() - last >= HEALTH_RECORD_INTERVAL_MS) next.lastHealthCheckTime = kubeTime(now);
+  return next;
+}
+
+/** Firmware no dictionary admits: Ready=False with the version and the ranges, version recorded. */
+function unsupported(
+  status: VnfDeviceStatus,
+  generation: number,
+  reason: string,
+  message: string,
+  health: Health,
+  now: Date,
+): VnfDeviceStatus {
+  const next = notReady(status, generation, reason, message, now, false);
+  if (health.version) next.vendorVersion = health.version;
+  if (health.serial) next.serial = health.serial;
   return next;
 }
 

@@ -205,7 +205,125 @@ const cases: DeviceCase[] = [
     },
     expect: { calls: ["health"], writes: [`${APPLY} -> 500`], result: "throws", sessionReady: false },
   },
+  ...firmwareCases(),
 ];
+
+/**
+ * Firmware-aware dictionaries: a catalog like the shipped OPNsense pair (acme-1 for 1.x, acme-2 for 2.x,
+ * nothing for 3.x), the reconciler choosing again for the version each health check reports.
+ */
+function firmwareCases(): DeviceCase[] {
+  const RANGES = "acme-2: >=2.0.0 <3.0.0; acme-1: >=1.0.0 <2.0.0";
+  const choose: WorldOptions["choose"] = (request) => {
+    const version = request.firmwareVersion;
+    const major = version?.split(".")[0];
+    if (version === undefined || major === "2") return { name: "acme-2" };
+    if (major === "1") return { name: "acme-1" };
+    const error = `acme firmware ${version} is outside every acme dictionary's range (${RANGES})`;
+    return request.allowUnsupportedFirmware
+      ? { name: "acme-2", unsupported: `${error}; using acme-2 anyway (spec.allowUnsupportedFirmware)` }
+      : { reason: "FirmwareUnsupported", error };
+  };
+  const acme = (version: string, spec: Partial<VnfDevice["spec"]> = {}) =>
+    device(
+      { vendor: "acme", ...spec },
+      {
+        observedGeneration: 1,
+        dictionary: "acme-2",
+        vendorVersion: version,
+        conditions: [readyCondition()],
+      },
+    );
+  return [
+    {
+      name: "firmware: the version picks the dictionary (1.x → acme-1, the session rebuilt with it)",
+      device: device({ vendor: "acme" }, {}),
+      options: { session: "none", choose },
+      setup: (w) =>
+        w.session.script("health", { value: { version: "1.4.0" } }, { value: { version: "1.4.0" } }),
+      expect: {
+        calls: ["health", "health"],
+        writes: [APPLY],
+        conditions: ["Ready=True/HealthCheckPassed"],
+        status: { dictionary: "acme-1", vendorVersion: "1.4.0" },
+        events: ["Normal DictionaryChanged", "Normal Connected"],
+        result: { requeueAfterMs: 60_000 },
+        sessionReady: true,
+      },
+    },
+    {
+      name: "firmware: an upgrade (recorded 1.4.0, now 2.1.0) switches the dictionary: a new session, the rules re-queued",
+      device: device(
+        { vendor: "acme" },
+        {
+          observedGeneration: 1,
+          dictionary: "acme-1",
+          vendorVersion: "1.4.0",
+          conditions: [readyCondition()],
+        },
+      ),
+      options: { choose },
+      setup: (w) =>
+        w.session.script("health", { value: { version: "2.1.0" } }, { value: { version: "2.1.0" } }),
+      expect: {
+        calls: ["health", "health"],
+        writes: [APPLY],
+        conditions: ["Ready=True/HealthCheckPassed"],
+        status: { dictionary: "acme-2", vendorVersion: "2.1.0" },
+        events: ["Normal DictionaryChanged", "Normal Connected"],
+        result: { requeueAfterMs: 60_000 },
+        sessionReady: true,
+      },
+    },
+    {
+      name: "firmware outside every range: Ready=False FirmwareUnsupported naming version and ranges, rules paused, checked again",
+      device: acme("2.1.0"),
+      options: { choose },
+      setup: (w) => w.session.script("health", { value: { version: "3.0.1", serial: "SN-9" } }),
+      expect: {
+        calls: ["health"],
+        writes: [APPLY],
+        conditions: ["Ready=False/FirmwareUnsupported"],
+        status: {
+          vendorVersion: "3.0.1",
+          serial: "SN-9",
+          conditions: [
+            expect.objectContaining({
+              type: "Ready",
+              message: `acme firmware 3.0.1 is outside every acme dictionary's range (${RANGES})`,
+            }),
+          ],
+        },
+        events: ["Warning FirmwareUnsupported"],
+        result: { requeueAfterMs: 60_000 },
+        sessionReady: false,
+      },
+    },
+    {
+      name: "firmware outside every range, allowed by spec.allowUnsupportedFirmware: Ready=True, said so",
+      device: acme("3.0.1", { allowUnsupportedFirmware: true }),
+      options: { session: "none", choose },
+      setup: (w) => w.session.script("health", { value: { version: "3.0.1" } }),
+      expect: {
+        calls: ["health"],
+        writes: [APPLY],
+        conditions: ["Ready=True/HealthCheckPassed"],
+        status: {
+          dictionary: "acme-2",
+          conditions: [
+            expect.objectContaining({
+              type: "Ready",
+              message: `appliance reachable through dictionary acme-2 (version 3.0.1); acme firmware 3.0.1 is outside every acme dictionary's range (${RANGES}); using acme-2 anyway (spec.allowUnsupportedFirmware)`,
+            }),
+          ],
+        },
+        events: ["Normal Connected", "Warning FirmwareUnsupported"],
+        result: { requeueAfterMs: 60_000 },
+        sessionReady: true,
+      },
+    },
+  ];
+}
 
 describe("device reconciler", () => {
   it.each(cases)("$name", async (c) => {

@@ -18,6 +18,7 @@ import {
   FieldManager,
   RULE_CONTROLLER_STATUS,
 } from "../../../src/controllers/status-ownership.ts";
+import type { DictionaryChoice, DictionaryChoiceRequest } from "../../../src/dictionary/choose.ts";
 import type { ReconcileContext, ReconcileResult } from "../../../src/runtime/controller.ts";
 import type { EventSink } from "../../../src/runtime/events.ts";
 import { silentLogger } from "../../../src/runtime/logging.ts";
@@ -167,6 +168,8 @@ export interface WorldOptions {
   credentialKeys?: string[];
   /** Dictionary resolution fails with this message. */
   noDictionary?: string;
+  /** The catalog's choice by firmware (default: the named dictionary, else one named after the vendor). */
+  choose?: (request: DictionaryChoiceRequest) => DictionaryChoice | undefined;
   healthIntervalMs?: number;
 }
 
@@ -225,8 +228,11 @@ export function world(objects: Array<[ResourceType, KubeObject]>, options: World
     secrets: kube.cache<SecretObject>(CoreResources.secrets),
     rules: [rules, natRules],
     catalog: {
-      resolve: (vendor, name) =>
-        options.noDictionary ? { error: options.noDictionary } : { name: name ?? vendor },
+      choose: (request) =>
+        options.choose?.(request) ??
+        (options.noDictionary
+          ? { reason: "NoDictionary", error: options.noDictionary }
+          : { name: request.named ?? request.vendor }),
       credentialKeys: () => options.credentialKeys ?? [],
     },
     sessions,
