@@ -1,23 +1,31 @@
 # syntax=docker/dockerfile:1
 # vnf-operator's image: Node.js 24 runs the TypeScript sources directly (type stripping), so there is
 # no build step, only the production dependencies. Build from the repository root:
-#   docker build -t vnf-operator:dev .
-# (Not buildable on machines without a Docker engine; hack/kind-e2e builds it where there is one.)
+#   docker build -t vnf-operator:dev .            (the official Node 24 images from Docker Hub)
+#   hack/image build                              (podman or docker; see the script for its base images)
+# The base images are build arguments so that the same file builds on machines without Docker Hub:
+# hack/image makes both from Debian packages and Node's official binary, laid out as the official
+# images are (node and npm in /usr/local/bin).
 
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Has node and npm: installs the dependencies.
+ARG BUILD_IMAGE=docker.io/library/node:24-bookworm-slim
+# Has node: runs the operator.
+ARG RUNTIME_IMAGE=docker.io/library/node:24-bookworm-slim
 
 # Stage 1: production dependencies only, at the versions of package-lock.json. `npm install
 # --no-save` rather than `npm ci`, as in hack/lib.sh: ci refuses a lock whose optional per-platform
-# packages a registry mirror may not serve; this installs the locked versions all the same.
-FROM ${NODE_IMAGE} AS deps
+# packages a registry mirror may not serve; this installs the locked versions all the same. Type
+# declarations and source maps are never loaded at run time (a third of @kubernetes/client-node).
+FROM ${BUILD_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm install --omit=dev --no-save --ignore-scripts --no-audit --no-fund --loglevel=error \
- && npm cache clean --force
+ && npm cache clean --force \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
 
 # Stage 2: the runtime. Sources and dictionaries are owned by root and only readable by the
 # operator's user, which the chart runs with a read-only root filesystem.
-FROM ${NODE_IMAGE}
+FROM ${RUNTIME_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

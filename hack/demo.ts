@@ -6,44 +6,29 @@
 //   --timeout SECONDS       how long to wait for Ready (default 120)
 //   --use-existing-cluster  use KUBECONFIG instead of starting a control plane
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
-import { parseAllDocuments } from "yaml";
-import type { SimulatorHandle } from "../test/simulators/common/types.ts";
-import { isSimulatorVendor, startSimulator } from "../test/simulators/index.ts";
 import { ControlPlane } from "../test/support/controlplane.ts";
 import { installCrds } from "../test/support/crd-install.ts";
 import { kubectl } from "../test/support/kubectl.ts";
+import {
+  applySamples,
+  type DeviceRow,
+  listDevices,
+  type RuleRow,
+  startSampleSimulators,
+  stopSimulators,
+  waitForRules,
+} from "../test/support/samples.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const NAMESPACE = "vnf-demo";
 const started = Date.now();
 const say = (message: string) =>
   process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
-
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  spec?: Record<string, unknown>;
-  stringData?: Record<string, string>;
-  [key: string]: unknown;
-}
-
-interface RuleRow {
-  kind: string;
-  name: string;
-  device: string;
-  ready: boolean;
-  /** Stalled: only a spec or device change can help, so the demo stops waiting for it. */
-  stalled: boolean;
-  reason: string;
-  message: string;
-  vendorRef: string;
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -89,28 +74,8 @@ async function main(): Promise<number> {
     say(`installed CRDs: ${crds.join(", ")}`);
 
     // 2. One simulator per vendor that has samples, a simulator and a dictionary.
-    const dictionaries = readdirSync(path.join(root, "dictionaries")).map((f) => f.split("-")[0]);
-    const vendors = readdirSync(path.join(root, "samples"))
-      .filter((v) => existsSync(path.join(root, "samples", v)))
-      .sort();
-    const sims = new Map<string, SimulatorHandle>();
-    for (const vendor of vendors) {
-      if (!isSimulatorVendor(vendor) || !dictionaries.includes(vendor)) {
-        say(`skipping ${vendor}: ${isSimulatorVendor(vendor) ? "no dictionary" : "no simulator"} yet`);
-        continue;
-      }
-      // The samples name address aliases; a real appliance would have them configured, so the
-      // simulated one gets them too.
-      const aliases = aliasesIn(vendor);
-      const sim = await startSimulator(
-        vendor,
-        vendor === "pfsense" || vendor === "opnsense" ? { aliases } : {},
-      );
-      await seedAliases(vendor, sim, aliases);
-      cleanups.push(() => sim.stop());
-      sims.set(vendor, sim);
-      say(`${vendor} simulator on ${sim.url}`);
-    }
+    const sims = await startSampleSimulators(say);
+    cleanups.push(() => stopSimulators(sims));
 
     // 3. The operator, as a real process.
     const logPath = path.join(workDir, "operator.log");
@@ -120,25 +85,22 @@ async function main(): Promise<number> {
 
     // 4. The samples, pointed at the simulators.
     await kubectl(kubeconfigPath, ["create", "namespace", NAMESPACE]);
-    let applied = 0;
-    for (const [vendor, sim] of sims) {
-      for (const manifest of samplesFor(vendor, sim)) {
-        const result = await kubectl(
-          kubeconfigPath,
-          ["-n", NAMESPACE, "apply", "-f", "-"],
-          JSON.stringify(manifest),
-        );
-        if (result.code !== 0)
-          throw new Error(`applying ${manifest.kind}/${manifest.metadata.name}: ${result.stderr}`);
-        applied++;
-      }
-    }
+    const applied = await applySamples(kubeconfigPath, NAMESPACE, sims);
     say(`applied ${applied} sample objects in namespace ${NAMESPACE}`);
 
     // 5. Progress until every rule is Ready (or the timeout).
     const custom = kc.makeApiClient(CustomObjectsApi);
-    const rows = await watchProgress(custom, timeoutMs, operator);
-    printSummary(rows, await devices(custom));
+    const rows = await waitForRules(custom, NAMESPACE, {
+      timeoutMs,
+      progress: (line) => say(`rules Ready: ${line}`),
+      check: () => {
+        if (operator.exitCode !== null)
+          throw new Error(`the operator exited with code ${operator.exitCode}; see its log`);
+      },
+    });
+    if (rows.some((r) => !r.ready && !r.stalled))
+      say(`not every rule became Ready within ${timeoutMs / 1000}s`);
+    printSummary(rows, await listDevices(custom, NAMESPACE));
     const notReady = rows.filter((r) => !r.ready);
 
     if (values.once) {
@@ -166,29 +128,6 @@ async function main(): Promise<number> {
     process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
     await cleanup();
     return 1;
-  }
-}
-
-function aliasesIn(vendor: string): string[] {
-  const names = new Set<string>();
-  const dir = path.join(root, "samples", vendor);
-  for (const file of readdirSync(dir)) {
-    for (const match of readFileSync(path.join(dir, file), "utf8").matchAll(/^\s+alias:\s*([\w.-]+)/gm)) {
-      if (match[1]) names.add(match[1]);
-    }
-  }
-  return [...names];
-}
-
-/** Appliance-side address objects, in each simulator's own vocabulary (test doubles only). */
-async function seedAliases(vendor: string, sim: SimulatorHandle, aliases: string[]): Promise<void> {
-  if (vendor === "fortios") {
-    for (const name of aliases)
-      await sim.control.putObject("address", { name, subnet: "10.0.0.0 255.0.0.0" });
-  }
-  if (vendor === "panos") {
-    for (const name of aliases)
-      await sim.control.putObject("address", { "@name": name, "ip-netmask": "10.0.0.0/8" });
   }
 }
 
@@ -221,151 +160,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** The vendor's sample manifests with the Secret's credentials and the device's endpoint/CA replaced. */
-function samplesFor(vendor: string, sim: SimulatorHandle): Manifest[] {
-  const dir = path.join(root, "samples", vendor);
-  const manifests: Manifest[] = [];
-  for (const file of readdirSync(dir).sort()) {
-    if (!/\.ya?ml$/.test(file)) continue;
-    for (const doc of parseAllDocuments(readFileSync(path.join(dir, file), "utf8"))) {
-      const manifest = doc.toJS() as Manifest | null;
-      if (manifest) manifests.push(manifest);
-    }
-  }
-  const out: Manifest[] = [];
-  for (const manifest of manifests) {
-    if (manifest.kind === "Secret") {
-      out.push({ ...manifest, stringData: sim.credentials });
-    } else if (manifest.kind === "VnfDevice") {
-      const caName = `${manifest.metadata.name}-ca`;
-      out.push({
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: { name: caName },
-        stringData: { "ca.crt": sim.caPem },
-      });
-      out.push({
-        ...manifest,
-        spec: { ...manifest.spec, endpoint: sim.url, tls: { caSecretRef: { name: caName } } },
-      });
-    } else {
-      out.push(manifest);
-    }
-  }
-  return out;
-}
-
-async function listRules(custom: CustomObjectsApi): Promise<RuleRow[]> {
-  const rows: RuleRow[] = [];
-  for (const [plural, kind] of [
-    ["vnffirewallrules", "fw"],
-    ["vnfnatrules", "nat"],
-  ] as const) {
-    const list = (await custom.listNamespacedCustomObject({
-      group: "vnf-operator.io",
-      version: "v1alpha1",
-      namespace: NAMESPACE,
-      plural,
-    })) as { items: Array<Record<string, never>> };
-    for (const item of list.items) {
-      const obj = item as unknown as {
-        metadata: { name: string; generation?: number };
-        spec: { deviceRef: { name: string } };
-        status?: {
-          vendorRef?: string;
-          conditions?: Array<{
-            type: string;
-            status: string;
-            reason?: string;
-            message?: string;
-            observedGeneration?: number;
-          }>;
-        };
-      };
-      const ready = obj.status?.conditions?.find((c) => c.type === "Ready");
-      const stalled = obj.status?.conditions?.find((c) => c.type === "Stalled");
-      rows.push({
-        kind,
-        name: obj.metadata.name,
-        device: obj.spec.deviceRef.name,
-        ready: ready?.status === "True" && (ready.observedGeneration ?? 0) >= (obj.metadata.generation ?? 0),
-        stalled: stalled?.status === "True",
-        reason: ready?.reason ?? "Pending",
-        message: ready?.message ?? "",
-        vendorRef: obj.status?.vendorRef ?? "",
-      });
-    }
-  }
-  return rows;
-}
-
-async function devices(
-  custom: CustomObjectsApi,
-): Promise<Map<string, { vendor: string; version: string; ready: string }>> {
-  const list = (await custom.listNamespacedCustomObject({
-    group: "vnf-operator.io",
-    version: "v1alpha1",
-    namespace: NAMESPACE,
-    plural: "vnfdevices",
-  })) as { items: Array<Record<string, never>> };
-  const out = new Map<string, { vendor: string; version: string; ready: string }>();
-  for (const item of list.items) {
-    const d = item as unknown as {
-      metadata: { name: string };
-      spec: { vendor: string };
-      status?: {
-        vendorVersion?: string;
-        conditions?: Array<{ type: string; status: string; reason?: string }>;
-      };
-    };
-    const ready = d.status?.conditions?.find((c) => c.type === "Ready");
-    out.set(d.metadata.name, {
-      vendor: d.spec.vendor,
-      version: d.status?.vendorVersion ?? "",
-      ready: ready ? `${ready.status} (${ready.reason})` : "Unknown",
-    });
-  }
-  return out;
-}
-
-async function watchProgress(
-  custom: CustomObjectsApi,
-  timeoutMs: number,
-  operator: ChildProcess,
-): Promise<RuleRow[]> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  let rows: RuleRow[] = [];
-  while (Date.now() < deadline) {
-    if (operator.exitCode !== null)
-      throw new Error(`the operator exited with code ${operator.exitCode}; see its log`);
-    rows = await listRules(custom);
-    const byDevice = new Map<string, { ready: number; total: number }>();
-    for (const row of rows) {
-      const entry = byDevice.get(row.device) ?? { ready: 0, total: 0 };
-      entry.total++;
-      if (row.ready) entry.ready++;
-      byDevice.set(row.device, entry);
-    }
-    const line = [...byDevice]
-      .sort()
-      .map(([device, c]) => `${device} ${c.ready}/${c.total}`)
-      .join("  ");
-    if (line !== last) {
-      say(`rules Ready: ${line}`);
-      last = line;
-    }
-    if (rows.length > 0 && rows.every((r) => r.ready || r.stalled)) return rows;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  say(`not every rule became Ready within ${timeoutMs / 1000}s`);
-  return rows;
-}
-
-function printSummary(
-  rows: RuleRow[],
-  devs: Map<string, { vendor: string; version: string; ready: string }>,
-): void {
+function printSummary(rows: RuleRow[], devs: Map<string, DeviceRow>): void {
   const table: string[][] = [["DEVICE", "VENDOR", "VERSION", "DEVICE READY", "RULES READY", "VENDORREFS"]];
   for (const [name, d] of [...devs].sort()) {
     const mine = rows.filter((r) => r.device === name);

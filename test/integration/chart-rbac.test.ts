@@ -5,7 +5,6 @@
 // (with leader election) hold its Lease. With watchNamespaces set, the same ServiceAccount must get
 // 403 from the API server for a Secret or a rule in any other namespace.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import {
   CoordinationV1Api,
@@ -13,20 +12,21 @@ import {
   CustomObjectsApi,
   EventsV1Api,
   type KubeConfig,
+  type V1EnvVar,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOperator, type Operator } from "../../src/operator.ts";
 import { createLogger } from "../../src/runtime/logging.ts";
 import type { SimulatorHandle } from "../simulators/common/types.ts";
 import { startSimulator } from "../simulators/index.ts";
+import { freePorts } from "../support/controlplane.ts";
 import { installCrds } from "../support/crd-install.ts";
 import {
-  CHART_DIR,
-  helm,
-  parseManifests,
+  installChart as installChartAs,
+  releaseObjects,
   repoRoot,
-  serviceAccountKubeConfig,
-  valuesFile,
+  resolveEnv,
+  uninstallChart as uninstallRelease,
   writeKubeConfig,
 } from "../support/helm.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
@@ -86,21 +86,10 @@ async function statusCodeOf(call: () => Promise<unknown>): Promise<number | unde
   }
 }
 
-/** Installs the chart and returns the ServiceAccount's own KubeConfig. */
-async function installChart(release: string, namespace: string, values: object): Promise<KubeConfig> {
-  const result = await helm(
-    ["install", release, CHART_DIR, "--namespace", namespace, "-f", valuesFile(values)],
-    {
-      kubeconfig: kubeconfigPath(),
-    },
-  );
-  expect(result.code, result.stderr).toBe(0);
-  return serviceAccountKubeConfig(admin, namespace, `${release}-vnf-operator`);
-}
-
-async function uninstallChart(release: string, namespace: string): Promise<void> {
-  await helm(["uninstall", release, "--namespace", namespace], { kubeconfig: kubeconfigPath() });
-}
+const installChart = (release: string, namespace: string, values: object): Promise<KubeConfig> =>
+  installChartAs(admin, kubeconfigPath(), release, namespace, values);
+const uninstallChart = (release: string, namespace: string) =>
+  uninstallRelease(kubeconfigPath(), release, namespace);
 
 /** A simulated pfSense, its Secrets and its VnfDevice in namespace (created as the admin). */
 async function stageDevice(namespace: string, name: string): Promise<SimulatorHandle> {
@@ -393,26 +382,6 @@ describe("namespaced install (watchNamespaces): Roles only, nothing readable els
   });
 });
 
-/** A free TCP port on this machine. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
-
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string } };
-}
-
 describe("the `vnf-operator run` process, configured by the chart's Deployment env", () => {
   let releaseNs: string;
   let watchedNs: string;
@@ -436,8 +405,7 @@ describe("the `vnf-operator run` process, configured by the chart's Deployment e
   });
 
   it("runs a rule lifecycle as the ServiceAccount, elects itself through the Lease, exits 0 on SIGTERM", async () => {
-    const probePort = await freePort();
-    const metricsPort = await freePort();
+    const [probePort, metricsPort] = await freePorts(2);
     const sa = await installChart(release, releaseNs, {
       replicaCount: 2,
       watchNamespaces: [watchedNs],
@@ -447,22 +415,17 @@ describe("the `vnf-operator run` process, configured by the chart's Deployment e
       metrics: { port: metricsPort },
       logLevel: "debug",
     });
-    const manifest = await helm(["get", "manifest", release, "--namespace", releaseNs], {
-      kubeconfig: kubeconfigPath(),
-    });
-    const deployment = parseManifests(manifest.stdout).find((o) => o.kind === "Deployment") as unknown as {
-      spec: { template: { spec: { containers: Array<{ env: EnvVar[]; args: string[] }> } } };
+    const objects = await releaseObjects(kubeconfigPath(), release, releaseNs);
+    const deployment = objects.find((o) => o.kind === "Deployment") as unknown as {
+      spec: { template: { spec: { containers: Array<{ env: V1EnvVar[]; args: string[] }> } } };
     };
     const container = deployment.spec.template.spec.containers[0];
     if (!container) throw new Error("no container in the Deployment");
     // The downward API, as the kubelet would fill it in.
-    const fields: Record<string, string> = { "metadata.name": podName, "metadata.namespace": releaseNs };
-    const chartEnv: Record<string, string> = {};
-    for (const e of container.env) {
-      const value = e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath ?? ""];
-      if (value === undefined) throw new Error(`cannot resolve env ${e.name}`);
-      chartEnv[e.name] = value;
-    }
+    const chartEnv = resolveEnv(container.env, {
+      "metadata.name": podName,
+      "metadata.namespace": releaseNs,
+    });
     expect(chartEnv.VNF_WATCH_NAMESPACES).toBe(watchedNs);
     expect(chartEnv.VNF_LEADER_ELECT).toBe("true");
 

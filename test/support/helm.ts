@@ -2,11 +2,11 @@
 // helm on PATH with an existing cluster), values files, and a kubeconfig that authenticates as a
 // ServiceAccount with a token from the TokenRequest API, as the operator's pod would.
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, type V1EnvVar } from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { parseAllDocuments } from "yaml";
 
@@ -143,4 +143,86 @@ export function writeKubeConfig(kc: KubeConfig): string {
   const file = path.join(dir, "kubeconfig");
   writeFileSync(file, kc.exportConfig(), { mode: 0o600 });
   return file;
+}
+
+/** `helm install` of the chart into namespace; returns its ServiceAccount's own KubeConfig. */
+export async function installChart(
+  admin: KubeConfig,
+  kubeconfig: string,
+  release: string,
+  namespace: string,
+  values: object,
+): Promise<KubeConfig> {
+  const result = await helm(
+    ["install", release, CHART_DIR, "--namespace", namespace, "-f", valuesFile(values)],
+    { kubeconfig },
+  );
+  if (result.code !== 0) throw new Error(`helm install ${release} failed: ${result.stderr}`);
+  return serviceAccountKubeConfig(admin, namespace, `${release}-vnf-operator`);
+}
+
+export async function uninstallChart(kubeconfig: string, release: string, namespace: string): Promise<void> {
+  await helm(["uninstall", release, "--namespace", namespace], { kubeconfig });
+}
+
+/** The objects an installed release created (`helm get manifest`). */
+export async function releaseObjects(
+  kubeconfig: string,
+  release: string,
+  namespace: string,
+): Promise<RenderedObject[]> {
+  const result = await helm(["get", "manifest", release, "--namespace", namespace], { kubeconfig });
+  if (result.code !== 0) throw new Error(`helm get manifest ${release} failed: ${result.stderr}`);
+  return parseManifests(result.stdout);
+}
+
+/**
+ * A container's env as the kubelet fills it in: plain values, and the downward API fields given in
+ * `fields` (fieldPath -> value). Anything else throws, so a chart change is never silently dropped.
+ */
+export function resolveEnv(
+  env: V1EnvVar[] | undefined,
+  fields: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const fieldPath = e.valueFrom?.fieldRef?.fieldPath;
+    const value = e.value ?? (fieldPath ? fields[fieldPath] : undefined);
+    if (value === undefined) throw new Error(`cannot resolve env ${e.name}: ${JSON.stringify(e.valueFrom)}`);
+    out[e.name] = value;
+  }
+  return out;
+}
+
+/**
+ * What the kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount for a pod of ServiceAccount
+ * namespace/name: a token from the TokenRequest API, the cluster CA and the namespace, world-readable
+ * (the kubelet's default mode 0644) so that any non-root uid can read them. Returns the directory.
+ */
+export async function serviceAccountVolume(
+  admin: KubeConfig,
+  namespace: string,
+  name: string,
+  expirationSeconds = 3600,
+): Promise<string> {
+  const kc = await serviceAccountKubeConfig(admin, namespace, name, expirationSeconds);
+  const user = kc.getCurrentUser();
+  const cluster = admin.getCurrentCluster();
+  if (!user?.token || !cluster) throw new Error("no token or cluster for the ServiceAccount volume");
+  const ca = cluster.caData
+    ? Buffer.from(cluster.caData, "base64").toString("utf8")
+    : cluster.caFile
+      ? readFileSync(cluster.caFile, "utf8")
+      : undefined;
+  if (!ca) throw new Error("the admin kubeconfig names no cluster CA");
+  const dir = mkdtempSync(path.join(tmpdir(), "vnf-sa-"));
+  chmodSync(dir, 0o755);
+  for (const [file, content] of [
+    ["token", user.token],
+    ["ca.crt", ca],
+    ["namespace", namespace],
+  ] as const) {
+    writeFileSync(path.join(dir, file), content, { mode: 0o644 });
+  }
+  return dir;
 }
