@@ -208,7 +208,8 @@ export interface VnfDeviceStatus {
   conditions?: Condition[];
   /**
    * The metadata.generation the operator last acted on; when it is older than the object's generation,
-   * the status describes a previous spec.
+   * the status describes a previous spec. -1 (the default) until the operator first writes status, so
+   * that kstatus (Flux, kpt) reads a new object as InProgress.
    */
   observedGeneration?: number;
   /** Software version the appliance reports, e.g. 2.7.2 (pfSense) or 10.2.9 (PAN-OS). */
@@ -452,7 +453,8 @@ export interface VnfFirewallRuleStatus {
   conditions?: Condition[];
   /**
    * The metadata.generation the operator last acted on; when it is older than the object's generation,
-   * the status describes a previous spec.
+   * the status describes a previous spec. -1 (the default) until the operator first writes status, so
+   * that kstatus (Flux, kpt) reads a new object as InProgress.
    */
   observedGeneration?: number;
   /**

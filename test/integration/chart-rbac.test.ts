@@ -375,10 +375,10 @@ describe("namespaced install (watchNamespaces): Roles only, nothing readable els
   it("runs a full rule lifecycle in the watched namespace as the ServiceAccount", async () => {
     operator = await startOperatorAs(sa, watchedNs);
     await ruleLifecycle(watchedNs, "edge-fw", sim);
-    // The other namespace's rule was never touched (no finalizer, no status).
+    // The other namespace's rule was never touched (no finalizer, only the CRD's default status).
     const other = await getObj(otherNs, "vnffirewallrules", "other-rule");
     expect(other?.metadata.finalizers ?? []).toEqual([]);
-    expect(other?.status).toBeUndefined();
+    expect(other?.status).toEqual({ observedGeneration: -1 });
   });
 });
 

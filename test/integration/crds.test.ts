@@ -17,6 +17,7 @@ import {
 } from "../../src/api/group.ts";
 import type { VnfDevice, VnfFirewallRule, VnfFirewallRuleStatus, VnfNatRule } from "../../src/api/types.ts";
 import { applyCrds, installCrds } from "../support/crd-install.ts";
+import { KSTATUS_VERSION, kstatus } from "../support/kstatus.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
 import { kubectl } from "../support/kubectl.ts";
 
@@ -369,6 +370,46 @@ describe("status subresource", () => {
     expect(error?.code).toBe(422);
     expect((JSON.parse(error?.body ?? "{}") as { message?: string }).message).toContain(message);
   });
+});
+
+describe(`new objects are InProgress from their creation (kstatus model of ${KSTATUS_VERSION})`, () => {
+  // With no status.observedGeneration and no conditions kstatus says Current: a Flux or kpt wait would
+  // pass before the operator (or an appliance) ever saw the object. The CRDs default
+  // status.observedGeneration to -1 (Flux's practice), which the API server fills in on every read.
+  const kinds = [
+    ["vnfdevices", device("kstatus-new-device")],
+    ["vnffirewallrules", firewallRule("kstatus-new-rule")],
+    ["vnfnatrules", natRule("kstatus-new-nat")],
+  ] as const;
+  it.each(kinds)(
+    "%s: observedGeneration -1, InProgress, kubectl wait does not pass",
+    async (plural, manifest) => {
+      const applied = await run(["apply", "-n", namespace, "-f", "-"], JSON.stringify(manifest));
+      expect(applied.code, applied.stderr).toBe(0);
+      const name = manifest.metadata.name ?? "";
+      const got = (await custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural,
+        name,
+      })) as VnfDevice;
+      expect(got.metadata.generation).toBe(1);
+      expect(got.status).toEqual({ observedGeneration: -1 });
+      expect(kstatus(got)).toMatchObject({ status: "InProgress", rule: "generation" });
+      const listed = await run(["get", plural, name, "-n", namespace, "-o", "json"]);
+      expect(kstatus(JSON.parse(listed.stdout) as object).status).toBe("InProgress");
+      const wait = await run([
+        "wait",
+        `${plural}/${name}`,
+        "-n",
+        namespace,
+        "--for=condition=Ready",
+        "--timeout=1s",
+      ]);
+      expect(wait.code).not.toBe(0);
+    },
+  );
 });
 
 describe("defaults", () => {
