@@ -1,21 +1,16 @@
 -- Argo CD health check for VnfDevice, VnfFirewallRule and VnfNatRule (group vnf-operator.io).
--- Reads the kstatus conditions the operator writes: Ready (summary), Reconciling and Stalled
--- (abnormal-true). Plain Lua 5.1, as Argo CD embeds (gopher-lua); `obj` is the live object.
+-- It reads the conditions the operator writes and says what kstatus (Flux, kpt) says, plus Suspended:
+--   Stalled=True (a person must act)                 -> Degraded
+--   Suspended=True (spec.suspend, or its device's)   -> Suspended
+--   Reconciling=True, Ready False/Unknown, no status, a status older than the spec -> Progressing
+--   Ready=True for the current generation            -> Healthy
+-- Written for Argo CD's runtime: Lua 5.1 (gopher-lua) with only base, table, package and os.time/date
+-- (argocd-cm scripts get no string or math library); `obj` is the live object.
+--
+-- Deletion: Argo CD up to 3.5 shows "Progressing / Pending deletion" for an object being deleted and
+-- never runs this script for it; from 3.6 it shows this script's answer when it sets deletionMessage.
+-- So a blocked deletion (Stalled while deleting) is Degraded there, with what to do.
 local hs = {}
-
--- Ready=False reasons that the operator retries on its own: show Progressing, not Degraded.
-local transient = {
-  Pending = true,
-  Applying = true,
-  Deleting = true,
-  RetryingAfterError = true,
-  DeviceNotReady = true,
-  DeviceNotFound = true,
-  VNF_TIMEOUT = true,
-  VNF_UNREACHABLE = true,
-  VNF_RATE_LIMIT = true,
-  VNF_UPSTREAM = true,
-}
 
 local function find(conditions, kind)
   if conditions == nil then
@@ -29,6 +24,10 @@ local function find(conditions, kind)
   return nil
 end
 
+local function isTrue(c)
+  return c ~= nil and c.status == "True"
+end
+
 local function describe(c)
   local reason = c.reason or c.type
   if c.message ~= nil and c.message ~= "" then
@@ -37,38 +36,44 @@ local function describe(c)
   return reason
 end
 
-local function isTrue(c)
-  return c ~= nil and c.status == "True"
-end
-
 local metadata = obj.metadata or {}
-local generation = metadata.generation or 0
 local status = obj.status or {}
-local ready = find(status.conditions, "Ready")
-local stalled = find(status.conditions, "Stalled")
-local reconciling = find(status.conditions, "Reconciling")
+local conditions = status.conditions
+local ready = find(conditions, "Ready")
+local stalled = find(conditions, "Stalled")
+local reconciling = find(conditions, "Reconciling")
+local suspended = find(conditions, "Suspended")
 
 if metadata.deletionTimestamp ~= nil then
   if isTrue(stalled) then
     hs.status = "Degraded"
     hs.message = "Deletion blocked: " .. describe(stalled)
+  elseif isTrue(reconciling) and reconciling.message ~= nil and reconciling.message ~= "" then
+    hs.status = "Progressing"
+    hs.message = "Deleting: " .. reconciling.message
+  elseif ready ~= nil and ready.status ~= "True" then
+    hs.status = "Progressing"
+    hs.message = "Deleting: " .. describe(ready)
   else
     hs.status = "Progressing"
     hs.message = "Deleting: the operator removes it from the appliance"
   end
+  hs.deletionMessage = hs.message
   return hs
 end
 
-if ready == nil then
+-- A status computed from an older spec says nothing about the current one. observedGeneration is -1
+-- (the CRDs' default) until the operator first writes status.
+local generation = metadata.generation or 0
+local observed = status.observedGeneration
+if observed == nil or observed < 0 then
   hs.status = "Progressing"
   hs.message = "Waiting for the operator to report status"
   return hs
 end
-
--- A status computed from an older spec says nothing about the current one.
-local observed = ready.observedGeneration or status.observedGeneration or 0
-if status.observedGeneration ~= nil and status.observedGeneration < observed then
-  observed = status.observedGeneration
+local summary = ready or suspended
+if summary ~= nil and summary.observedGeneration ~= nil and summary.observedGeneration < observed then
+  observed = summary.observedGeneration
 end
 if observed < generation then
   hs.status = "Progressing"
@@ -81,9 +86,19 @@ if isTrue(stalled) then
   hs.message = describe(stalled)
   return hs
 end
+if isTrue(suspended) then
+  hs.status = "Suspended"
+  hs.message = describe(suspended)
+  return hs
+end
 if isTrue(reconciling) then
   hs.status = "Progressing"
   hs.message = describe(reconciling)
+  return hs
+end
+if ready == nil then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the operator to report status"
   return hs
 end
 if ready.status == "True" then
@@ -91,16 +106,6 @@ if ready.status == "True" then
   hs.message = describe(ready)
   return hs
 end
-if ready.reason == "DeviceSuspended" then
-  hs.status = "Suspended"
-  hs.message = describe(ready)
-  return hs
-end
-if ready.status == "Unknown" or transient[ready.reason] then
-  hs.status = "Progressing"
-  hs.message = describe(ready)
-  return hs
-end
-hs.status = "Degraded"
+hs.status = "Progressing"
 hs.message = describe(ready)
 return hs
