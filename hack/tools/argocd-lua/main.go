@@ -1,7 +1,8 @@
 // Test infrastructure only: runs an Argo CD resource health script the way Argo CD's controller runs
 // a script from argocd-cm, so that deploy/argocd/health.lua is tested in the runtime it ships to:
 //
-//   - the same Lua VM: github.com/yuin/gopher-lua v1.1.1 (Lua 5.1), the version Argo CD 3.x pins;
+//   - the same Lua VM: github.com/yuin/gopher-lua (Lua 5.1) v1.1.1, as Argo CD 3.3 and 3.4 pin (3.5 pins
+//     v1.1.2, a bug-fix release);
 //   - the same library set: without resource.customizations.useOpenLibs, Argo CD opens only the base,
 //     table and package libraries and an `os` table holding just `time` and `date` (also loadable with
 //     require("os")) -- no `string`, no `math`, no `io`; string methods such as ("x"):len() fail too;
