@@ -2,7 +2,7 @@
 // minimal Role per namespace, a Deployment running `shim`, accepted by the real API server.
 import { beforeAll, describe, expect, it } from "vitest";
 import { installCrds } from "../support/crd-install.ts";
-import { renderChart } from "../support/helm.ts";
+import { CHART_DIR, helm, renderChart, valuesFile } from "../support/helm.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig } from "../support/kube.ts";
 import { kubectl } from "../support/kubectl.ts";
 
@@ -22,8 +22,35 @@ describe("chart: CloudStack shim", () => {
 
   it("refuses to enable the shim without the JWT key Secret", async () => {
     await expect(renderChart("r", "ops", { shim: { enabled: true } })).rejects.toThrow(
-      /shim\.jwt\.secretName/,
+      /shim[./]jwt[./]secretName/,
     );
+  });
+
+  it("helm lint --strict fails when the shim is enabled without its JWT key Secret (values schema)", async () => {
+    // `required` in a template is only an INFO to helm lint; the values schema makes it an error, so
+    // a CI that lints the values it deploys catches it before any cluster sees them.
+    for (const jwt of [{}, { secretName: "" }]) {
+      const result = await helm([
+        "lint",
+        "--strict",
+        CHART_DIR,
+        "-f",
+        valuesFile({ shim: { enabled: true, jwt } }),
+      ]);
+      expect(result.code, result.stdout).not.toBe(0);
+      expect(`${result.stdout}${result.stderr}`).toMatch(/\/shim\/jwt\/secretName': minLength/);
+    }
+    const ok = await helm([
+      "lint",
+      "--strict",
+      CHART_DIR,
+      "-f",
+      valuesFile({ shim: { enabled: true, jwt: { secretName: "cloudstack-jwt" } } }),
+    ]);
+    expect(ok.code, `${ok.stdout}${ok.stderr}`).toBe(0);
+    // Disabled, the JWT Secret may stay empty (the default).
+    const off = await helm(["lint", "--strict", CHART_DIR, "-f", valuesFile({ shim: { enabled: false } })]);
+    expect(off.code, `${off.stdout}${off.stderr}`).toBe(0);
   });
 
   it("grants only what the shim needs, in each of its namespaces, and the API server accepts it", async () => {

@@ -7,7 +7,14 @@ import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadDictionaryDirectories } from "../../src/dictionary/registry.ts";
 import { CRD_DIR, installCrds } from "../support/crd-install.ts";
-import { CHART_DIR, helm, type RenderedObject, renderChart, valuesFile } from "../support/helm.ts";
+import {
+  CHART_DIR,
+  helm,
+  parseManifests,
+  type RenderedObject,
+  renderChart,
+  valuesFile,
+} from "../support/helm.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
 import { kubectl } from "../support/kubectl.ts";
 
@@ -373,5 +380,69 @@ describe("helm install into the control plane", () => {
     await kc
       .makeApiClient(ApiextensionsV1Api)
       .readCustomResourceDefinition({ name: "vnffirewallrules.vnf-operator.io" });
+  });
+});
+
+describe("CRDs outlive an Argo CD Application or a Helm release", () => {
+  // Deleting the CRDs deletes every VnfDevice and rule with them (and with the operator gone, rules
+  // hang on their finalizer). Argo CD renders the chart with `helm template --include-crds`, so without
+  // a word from us the CRDs are ordinary resources of the Application: deleted with it (resources
+  // finalizer) and pruned when they leave the render (e.g. helm.skipCrds). Argo CD reads the
+  // `argocd.argoproj.io/sync-options` annotation as a comma-separated list: Delete=false keeps a
+  // resource when its Application is deleted, Prune=false when it leaves the render.
+  // `helm.sh/resource-policy: keep` does the same for Helm when the CRDs come from templates.
+  const application = parseManifests(
+    readFileSync(path.join(CHART_DIR, "../../deploy/argocd/application.yaml"), "utf8"),
+  )[0] as unknown as {
+    metadata: { finalizers?: string[] };
+    spec: {
+      source: { path: string; helm: { releaseName: string; valuesObject: object } };
+      destination: { namespace: string };
+      syncPolicy: { syncOptions: string[] };
+    };
+  };
+  const syncOptions = (annotations: Record<string, string> | undefined) =>
+    new Map(
+      (annotations?.["argocd.argoproj.io/sync-options"] ?? "")
+        .split(",")
+        .filter(Boolean)
+        .map((option) => option.trim().split("=") as [string, string]),
+    );
+
+  it("the example Application's render (helm template --include-crds) marks every CRD Delete=false, Prune=false and resource-policy keep", async () => {
+    expect(application.spec.source.path).toBe("charts/vnf-operator");
+    const { objects } = await renderChart(
+      application.spec.source.helm.releaseName,
+      application.spec.destination.namespace,
+      application.spec.source.helm.valuesObject,
+      ["--include-crds"],
+    );
+    const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual([
+      "vnfdevices.vnf-operator.io",
+      "vnffirewallrules.vnf-operator.io",
+      "vnfnatrules.vnf-operator.io",
+    ]);
+    for (const crd of crds) {
+      const annotations = (crd.metadata as { annotations?: Record<string, string> }).annotations;
+      const options = syncOptions(annotations);
+      expect(options.get("Delete"), crd.metadata.name).toBe("false");
+      expect(options.get("Prune"), crd.metadata.name).toBe("false");
+      expect(annotations?.["helm.sh/resource-policy"], crd.metadata.name).toBe("keep");
+    }
+    // Nothing else is protected: deleting the Application removes the operator itself.
+    const others = objects.filter((o) => o.kind !== "CustomResourceDefinition");
+    expect(others.length).toBeGreaterThan(0);
+    for (const o of others)
+      expect(syncOptions((o.metadata as { annotations?: Record<string, string> }).annotations).size).toBe(0);
+    expect(application.spec.syncPolicy.syncOptions).toContain("ServerSideApply=true");
+  });
+
+  it("the annotations survive kubectl apply of crds/ (what users of plain manifests apply)", async () => {
+    const crd = await kc
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: "vnfnatrules.vnf-operator.io" });
+    expect(syncOptions(crd.metadata?.annotations).get("Delete")).toBe("false");
+    expect(crd.metadata?.annotations?.["helm.sh/resource-policy"]).toBe("keep");
   });
 });
