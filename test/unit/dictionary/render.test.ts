@@ -134,7 +134,8 @@ describe("escaping per target", () => {
       }),
       { numRuns: 300 },
     );
-  });
+    // 600 renders: a few seconds on a loaded 2-core machine, so more than the default 5 s.
+  }, 60_000);
 
   it("property: any XML-representable string round-trips through an XML body", () => {
     const xmlChar = fc
