@@ -592,7 +592,8 @@ export interface VnfNatRuleSpec {
    * forwarding). snat: traffic leaving through the interface gets translated.address as its source
    * (unset: the interface's address, i.e. masquerading). 1to1: destination.address (an external address
    * or subnet) and translated.address (an internal one of the same size) are mapped to each other in
-   * both directions.
+   * both directions; source.cidr then limits the peers it applies to. Cannot be changed: appliances keep
+   * each type in its own table, so another type is another rule.
    */
   type: "dnat" | "snat" | "1to1";
   /**

@@ -62,12 +62,34 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/** `10.0.0.5/32` and `2001:db8::5/128` are the address itself (appliances store either form). */
+function hostAddress(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  if (value.endsWith("/32") && !value.includes(":")) return value.slice(0, -3);
+  if (value.endsWith("/128") && value.includes(":")) return value.slice(0, -4);
+  return value;
+}
+
 /**
  * CRD semantics both sides share before comparing: a dnat rule without translated.port keeps the
- * original port (so it equals destination.port).
+ * original port (so it equals destination.port); a host prefix (/32, /128) is the address itself; a
+ * NAT destination.address `any` is the same as none.
  */
 export function canonicalForCompare(kind: string, rule: Record<string, unknown>): Record<string, unknown> {
   const out = structuredClone(rule);
+  for (const [side, field] of [
+    ["source", "cidr"],
+    ["destination", "cidr"],
+    ["destination", "address"],
+    ["translated", "address"],
+  ] as const) {
+    const endpoint = out[side];
+    if (isPlainObject(endpoint) && endpoint[field] !== undefined)
+      endpoint[field] = hostAddress(endpoint[field]);
+  }
+  if (kind === "natRule" && isPlainObject(out.destination) && out.destination.address === "any") {
+    delete out.destination.address;
+  }
   if (
     kind === "natRule" &&
     out.type === "dnat" &&

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import nunjucks from "nunjucks";
 import { TemplateRefusal } from "./errors.ts";
+import { cidrToRange, rangeToCidr } from "./ip-ranges.ts";
 import { markerToken, readMarkers, stripMarkers } from "./rule-input.ts";
 import {
   type AstNode,
@@ -191,6 +192,8 @@ function engineFilters(): Record<string, Filter> {
   add("stripMarker", (value: unknown) => stripMarkers(value));
   add("markerToken", (value: unknown) => markerToken(stringOf(value, "markerToken")));
   add("isCidr", (value: unknown) => typeof value === "string" && isCidrOrAny(value));
+  add("ipRange", (value: unknown) => cidrToRange(stringOf(value, "ipRange")));
+  add("rangeCidr", (value: unknown) => rangeToCidr(stringOf(value, "rangeCidr")));
   add("markerOf", (value: unknown) => readMarkers(value)[0]);
   add("b64", (value: unknown) => Buffer.from(stringOf(value, "b64"), "utf8").toString("base64"));
   add("url", (value: unknown) => encodeURIComponent(stringOf(value, "url")));

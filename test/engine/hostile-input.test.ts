@@ -8,7 +8,7 @@ import { ApplianceSession, type WriteInput } from "../../src/appliance/session.t
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { RESOURCE_KINDS, type ResourceKind } from "../../src/dictionary/rule-input.ts";
 import { type SimulatorHandle, startSimulator, type VendorObject } from "../simulators/index.ts";
-import { VENDORS, type VendorRow } from "./vendors.ts";
+import { caseOf, VENDORS, type VendorRow } from "./vendors.ts";
 
 const HOSTILE = [
   'x","type":"pass',
@@ -90,8 +90,7 @@ describe.each(VENDORS)("$vendor", (row) => {
   it.each(RESOURCE_KINDS)(
     "%s: any description round-trips verbatim and changes nothing else",
     async (kind: ResourceKind) => {
-      const access = row.stored[kind];
-      const rule = row.rules[kind].create;
+      const { stored: access, create: rule } = caseOf(row, kind);
       // The reference object: the same rule with a benign description.
       const reference = await session.create(kind, input({ ...rule, description: "benign" }, "ref/0"));
       const referenceStored = access.find(

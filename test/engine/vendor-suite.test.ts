@@ -13,9 +13,16 @@ import {
 import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
 import { ERROR_CODE_TABLE, VnfError } from "../../src/dictionary/errors.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
-import { RESOURCE_KINDS } from "../../src/dictionary/rule-input.ts";
 import { type Fault, type SimulatorHandle, startSimulator } from "../simulators/index.ts";
-import { storedObjects, VENDORS, type VendorRow } from "./vendors.ts";
+import {
+  type KindCase,
+  kindCases,
+  refusedNatTypes,
+  type StoredAccess,
+  storedObjects,
+  VENDORS,
+  type VendorRow,
+} from "./vendors.ts";
 
 async function failure(promise: Promise<unknown>): Promise<VnfError> {
   const outcome = await promise.then(
@@ -59,9 +66,9 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
     return { rule, marker, ruleNumber };
   }
 
-  async function stored(kind: (typeof RESOURCE_KINDS)[number], vendorRef: string) {
-    const view = await sim.control.objects(row.stored[kind].controlKind);
-    return row.stored[kind].find(view.candidate, vendorRef);
+  async function stored(access: StoredAccess, vendorRef: string) {
+    const view = await sim.control.objects(access.controlKind);
+    return access.find(view.candidate, vendorRef);
   }
 
   async function requestsTo(pathPrefix: string, method?: string) {
@@ -90,66 +97,71 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
     expect(health.compatible).toBe(true);
   });
 
-  describe.each(RESOURCE_KINDS)("%s", (kind) => {
+  describe.each(kindCases(row))("$label", (c: KindCase) => {
+    const kind = c.kind;
+    const tag = c.label.replace(" ", "/");
+
     it("create, get, list, update, delete (absent = success)", async () => {
       const s = session();
-      const rules = row.rules[kind];
-      const { vendorRef, adopted } = await s.create(kind, input(rules.create, `suite/${kind}`));
+      const { vendorRef, adopted } = await s.create(kind, input(c.create, `suite/${tag}`));
       expect(adopted).toBe(false);
-      const onAppliance = await stored(kind, vendorRef);
+      const onAppliance = await stored(c.stored, vendorRef);
       expect(onAppliance).toBeDefined();
-      expect(String(row.stored[kind].description(onAppliance ?? {}))).toContain(`[vnf:suite/${kind}]`);
+      expect(String(c.stored.description(onAppliance ?? {}))).toContain(`[vnf:suite/${tag}]`);
+      // The translation as the vendor's own API expresses it.
+      if (c.native) expect(onAppliance).toMatchObject(c.native);
 
       const got = await s.get(kind, vendorRef);
       expect(got?.vendorRef).toBe(vendorRef);
-      expect(got?.marker).toBe(`suite/${kind}`);
-      expect(s.differences(kind, rules.create, got?.normalized ?? {})).toEqual([]);
+      expect(got?.marker).toBe(`suite/${tag}`);
+      expect(s.differences(kind, c.create, got?.normalized ?? {})).toEqual([]);
 
       const listed = await s.list(kind);
       expect(listed.filter((o) => o.vendorRef === vendorRef)).toHaveLength(1);
+      expect(
+        s.differences(kind, c.create, listed.find((o) => o.vendorRef === vendorRef)?.normalized ?? {}),
+      ).toEqual([]);
 
-      await s.update(kind, vendorRef, input(rules.update, `suite/${kind}`));
+      await s.update(kind, vendorRef, input(c.update, `suite/${tag}`));
       const updated = await s.get(kind, vendorRef);
-      expect(s.differences(kind, rules.update, updated?.normalized ?? {})).toEqual([]);
-      expect(s.differences(kind, rules.create, updated?.normalized ?? {}).length).toBeGreaterThan(0);
+      expect(s.differences(kind, c.update, updated?.normalized ?? {})).toEqual([]);
+      expect(s.differences(kind, c.create, updated?.normalized ?? {}).length).toBeGreaterThan(0);
 
       await s.delete(kind, vendorRef);
       expect(await s.get(kind, vendorRef)).toBeUndefined();
-      expect(await stored(kind, vendorRef)).toBeUndefined();
+      expect(await stored(c.stored, vendorRef)).toBeUndefined();
       await expect(s.delete(kind, vendorRef)).resolves.toBeUndefined();
-      const missing = await failure(s.update(kind, vendorRef, input(rules.update, `suite/${kind}`)));
+      const missing = await failure(s.update(kind, vendorRef, input(c.update, `suite/${tag}`)));
       expect(missing.notFound).toBe(true);
       expect(missing.code).toBe("VNF_CONFLICT");
     });
 
     it("adoption after a crash: the marker finds the object, no second create is sent", async () => {
-      const rules = row.rules[kind];
-      const marker = `crash/${kind}`;
+      const marker = `crash/${tag}`;
       // The first process created the object, then died before recording the vendorRef.
-      const { vendorRef } = await session().create(kind, input(rules.create, marker));
+      const { vendorRef } = await session().create(kind, input(c.create, marker));
       await sim.control.clearRequests();
       // The restarted process looks for its marker before creating.
       const restarted = session();
       const found = await restarted.findByMarker(kind, marker);
       expect(found?.vendorRef).toBe(vendorRef);
-      expect(restarted.differences(kind, rules.create, found?.normalized ?? {})).toEqual([]);
-      const creates = (await requestsTo(row.createPath[kind].pathPrefix, row.createPath[kind].method)).filter(
-        (r) => r.path === row.createPath[kind].pathPrefix,
+      expect(restarted.differences(kind, c.create, found?.normalized ?? {})).toEqual([]);
+      const creates = (await requestsTo(c.createPath.pathPrefix, c.createPath.method)).filter(
+        (r) => r.path === c.createPath.pathPrefix,
       );
       expect(creates).toEqual([]);
       // A create repeated anyway adopts instead of duplicating on vendors whose identity derives
       // from the marker; everywhere, exactly one object carries the marker.
-      const view = await sim.control.objects(row.stored[kind].controlKind);
+      const view = await sim.control.objects(c.stored.controlKind);
       expect(
-        view.candidate.filter((o) => String(row.stored[kind].description(o)).includes(`[vnf:${marker}]`)),
+        view.candidate.filter((o) => String(c.stored.description(o)).includes(`[vnf:${marker}]`)),
       ).toHaveLength(1);
     });
 
     it("refuses to guess when two objects carry the same marker", async () => {
-      const rules = row.rules[kind];
       const s = session();
-      const first = await s.create(kind, input(rules.create, "twin/a"));
-      const original = await stored(kind, first.vendorRef);
+      const first = await s.create(kind, input(c.create, "twin/a"));
+      const original = await stored(c.stored, first.vendorRef);
       // Someone copies the object by hand (same description, hence same marker).
       const defaultCopy = () => {
         const copy = { ...original };
@@ -158,7 +170,7 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
         return copy;
       };
       const copy = row.copyOf ? row.copyOf(original ?? {}, kind) : defaultCopy();
-      await sim.control.putObject(row.stored[kind].controlKind, copy);
+      await sim.control.putObject(c.stored.controlKind, copy);
       const error = await failure(s.findByMarker(kind, "twin/a"));
       expect(error.code).toBe("VNF_CONFLICT");
       expect(error.message).toContain("2 appliance objects carry the ownership marker twin/a");
@@ -166,8 +178,8 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
 
     it("a hostile vendorRef addresses nothing and changes nothing", async () => {
       const s = session();
-      const { vendorRef } = await s.create(kind, input(row.rules[kind].create, `hostile/${kind}`));
-      const before = await sim.control.objects(row.stored[kind].controlKind);
+      const { vendorRef } = await s.create(kind, input(c.create, `hostile/${tag}`));
+      const before = await sim.control.objects(c.stored.controlKind);
       // Either the appliance finds nothing there, or the dictionary refuses the value outright.
       const refusedOrNothing = async (p: Promise<unknown>) => {
         const outcome = await p.then(
@@ -179,18 +191,31 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
       };
       await refusedOrNothing(s.get(kind, row.hostileVendorRef));
       await refusedOrNothing(s.delete(kind, row.hostileVendorRef));
-      const after = await sim.control.objects(row.stored[kind].controlKind);
+      const after = await sim.control.objects(c.stored.controlKind);
       expect(after.candidate).toEqual(before.candidate);
-      expect(await stored(kind, vendorRef)).toBeDefined();
+      expect(await stored(c.stored, vendorRef)).toBeDefined();
+    });
+  });
+
+  describe.each(refusedNatTypes(row))("natRule $type: not expressible", ({ rule, reason }) => {
+    it("is refused before anything is written, with the reason and what to do instead", async () => {
+      const s = session();
+      const kindOnAppliance = row.nat.dnat.stored.controlKind;
+      const before = await sim.control.objects(kindOnAppliance);
+      const error = await failure(s.create("natRule", input(rule, "refused/nat")));
+      expect(error.code).toBe("BROKER_INVALID_REQUEST");
+      expect(error.retryable).toBe(false);
+      expect(error.message).toMatch(reason);
+      expect((await sim.control.objects(kindOnAppliance)).candidate).toEqual(before.candidate);
     });
   });
 
   it("activation: staged writes become effective once, coalesced for a batch", async () => {
     const s = session();
-    const created = await s.create("firewallRule", input(row.rules.firewallRule.create, "act/1"));
+    const created = await s.create("firewallRule", input(row.firewallRule.create, "act/1"));
     const view = await sim.control.objects("firewallRule");
     const inRunning = (v: typeof view) =>
-      row.stored.firewallRule.find(storedObjects(v, false), created.vendorRef) !== undefined;
+      row.firewallRule.stored.find(storedObjects(v, false), created.vendorRef) !== undefined;
     if (row.activation === "staged") {
       expect(view.pending).toBe(true);
       expect(inRunning(view)).toBe(false);
@@ -203,7 +228,7 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
     const coalescer = new ActivationCoalescer(() => s.activate(), { mode: "Batched", windowMs: 600_000 });
     const writes = await Promise.all(
       [2, 3, 4, 5, 6].map(async (n) => {
-        const r = await s.create("firewallRule", input(row.rules.firewallRule.create, `act/${n}`));
+        const r = await s.create("firewallRule", input(row.firewallRule.create, `act/${n}`));
         return { ref: r.vendorRef, activated: coalescer.requestActivation() };
       }),
     );
@@ -212,7 +237,7 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
     expect(coalescer.stats.activations).toBe(1);
     const after = await sim.control.objects("firewallRule");
     for (const w of writes)
-      expect(row.stored.firewallRule.find(storedObjects(after, false), w.ref)).toBeDefined();
+      expect(row.firewallRule.stored.find(storedObjects(after, false), w.ref)).toBeDefined();
     expect(inRunning(after)).toBe(true);
     expect(after.pending).toBe(false);
     const stats = await sim.control.stats();
@@ -232,12 +257,12 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
     const s = session();
     const refs = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        s.create("firewallRule", input(row.rules.firewallRule.create, `par/${i}`)).then((r) => r.vendorRef),
+        s.create("firewallRule", input(row.firewallRule.create, `par/${i}`)).then((r) => r.vendorRef),
       ),
     );
     expect(new Set(refs).size).toBe(8);
     const view = await sim.control.objects("firewallRule");
-    for (const ref of refs) expect(row.stored.firewallRule.find(view.candidate, ref)).toBeDefined();
+    for (const ref of refs) expect(row.firewallRule.stored.find(view.candidate, ref)).toBeDefined();
     const stats = await sim.control.stats();
     expect(stats.lostWrites).toBe(0);
     if (row.serialWrites) expect(stats.maxInFlight).toBe(1);
@@ -358,34 +383,34 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
     it("a create retried after an ambiguous failure adopts instead of duplicating", async () => {
       // An earlier attempt landed on the appliance but its answer was lost (the simulator never
       // processes an aborted request, so the landed attempt is made by a first session).
-      const first = await session().create("firewallRule", input(row.rules.firewallRule.create, "retry/1"));
+      const first = await session().create("firewallRule", input(row.firewallRule.create, "retry/1"));
       await sim.control.clearRequests();
       await sim.control.injectFault({
-        ...row.createPath.firewallRule,
+        ...row.firewallRule.createPath,
         kind: "status",
         status: 502,
         times: 1,
       } as Fault);
-      const created = await session().create("firewallRule", input(row.rules.firewallRule.create, "retry/1"));
+      const created = await session().create("firewallRule", input(row.firewallRule.create, "retry/1"));
       expect(created).toEqual({ vendorRef: first.vendorRef, adopted: true });
       const view = await sim.control.objects("firewallRule");
       const carrying = view.candidate.filter((o) =>
-        String(row.stored.firewallRule.description(o)).includes("[vnf:retry/1]"),
+        String(row.firewallRule.stored.description(o)).includes("[vnf:retry/1]"),
       );
       expect(carrying).toHaveLength(1);
-      const { method, pathPrefix } = row.createPath.firewallRule;
+      const { method, pathPrefix } = row.firewallRule.createPath;
       const creates = (await requestsTo(pathPrefix, method)).filter((r) => r.path === pathPrefix);
       expect(creates.map((r) => r.status)).toEqual([502]);
     });
 
     it("a create that failed cleanly is re-sent once and succeeds", async () => {
-      await sim.control.injectFault({ ...row.createPath.firewallRule, kind: "reset", times: 1 } as Fault);
-      const created = await session().create("firewallRule", input(row.rules.firewallRule.create, "retry/2"));
+      await sim.control.injectFault({ ...row.firewallRule.createPath, kind: "reset", times: 1 } as Fault);
+      const created = await session().create("firewallRule", input(row.firewallRule.create, "retry/2"));
       expect(created.adopted).toBe(false);
-      const { method, pathPrefix } = row.createPath.firewallRule;
+      const { method, pathPrefix } = row.firewallRule.createPath;
       const creates = (await requestsTo(pathPrefix, method)).filter((r) => r.path === pathPrefix);
       expect(creates.map((r) => r.outcome)).toEqual(["reset", "answered"]);
-      expect(await stored("firewallRule", created.vendorRef)).toBeDefined();
+      expect(await stored(row.firewallRule.stored, created.vendorRef)).toBeDefined();
     });
   });
 
@@ -396,7 +421,7 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
     await s.health();
     await sim.control.injectFault({ pathPrefix: row.healthPath, kind: "authExpire", times: 1 } as Fault);
     await s.health().catch(() => undefined);
-    await s.create("firewallRule", input(row.rules.firewallRule.create, "log/1"));
+    await s.create("firewallRule", input(row.firewallRule.create, "log/1"));
     const text = lines.join("\n");
     expect(lines.length).toBeGreaterThan(3);
     for (const secret of Object.values(sim.credentials)) expect(text).not.toContain(secret);

@@ -15,6 +15,37 @@ export interface StoredAccess {
   description(object: VendorObject): unknown;
 }
 
+export const NAT_TYPES = ["dnat", "snat", "1to1"] as const;
+export type NatType = (typeof NAT_TYPES)[number];
+
+interface RequestPath {
+  method: string;
+  pathPrefix: string;
+}
+
+/** A rule kind (or NAT type) the vendor supports: sample rules and where the object lands. */
+export interface RuleCell {
+  create: Record<string, unknown>;
+  update: Record<string, unknown>;
+  stored: StoredAccess;
+  /** The method and exact path of the create request (to count creates). */
+  createPath: RequestPath;
+  /**
+   * Fields of the appliance object `create` makes, in the vendor's own terms: how its API expresses
+   * the translation (what a reviewer checks against the vendor's documentation).
+   */
+  native?: VendorObject;
+}
+
+/** A NAT type the vendor cannot express: the dictionary refuses such a rule, saying why and what to do. */
+export interface Refusal {
+  refused: { rule: Record<string, unknown>; reason: RegExp };
+}
+
+export function isRefusal(cell: RuleCell | Refusal): cell is Refusal {
+  return "refused" in cell;
+}
+
 export interface VendorRow {
   vendor: SimulatorVendor;
   dictionary: string;
@@ -31,12 +62,11 @@ export interface VendorRow {
   throttleCode: ErrorCode;
   /** A path prefix every health check requests (where faults are injected). */
   healthPath: string;
-  /** The method and exact path of each kind's create request (to count creates). */
-  createPath: Record<ResourceKind, { method: string; pathPrefix: string }>;
   /** The simulator allows only one write at a time without losing some. */
   serialWrites: boolean;
-  rules: Record<ResourceKind, { create: Record<string, unknown>; update: Record<string, unknown> }>;
-  stored: Record<ResourceKind, StoredAccess>;
+  firewallRule: RuleCell;
+  /** Every NAT type: how the vendor stores it, or why it refuses it. */
+  nat: { dnat: RuleCell; snat: RuleCell | Refusal; "1to1": RuleCell | Refusal };
   /** A vendorRef shaped to escape its path segment (must address nothing). */
   hostileVendorRef: string;
   /** Fields of stored objects that differ between two creates of the same rule (ids, timestamps). */
@@ -97,42 +127,57 @@ const xmlRepresentable = (text: string): boolean =>
     return !(c >= 0xd800 && c <= 0xdfff) && c !== 0xfffe && c !== 0xffff;
   });
 
+/** A NAT object whose marker is the vendorRef after a `<type>@` prefix (pfSense outbound/1:1). */
+const byPrefixedMarker =
+  (field: string) =>
+  (objects: VendorObject[], vendorRef: string): VendorObject | undefined =>
+    byMarker(field)(objects, vendorRef.replace(/^(snat|1to1)@/, ""));
+
+/** An object addressed by `<type>@<id>` (OPNsense source NAT and 1:1 NAT uuids). */
+const byPrefixedField =
+  (field: string) =>
+  (objects: VendorObject[], vendorRef: string): VendorObject | undefined =>
+    byField(field)(objects, vendorRef.replace(/^(snat|1to1)@/, ""));
+
+const vyosRule = (objects: VendorObject[], ref: string) =>
+  objects.find((o) => String(o.path).endsWith(` rule ${ref}`));
+
 export const VENDORS: VendorRow[] = [
   {
     vendor: "pfsense",
     dictionary: "dictionaries/pfsense-2.7-restapi-v2.yaml",
     simulator: { version: "2.7.2-RELEASE", serial: "PFSIM-ENGINE-1" },
+    // The factory outbound NAT mode is automatic: the operator may switch it to hybrid for snat.
+    parameters: { outboundNatMode: "hybrid" },
     expected: { version: "2.7.2-RELEASE", serial: "PFSIM-ENGINE-1" },
     auth: "session",
     activation: "staged",
     throttleCode: "VNF_CAPACITY",
     healthPath: "/api/v2/system/version",
-    createPath: {
-      firewallRule: { method: "POST", pathPrefix: "/api/v2/firewall/rule" },
-      natRule: { method: "POST", pathPrefix: "/api/v2/firewall/nat/port_forward" },
-    },
     serialWrites: true,
-    rules: {
-      firewallRule: {
-        create: {
-          interface: "lan",
-          action: "allow",
-          protocol: "tcp",
-          source: { cidr: "10.0.0.0/24" },
-          destination: { cidr: "192.0.2.10", port: "443" },
-          description: "web",
-          log: true,
-        },
-        update: {
-          interface: "lan",
-          action: "deny",
-          protocol: "udp",
-          source: { cidr: "10.0.0.0/24" },
-          destination: { cidr: "192.0.2.10", port: "53" },
-          description: "dns now",
-        },
+    firewallRule: {
+      create: {
+        interface: "lan",
+        action: "allow",
+        protocol: "tcp",
+        source: { cidr: "10.0.0.0/24" },
+        destination: { cidr: "192.0.2.10", port: "443" },
+        description: "web",
+        log: true,
       },
-      natRule: {
+      update: {
+        interface: "lan",
+        action: "deny",
+        protocol: "udp",
+        source: { cidr: "10.0.0.0/24" },
+        destination: { cidr: "192.0.2.10", port: "53" },
+        description: "dns now",
+      },
+      stored: { controlKind: "firewallRule", find: byField("tracker"), description: (o) => o.descr },
+      createPath: { method: "POST", pathPrefix: "/api/v2/firewall/rule" },
+    },
+    nat: {
+      dnat: {
         create: {
           type: "dnat",
           interface: "wan",
@@ -149,11 +194,65 @@ export const VENDORS: VendorRow[] = [
           translated: { address: "10.0.0.11", port: "443" },
           description: "forward moved",
         },
+        stored: { controlKind: "natRule", find: byMarker("descr"), description: (o) => o.descr },
+        createPath: { method: "POST", pathPrefix: "/api/v2/firewall/nat/port_forward" },
+        native: {
+          interface: "wan",
+          protocol: "tcp",
+          destination: "wan:ip",
+          destination_port: "8443",
+          target: "10.0.0.10",
+          local_port: "443",
+        },
       },
-    },
-    stored: {
-      firewallRule: { controlKind: "firewallRule", find: byField("tracker"), description: (o) => o.descr },
-      natRule: { controlKind: "natRule", find: byMarker("descr"), description: (o) => o.descr },
+      snat: {
+        create: {
+          type: "snat",
+          interface: "wan",
+          source: { cidr: "10.0.0.0/24" },
+          translated: { address: "203.0.113.20" },
+          description: "source NAT",
+        },
+        update: {
+          type: "snat",
+          interface: "wan",
+          protocol: "tcp",
+          source: { cidr: "10.0.1.5" },
+          destination: { address: "198.51.100.0/24", port: "443" },
+          translated: { port: "10000-20000" },
+          description: "masquerade web",
+        },
+        stored: { controlKind: "natOutbound", find: byPrefixedMarker("descr"), description: (o) => o.descr },
+        createPath: { method: "POST", pathPrefix: "/api/v2/firewall/nat/outbound/mapping" },
+        native: {
+          interface: "wan",
+          protocol: null,
+          source: "10.0.0.0/24",
+          destination: "any",
+          target: "203.0.113.20",
+          target_subnet: 32,
+        },
+      },
+      "1to1": {
+        create: {
+          type: "1to1",
+          interface: "wan",
+          destination: { address: "203.0.113.30" },
+          translated: { address: "10.0.0.30" },
+          description: "one to one",
+        },
+        update: {
+          type: "1to1",
+          interface: "wan",
+          source: { cidr: "198.51.100.0/24" },
+          destination: { address: "203.0.113.32/29" },
+          translated: { address: "10.0.2.0/29" },
+          description: "a block, for some peers",
+        },
+        stored: { controlKind: "natOneToOne", find: byPrefixedMarker("descr"), description: (o) => o.descr },
+        createPath: { method: "POST", pathPrefix: "/api/v2/firewall/nat/one_to_one/mapping" },
+        native: { interface: "wan", external: "203.0.113.30", source: "10.0.0.30", destination: "any" },
+      },
     },
     hostileVendorRef: "1&id=0",
     volatileFields: ["id", "tracker", "created_time", "updated_time"],
@@ -161,40 +260,39 @@ export const VENDORS: VendorRow[] = [
   {
     vendor: "fortios",
     dictionary: "dictionaries/fortios-7.yaml",
-    simulator: { version: "v7.4.5", serial: "FGVM-ENGINE-1" },
+    // snat rules are central SNAT entries: the VDOM runs central NAT.
+    simulator: { version: "v7.4.5", serial: "FGVM-ENGINE-1", centralNat: true },
     parameters: { vdom: "root" },
     expected: { version: "v7.4.5", serial: "FGVM-ENGINE-1" },
     auth: "static",
     activation: "live",
     throttleCode: "VNF_RATE_LIMIT",
     healthPath: "/api/v2/monitor/system/status",
-    createPath: {
-      firewallRule: { method: "POST", pathPrefix: "/api/v2/cmdb/firewall/policy" },
-      natRule: { method: "POST", pathPrefix: "/api/v2/cmdb/firewall/vip" },
-    },
     serialWrites: false,
-    rules: {
-      firewallRule: {
-        create: {
-          interface: "port1",
-          action: "allow",
-          protocol: "tcp",
-          source: { cidr: "10.0.0.0/24" },
-          destination: { cidr: "192.0.2.10", port: "443" },
-          description: "web",
-          log: true,
-        },
-        update: {
-          interface: "port1",
-          direction: "out",
-          action: "deny",
-          protocol: "udp",
-          source: { cidr: "10.0.1.0/24" },
-          destination: { cidr: "any" },
-          description: "udp out",
-        },
+    firewallRule: {
+      create: {
+        interface: "port1",
+        action: "allow",
+        protocol: "tcp",
+        source: { cidr: "10.0.0.0/24" },
+        destination: { cidr: "192.0.2.10", port: "443" },
+        description: "web",
+        log: true,
       },
-      natRule: {
+      update: {
+        interface: "port1",
+        direction: "out",
+        action: "deny",
+        protocol: "udp",
+        source: { cidr: "10.0.1.0/24" },
+        destination: { cidr: "any" },
+        description: "udp out",
+      },
+      stored: { controlKind: "firewallRule", find: byField("policyid"), description: (o) => o.comments },
+      createPath: { method: "POST", pathPrefix: "/api/v2/cmdb/firewall/policy" },
+    },
+    nat: {
+      dnat: {
         create: {
           type: "dnat",
           interface: "port1",
@@ -207,19 +305,80 @@ export const VENDORS: VendorRow[] = [
           type: "dnat",
           interface: "port2",
           protocol: "udp",
+          source: { cidr: "198.51.100.0/24" },
           destination: { address: "203.0.113.11", port: "5353" },
           translated: { address: "10.0.0.11" },
-          description: "forward moved",
+          description: "forward moved, for some peers",
+        },
+        stored: { controlKind: "natRule", find: byField("name"), description: (o) => o.comment },
+        createPath: { method: "POST", pathPrefix: "/api/v2/cmdb/firewall/vip" },
+        native: {
+          type: "static-nat",
+          extip: "203.0.113.10",
+          mappedip: [{ range: "10.0.0.10", q_origin_key: "10.0.0.10" }],
+          extintf: "port1",
+          portforward: "enable",
+          "nat-source-vip": "disable",
+          protocol: "tcp",
+          extport: "8443",
+          mappedport: "443",
         },
       },
-    },
-    stored: {
-      firewallRule: {
-        controlKind: "firewallRule",
-        find: byField("policyid"),
-        description: (o) => o.comments,
+      snat: {
+        create: {
+          type: "snat",
+          interface: "port1",
+          source: { cidr: "10.0.0.0/24" },
+          translated: { address: "203.0.113.20" },
+          description: "source NAT",
+        },
+        update: {
+          type: "snat",
+          interface: "port2",
+          protocol: "tcp",
+          source: { cidr: "10.0.1.5" },
+          destination: { address: "198.51.100.0/24", port: "443" },
+          translated: { port: "10000-20000" },
+          description: "masquerade web",
+        },
+        stored: { controlKind: "centralSnat", find: byField("policyid"), description: (o) => o.comments },
+        createPath: { method: "POST", pathPrefix: "/api/v2/cmdb/firewall/central-snat-map" },
+        native: {
+          dstintf: [{ name: "port1", q_origin_key: "port1" }],
+          "orig-addr": [{ name: "vnf-net-10.0.0.0/24", q_origin_key: "vnf-net-10.0.0.0/24" }],
+          "dst-addr": [{ name: "all", q_origin_key: "all" }],
+          protocol: 0,
+          nat: "enable",
+          "nat-ippool": [{ name: "vnf-pool-203.0.113.20", q_origin_key: "vnf-pool-203.0.113.20" }],
+        },
       },
-      natRule: { controlKind: "natRule", find: byField("name"), description: (o) => o.comment },
+      "1to1": {
+        create: {
+          type: "1to1",
+          interface: "port1",
+          destination: { address: "203.0.113.32/29" },
+          translated: { address: "10.0.2.0/29" },
+          description: "one to one",
+        },
+        update: {
+          type: "1to1",
+          interface: "port1",
+          source: { cidr: "198.51.100.0/24" },
+          destination: { address: "203.0.113.30" },
+          translated: { address: "10.0.0.30" },
+          description: "one address, for some peers",
+        },
+        stored: { controlKind: "natRule", find: byField("name"), description: (o) => o.comment },
+        createPath: { method: "POST", pathPrefix: "/api/v2/cmdb/firewall/vip" },
+        native: {
+          type: "static-nat",
+          extip: "203.0.113.32-203.0.113.39",
+          mappedip: [{ range: "10.0.2.0-10.0.2.7", q_origin_key: "10.0.2.0-10.0.2.7" }],
+          extintf: "port1",
+          portforward: "disable",
+          "nat-source-vip": "enable",
+        },
+      },
     },
     hostileVendorRef: "1/../../address/all",
     volatileFields: ["policyid", "q_origin_key", "uuid", "name"],
@@ -237,33 +396,31 @@ export const VENDORS: VendorRow[] = [
     throttleCode: "VNF_RATE_LIMIT",
     // Every call but keygen (`/api`) goes to `/api/`.
     healthPath: "/api/",
-    createPath: {
-      firewallRule: { method: "POST", pathPrefix: "/api/" },
-      natRule: { method: "POST", pathPrefix: "/api/" },
-    },
     serialWrites: false,
-    rules: {
-      firewallRule: {
-        create: {
-          interface: "untrust",
-          action: "allow",
-          protocol: "tcp",
-          source: { cidr: "10.0.0.0/24" },
-          destination: { cidr: "192.0.2.10", port: "443" },
-          description: "web",
-          log: true,
-        },
-        update: {
-          interface: "trust",
-          direction: "out",
-          action: "deny",
-          protocol: "udp",
-          source: { cidr: "10.0.1.0/24" },
-          destination: { cidr: "any", port: "53" },
-          description: "dns out",
-        },
+    firewallRule: {
+      create: {
+        interface: "untrust",
+        action: "allow",
+        protocol: "tcp",
+        source: { cidr: "10.0.0.0/24" },
+        destination: { cidr: "192.0.2.10", port: "443" },
+        description: "web",
+        log: true,
       },
-      natRule: {
+      update: {
+        interface: "trust",
+        direction: "out",
+        action: "deny",
+        protocol: "udp",
+        source: { cidr: "10.0.1.0/24" },
+        destination: { cidr: "any", port: "53" },
+        description: "dns out",
+      },
+      stored: { controlKind: "firewallRule", find: byField("@name"), description: (o) => o.description },
+      createPath: { method: "POST", pathPrefix: "/api/" },
+    },
+    nat: {
+      dnat: {
         create: {
           type: "dnat",
           interface: "ethernet1/1",
@@ -280,15 +437,69 @@ export const VENDORS: VendorRow[] = [
           translated: { address: "10.0.0.11" },
           description: "forward moved",
         },
+        stored: { controlKind: "natRule", find: byField("@name"), description: (o) => o.description },
+        createPath: { method: "POST", pathPrefix: "/api/" },
+        native: {
+          "to-interface": "ethernet1/1",
+          destination: ["203.0.113.10"],
+          service: "vnf-tcp-8443",
+          "destination-translation": { "translated-address": "10.0.0.10", "translated-port": "443" },
+        },
       },
-    },
-    stored: {
-      firewallRule: {
-        controlKind: "firewallRule",
-        find: byField("@name"),
-        description: (o) => o.description,
+      snat: {
+        create: {
+          type: "snat",
+          interface: "ethernet1/1",
+          source: { cidr: "10.0.0.0/24" },
+          translated: { address: "203.0.113.20" },
+          description: "source NAT",
+        },
+        update: {
+          type: "snat",
+          interface: "ethernet1/2",
+          source: { cidr: "10.0.1.0/24" },
+          destination: { address: "198.51.100.0/24" },
+          description: "hide behind the interface",
+        },
+        stored: { controlKind: "natRule", find: byField("@name"), description: (o) => o.description },
+        createPath: { method: "POST", pathPrefix: "/api/" },
+        native: {
+          "to-interface": "ethernet1/1",
+          source: ["10.0.0.0/24"],
+          destination: ["any"],
+          "source-translation": {
+            "dynamic-ip-and-port": { "translated-address": ["203.0.113.20"] },
+          },
+        },
       },
-      natRule: { controlKind: "natRule", find: byField("@name"), description: (o) => o.description },
+      "1to1": {
+        create: {
+          type: "1to1",
+          interface: "ethernet1/1",
+          destination: { address: "203.0.113.30" },
+          translated: { address: "10.0.0.30" },
+          description: "one to one",
+        },
+        update: {
+          type: "1to1",
+          interface: "ethernet1/1",
+          destination: { address: "203.0.113.32/29" },
+          translated: { address: "10.0.2.0/29" },
+          description: "a block",
+        },
+        stored: { controlKind: "natRule", find: byField("@name"), description: (o) => o.description },
+        createPath: { method: "POST", pathPrefix: "/api/" },
+        // Bi-directional static NAT: the internal address is the original source, translated to the
+        // external one; PAN-OS adds the reverse (destination) translation itself.
+        native: {
+          "to-interface": "ethernet1/1",
+          source: ["10.0.0.30"],
+          destination: ["any"],
+          "source-translation": {
+            "static-ip": { "translated-address": "203.0.113.30", "bi-directional": "yes" },
+          },
+        },
+      },
     },
     hostileVendorRef: "x'] | /config/devices/entry/vsys/entry[@name='vsys1",
     volatileFields: ["@name", "@uuid"],
@@ -313,34 +524,32 @@ export const VENDORS: VendorRow[] = [
     activation: "staged",
     throttleCode: "VNF_RATE_LIMIT",
     healthPath: "/show",
-    createPath: {
-      firewallRule: { method: "POST", pathPrefix: "/configure" },
-      natRule: { method: "POST", pathPrefix: "/configure" },
-    },
     // One global configuration lock on the appliance; the dictionary sends one call at a time.
     serialWrites: true,
-    rules: {
-      firewallRule: {
-        create: {
-          interface: "eth0",
-          action: "allow",
-          protocol: "tcp",
-          source: { cidr: "10.0.0.0/24" },
-          destination: { cidr: "192.0.2.10", port: "443" },
-          description: "web",
-          log: true,
-        },
-        update: {
-          interface: "eth1",
-          direction: "out",
-          action: "deny",
-          protocol: "udp",
-          source: { cidr: "2001:db8:1::/64" },
-          destination: { cidr: "any", port: "53" },
-          description: "dns out over IPv6",
-        },
+    firewallRule: {
+      create: {
+        interface: "eth0",
+        action: "allow",
+        protocol: "tcp",
+        source: { cidr: "10.0.0.0/24" },
+        destination: { cidr: "192.0.2.10", port: "443" },
+        description: "web",
+        log: true,
       },
-      natRule: {
+      update: {
+        interface: "eth1",
+        direction: "out",
+        action: "deny",
+        protocol: "udp",
+        source: { cidr: "2001:db8:1::/64" },
+        destination: { cidr: "any", port: "53" },
+        description: "dns out over IPv6",
+      },
+      stored: { controlKind: "firewallRule", find: vyosRule, description: (o) => o.description },
+      createPath: { method: "POST", pathPrefix: "/configure" },
+    },
+    nat: {
+      dnat: {
         create: {
           type: "dnat",
           interface: "eth0",
@@ -350,25 +559,56 @@ export const VENDORS: VendorRow[] = [
           description: "forward",
         },
         update: {
-          type: "snat",
+          type: "dnat",
           interface: "eth1",
-          protocol: "any",
-          source: { cidr: "10.0.0.0/24" },
-          translated: { address: "203.0.113.20" },
-          description: "source NAT now",
+          protocol: "udp",
+          destination: { address: "203.0.113.11", port: "5353" },
+          translated: { address: "10.0.0.11" },
+          description: "forward moved",
+        },
+        stored: { controlKind: "natRule", find: vyosRule, description: (o) => o.description },
+        createPath: { method: "POST", pathPrefix: "/configure" },
+        native: {
+          "inbound-interface": { name: "eth0" },
+          protocol: "tcp",
+          destination: { address: "203.0.113.10", port: "8443" },
+          translation: { address: "10.0.0.10", port: "443" },
         },
       },
-    },
-    stored: {
-      firewallRule: {
-        controlKind: "firewallRule",
-        find: (objects, ref) => objects.find((o) => String(o.path).endsWith(` rule ${ref}`)),
-        description: (o) => o.description,
+      snat: {
+        create: {
+          type: "snat",
+          interface: "eth1",
+          source: { cidr: "10.0.0.0/24" },
+          translated: { address: "203.0.113.20" },
+          description: "source NAT",
+        },
+        update: {
+          type: "snat",
+          interface: "eth1",
+          protocol: "tcp",
+          source: { cidr: "10.0.1.0/24" },
+          destination: { address: "198.51.100.0/24", port: "443" },
+          description: "masquerade web",
+        },
+        stored: { controlKind: "natRule", find: vyosRule, description: (o) => o.description },
+        createPath: { method: "POST", pathPrefix: "/configure" },
+        native: {
+          "outbound-interface": { name: "eth1" },
+          source: { address: "10.0.0.0/24" },
+          translation: { address: "203.0.113.20" },
+        },
       },
-      natRule: {
-        controlKind: "natRule",
-        find: (objects, ref) => objects.find((o) => String(o.path).endsWith(` rule ${ref}`)),
-        description: (o) => o.description,
+      "1to1": {
+        refused: {
+          rule: {
+            type: "1to1",
+            interface: "eth0",
+            destination: { address: "203.0.113.30" },
+            translated: { address: "10.0.0.30" },
+          },
+          reason: /1to1.*dnat.*snat/,
+        },
       },
     },
     hostileVendorRef: "1000 action accept",
@@ -390,33 +630,31 @@ export const VENDORS: VendorRow[] = [
     activation: "staged",
     throttleCode: "VNF_RATE_LIMIT",
     healthPath: "/api/core/firmware/status",
-    createPath: {
-      firewallRule: { method: "POST", pathPrefix: "/api/firewall/filter/addRule" },
-      natRule: { method: "POST", pathPrefix: "/api/firewall/d_nat/addRule" },
-    },
     serialWrites: true,
-    rules: {
-      firewallRule: {
-        create: {
-          interface: "wan",
-          action: "allow",
-          protocol: "tcp",
-          source: { cidr: "10.0.0.0/24" },
-          destination: { cidr: "192.0.2.10", port: "443" },
-          description: "web",
-          log: true,
-        },
-        update: {
-          interface: "lan",
-          direction: "out",
-          action: "deny",
-          protocol: "udp",
-          source: { cidr: "10.0.1.0/24" },
-          destination: { cidr: "any", port: "53" },
-          description: "dns out",
-        },
+    firewallRule: {
+      create: {
+        interface: "wan",
+        action: "allow",
+        protocol: "tcp",
+        source: { cidr: "10.0.0.0/24" },
+        destination: { cidr: "192.0.2.10", port: "443" },
+        description: "web",
+        log: true,
       },
-      natRule: {
+      update: {
+        interface: "lan",
+        direction: "out",
+        action: "deny",
+        protocol: "udp",
+        source: { cidr: "10.0.1.0/24" },
+        destination: { cidr: "any", port: "53" },
+        description: "dns out",
+      },
+      stored: { controlKind: "firewallRule", find: byField("uuid"), description: (o) => o.description },
+      createPath: { method: "POST", pathPrefix: "/api/firewall/filter/addRule" },
+    },
+    nat: {
+      dnat: {
         create: {
           type: "dnat",
           interface: "wan",
@@ -433,11 +671,68 @@ export const VENDORS: VendorRow[] = [
           translated: { address: "10.0.0.11" },
           description: "forward a range",
         },
+        stored: { controlKind: "natRule", find: byField("uuid"), description: (o) => o.descr },
+        createPath: { method: "POST", pathPrefix: "/api/firewall/d_nat/addRule" },
+        native: {
+          interface: "wan",
+          protocol: "tcp",
+          "destination.network": "203.0.113.10",
+          "destination.port": "8443",
+          target: "10.0.0.10",
+          "local-port": "443",
+        },
       },
-    },
-    stored: {
-      firewallRule: { controlKind: "firewallRule", find: byField("uuid"), description: (o) => o.description },
-      natRule: { controlKind: "natRule", find: byField("uuid"), description: (o) => o.descr },
+      snat: {
+        create: {
+          type: "snat",
+          interface: "wan",
+          source: { cidr: "10.0.0.0/24" },
+          translated: { address: "203.0.113.20" },
+          description: "source NAT",
+        },
+        update: {
+          type: "snat",
+          interface: "wan",
+          protocol: "tcp",
+          source: { cidr: "10.0.1.5" },
+          destination: { address: "198.51.100.0/24", port: "443" },
+          translated: { port: "10000-20000" },
+          description: "masquerade web",
+        },
+        stored: { controlKind: "snatRule", find: byPrefixedField("uuid"), description: (o) => o.description },
+        createPath: { method: "POST", pathPrefix: "/api/firewall/source_nat/addRule" },
+        native: {
+          interface: "wan",
+          protocol: "any",
+          source_net: "10.0.0.0/24",
+          destination_net: "any",
+          target: "203.0.113.20",
+        },
+      },
+      "1to1": {
+        create: {
+          type: "1to1",
+          interface: "wan",
+          destination: { address: "203.0.113.30" },
+          translated: { address: "10.0.0.30" },
+          description: "one to one",
+        },
+        update: {
+          type: "1to1",
+          interface: "wan",
+          source: { cidr: "198.51.100.0/24" },
+          destination: { address: "203.0.113.32/29" },
+          translated: { address: "10.0.2.0/29" },
+          description: "a block, for some peers",
+        },
+        stored: {
+          controlKind: "oneToOneRule",
+          find: byPrefixedField("uuid"),
+          description: (o) => o.description,
+        },
+        createPath: { method: "POST", pathPrefix: "/api/firewall/one_to_one/addRule" },
+        native: { interface: "wan", type: "binat", external: "203.0.113.30", source_net: "10.0.0.30" },
+      },
     },
     hostileVendorRef: "../delRule/x",
     volatileFields: ["uuid", "sequence"],
@@ -446,6 +741,36 @@ export const VENDORS: VendorRow[] = [
     acceptsDescription: (text) => !/[\r\n\u2028\u2029]/.test(text),
   },
 ];
+
+/** The rule kinds and NAT types a vendor supports, as the suites iterate them. */
+export interface KindCase extends RuleCell {
+  label: string;
+  kind: ResourceKind;
+}
+
+export function kindCases(row: VendorRow): KindCase[] {
+  const out: KindCase[] = [{ label: "firewallRule", kind: "firewallRule", ...row.firewallRule }];
+  for (const type of NAT_TYPES) {
+    const cell = row.nat[type];
+    if (!isRefusal(cell)) out.push({ label: `natRule ${type}`, kind: "natRule", ...cell });
+  }
+  return out;
+}
+
+/** The NAT types a vendor refuses, with the reason the dictionary must give. */
+export function refusedNatTypes(row: VendorRow): Array<{ type: NatType } & Refusal["refused"]> {
+  return NAT_TYPES.flatMap((type) => {
+    const cell = row.nat[type];
+    return isRefusal(cell) ? [{ type, ...cell.refused }] : [];
+  });
+}
+
+/** The first case of a kind: firewall rules, and dnat for NAT rules. */
+export function caseOf(row: VendorRow, kind: ResourceKind): KindCase {
+  return kind === "firewallRule"
+    ? { label: kind, kind, ...row.firewallRule }
+    : { label: "natRule dnat", kind, ...row.nat.dnat };
+}
 
 export function storedObjects(view: ObjectsView, staged: boolean): VendorObject[] {
   return staged ? view.candidate : view.running;

@@ -785,6 +785,13 @@ const INVALID: InvalidCase[] = [
     changes: { "spec.deviceRef.name": "other" },
     messages: ["deviceRef.name is immutable"],
   },
+  {
+    name: "changed NAT type",
+    base: "nat",
+    update: true,
+    changes: { "spec.type": "snat", "spec.destination.port": undefined, "spec.translated.port": undefined },
+    messages: ["type is immutable: appliances keep each NAT type in its own table"],
+  },
   // VnfDevice
   {
     name: "vendor with capitals and a space",

@@ -56,9 +56,15 @@ export async function startSampleSimulators(
       // The samples name address aliases; a real appliance would have them configured, so the
       // simulated one gets them too.
       const aliases = aliasesIn(vendor);
+      // The FortiOS samples include snat rules (central SNAT entries): its VDOM runs central NAT, as
+      // the appliance's administrator would have set it.
       const sim = await startSimulator(
         vendor,
-        vendor === "pfsense" || vendor === "opnsense" ? { aliases } : {},
+        vendor === "pfsense" || vendor === "opnsense"
+          ? { aliases }
+          : vendor === "fortios"
+            ? { centralNat: true }
+            : {},
       );
       sims.set(vendor, sim);
       await seedAliases(vendor, sim, aliases);

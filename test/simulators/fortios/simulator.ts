@@ -17,6 +17,7 @@ import {
   type VendorDefinition,
   type VendorSimulator,
 } from "../common/vendor.ts";
+import { freshTables, tables, tablesByRoute } from "./catalog.ts";
 import {
   body,
   errorResponse,
@@ -31,6 +32,7 @@ import {
 } from "./envelope.ts";
 import { invalidFilter, list } from "./filter.ts";
 import { parseFirmware } from "./firmware.ts";
+import { applySettings, defaultSettings } from "./nat-tables.ts";
 import { type AdminAccount, AdminSessions } from "./sessions.ts";
 import { licenseStatus, vdomEntries } from "./system.ts";
 import {
@@ -42,7 +44,6 @@ import {
   present,
   type TableName,
   type TableSpec,
-  tables,
   type VdomTables,
 } from "./tables.ts";
 
@@ -62,6 +63,8 @@ export interface FortiOSSimulatorOptions {
   interfaces?: string[];
   /** Service names policies may reference (default: the factory predefined services). */
   services?: string[];
+  /** `config system settings` `central-nat` at start (and after reset), default false as shipped. */
+  centralNat?: boolean;
   serial?: string;
   version?: string;
   build?: number;
@@ -106,18 +109,17 @@ const defaultServices = [
   "MS-SQL",
 ];
 
-const kindTables: Record<string, TableName> = { firewallRule: "policy", natRule: "vip", address: "address" };
+const kindTables: Record<string, TableName> = {
+  firewallRule: "policy",
+  natRule: "vip",
+  address: "address",
+  service: "service",
+  ippool: "ippool",
+  centralSnat: "snat",
+};
 
 function json(value: unknown): Json {
   return value as Json;
-}
-
-function freshTables(): VdomTables {
-  return {
-    policy: tables.policy.builtins(),
-    vip: tables.vip.builtins(),
-    address: tables.address.builtins(),
-  };
 }
 
 export class FortiOSSimulator implements VendorSimulator {
@@ -135,6 +137,8 @@ export class FortiOSSimulator implements VendorSimulator {
   private token: string;
   private readonly sessions: AdminSessions;
   private config = new Map<string, VdomTables>();
+  /** `system settings`, per VDOM. */
+  private settings = new Map<string, FoRecord>();
   private revision = "";
 
   constructor(context: VendorContext, options: FortiOSOptions) {
@@ -169,11 +173,15 @@ export class FortiOSSimulator implements VendorSimulator {
 
   private resetConfig(): void {
     this.config = new Map(this.vdoms.map((vdom) => [vdom, freshTables()]));
+    const centralNat = this.options.centralNat ? "enable" : "disable";
+    this.settings = new Map(
+      this.vdoms.map((vdom) => [vdom, { ...defaultSettings(), "central-nat": centralNat }]),
+    );
     this.revision = this.computeRevision();
   }
 
   private computeRevision(): string {
-    const text = JSON.stringify([...this.config.entries()]);
+    const text = JSON.stringify([[...this.config.entries()], [...this.settings.entries()]]);
     return createHash("md5").update(text).digest("hex");
   }
 
@@ -217,8 +225,11 @@ export class FortiOSSimulator implements VendorSimulator {
       }
       if (area === "cmdb" && path === "system" && name === "vdom")
         return this.vdomTable(request, scope, rawMkey);
-      const table = area === "cmdb" && path === "firewall" ? tables[name as TableName] : undefined;
-      if (!table || extra.length > 0 || !Object.hasOwn(tables, name)) throw new FortiError(404);
+      if (area === "cmdb" && path === "system" && name === "settings" && rawMkey === undefined) {
+        return this.systemSettings(request, scope, vdom);
+      }
+      const table = area === "cmdb" ? tablesByRoute.get(`${path}/${name}`) : undefined;
+      if (!table || extra.length > 0) throw new FortiError(404);
       const mkey = rawMkey === undefined ? undefined : decodeURIComponent(rawMkey);
       return this.cmdb(request, scope, table, this.config.get(vdom) as VdomTables, mkey);
     } catch (error) {
@@ -271,6 +282,21 @@ export class FortiOSSimulator implements VendorSimulator {
       log_disk_status: "available",
     };
     return jsonResponse(200, body(scope, this.identity, { results, action: "" }, "success", 200));
+  }
+
+  /** A singleton table: GET answers `results` as one object; PUT changes attributes. */
+  private systemSettings(request: SimRequest, scope: Scope, vdom: string): SimResponse {
+    const current = this.settings.get(vdom) as FoRecord;
+    if (request.method === "PUT") {
+      this.settings.set(vdom, applySettings(current, parseBody(request)));
+      return jsonResponse(200, body(scope, this.identity, this.commit(), "success", 200));
+    }
+    if (request.method !== "GET") throw new FortiError(405);
+    const results = json({ ...(this.settings.get(vdom) as FoRecord) });
+    return jsonResponse(
+      200,
+      body(scope, this.identity, { revision: this.revision, results }, "success", 200),
+    );
   }
 
   private cmdb(
@@ -344,7 +370,7 @@ export class FortiOSSimulator implements VendorSimulator {
       case "DELETE": {
         if (mkey === undefined) {
           // DELETE on the table removes every entry: one missing mkey in a URL template empties it.
-          if (table.name !== "policy" && records.some((record) => isReferenced(vdom, String(record.name)))) {
+          if (records.some((record) => isReferenced(vdom, table.name, String(record[table.mkey])))) {
             throw errors.inUse();
           }
           records.splice(0, records.length);
@@ -353,7 +379,7 @@ export class FortiOSSimulator implements VendorSimulator {
         const index = find(mkey);
         if (index < 0) throw errors.notFound(mkey);
         const existing = records[index] as FoRecord;
-        if (table.name !== "policy" && isReferenced(vdom, mkey)) throw errors.inUse();
+        if (isReferenced(vdom, table.name, mkey)) throw errors.inUse();
         records.splice(index, 1);
         return success({ ...this.commit(), mkey: json(existing[table.mkey]) });
       }
@@ -438,7 +464,10 @@ export class FortiOSSimulator implements VendorSimulator {
 
   // ---- control API ----
 
-  /** `firewallRule` (policy), `natRule` (vip), `address`; `kind@vdom` for a VDOM other than root. */
+  /**
+   * `firewallRule` (policy), `natRule` (vip), `address`, `service` (custom services), `ippool`,
+   * `centralSnat` (central SNAT map); `kind@vdom` for a VDOM other than root.
+   */
   private locate(kind: ObjectKind): { table: TableSpec; vdom: VdomTables } {
     const [base = "", vdomName = "root"] = kind.split("@");
     const tableName = kindTables[base];

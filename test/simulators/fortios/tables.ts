@@ -1,18 +1,25 @@
-// The CMDB tables the simulator serves (firewall policy, vip, address), with the attribute subset a
+// The CMDB tables the simulator serves (firewall policy, vip, address here; custom services, IP pools
+// and the central SNAT map in nat-tables.ts; the list in catalog.ts), with the attribute subset a
 // firewall operator uses, FortiOS defaults, and the checks the CLI layer applies: option values, string
-// lengths, references to other objects (interfaces, addresses, VIPs, services, schedules), required
-// attributes on create. Member lists are stored as FortiOS returns them: [{"name":x,"q_origin_key":x}].
+// lengths, references to other objects (interfaces, addresses, VIPs, services, IP pools, schedules),
+// required attributes on create. Member lists are stored as FortiOS returns them:
+// [{"name":x,"q_origin_key":x}].
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { errors } from "./envelope.ts";
 
 export type FoRecord = Record<string, unknown>;
-export type TableName = "policy" | "vip" | "address";
+export type TableName = "policy" | "vip" | "address" | "service" | "ippool" | "snat";
 
 export interface VdomTables {
   policy: FoRecord[];
   vip: FoRecord[];
   address: FoRecord[];
+  /** firewall.service/custom */
+  service: FoRecord[];
+  ippool: FoRecord[];
+  /** firewall/central-snat-map */
+  snat: FoRecord[];
 }
 
 export interface Environment {
@@ -21,7 +28,7 @@ export interface Environment {
   schedules: readonly string[];
 }
 
-type AttrType =
+export type AttrType =
   | "string"
   | "integer"
   | "option"
@@ -30,9 +37,11 @@ type AttrType =
   | "extip"
   | "subnet"
   | "portrange"
-  | "ranges";
+  | "ranges"
+  | "servicerange"
+  | "srcfilter";
 
-interface AttrSpec {
+export interface AttrSpec {
   name: string;
   type: AttrType;
   default: unknown;
@@ -46,21 +55,26 @@ interface AttrSpec {
 
 export interface TableSpec {
   name: TableName;
+  /** The CMDB path and name under /api/v2/cmdb/ (`firewall/policy`, `firewall.service/custom`). */
+  route: string;
   mkey: "policyid" | "name";
   attributes: AttrSpec[];
   /** Attributes that must be unique among entries when non-empty (policy name). */
   unique: string[];
   /** Objects that exist on a factory-fresh FortiGate. */
   builtins: () => FoRecord[];
+  /** Cross-attribute checks on the complete entry (after every attribute is valid). */
+  validate?(record: FoRecord): void;
 }
 
-const enableDisable = ["enable", "disable"] as const;
+export const enableDisable = ["enable", "disable"] as const;
 
-const addressNames = (tables: VdomTables) => tables.address.map((a) => String(a.name));
-const interfaceNames = (_: VdomTables, env: Environment) => [...env.interfaces, "any"];
+export const addressNames = (tables: VdomTables) => tables.address.map((a) => String(a.name));
+export const interfaceNames = (_: VdomTables, env: Environment) => [...env.interfaces, "any"];
 
 export const policyTable: TableSpec = {
   name: "policy",
+  route: "firewall/policy",
   mkey: "policyid",
   unique: ["name"],
   builtins: () => [],
@@ -88,11 +102,23 @@ export const policyTable: TableSpec = {
     },
     { name: "srcaddr6", type: "members", default: [], references: () => ["all"] },
     { name: "dstaddr6", type: "members", default: [], references: () => ["all"] },
-    { name: "service", type: "members", default: [], references: (_, env) => env.services, required: true },
+    {
+      name: "service",
+      type: "members",
+      default: [],
+      references: (tables, env) => [...env.services, ...tables.service.map((c) => String(c.name))],
+      required: true,
+    },
     { name: "schedule", type: "string", default: "", references: (_, env) => env.schedules, required: true },
     { name: "nat", type: "option", default: "disable", options: enableDisable },
     { name: "ippool", type: "option", default: "disable", options: enableDisable },
-    { name: "poolname", type: "members", default: [], references: () => [] },
+    {
+      name: "poolname",
+      type: "members",
+      default: [],
+      references: (tables) => tables.ippool.map((p) => String(p.name)),
+    },
+    { name: "send-deny-packet", type: "option", default: "disable", options: enableDisable },
     { name: "logtraffic", type: "option", default: "utm", options: ["all", "utm", "disable"] },
     { name: "logtraffic-start", type: "option", default: "disable", options: enableDisable },
     { name: "match-vip", type: "option", default: "enable", options: enableDisable },
@@ -103,6 +129,7 @@ export const policyTable: TableSpec = {
 
 export const vipTable: TableSpec = {
   name: "vip",
+  route: "firewall/vip",
   mkey: "name",
   unique: [],
   builtins: () => [],
@@ -124,12 +151,14 @@ export const vipTable: TableSpec = {
         "access-proxy",
       ],
     },
+    { name: "src-filter", type: "srcfilter", default: [] },
     { name: "extip", type: "extip", default: "0.0.0.0", required: true },
     { name: "mappedip", type: "ranges", default: [], required: true },
     { name: "extintf", type: "string", default: "any", references: interfaceNames },
     { name: "arp-reply", type: "option", default: "enable", options: enableDisable },
     { name: "nat-source-vip", type: "option", default: "disable", options: enableDisable },
     { name: "portforward", type: "option", default: "disable", options: enableDisable },
+    { name: "status", type: "option", default: "enable", options: enableDisable },
     { name: "protocol", type: "option", default: "tcp", options: ["tcp", "udp", "sctp", "icmp"] },
     {
       name: "extport",
@@ -146,8 +175,28 @@ export const vipTable: TableSpec = {
   ],
 };
 
+/** How many addresses an IPv4 range (`a-b`) or address covers. */
+function rangeSize(range: string): number {
+  const toNumber = (ip: string) => ip.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+  const [first = "", last = first] = range.split("-");
+  return toNumber(last) - toNumber(first) + 1;
+}
+
+vipTable.validate = (record) => {
+  // A static NAT of an external range maps it onto a mapped range of the same size (simulator wording:
+  // the value error FortiOS gives for any bad value).
+  const mapped = (record.mappedip as FoRecord[] | undefined)?.[0]?.range;
+  const extip = record.extip;
+  if (record.portforward !== "enable" && typeof mapped === "string" && typeof extip === "string") {
+    if (mapped.includes("-") && extip.includes("-") && rangeSize(mapped) !== rangeSize(extip)) {
+      throw errors.invalidValue(mapped);
+    }
+  }
+};
+
 export const addressTable: TableSpec = {
   name: "address",
+  route: "firewall/address",
   mkey: "name",
   unique: [],
   builtins: () => [
@@ -177,12 +226,6 @@ export const addressTable: TableSpec = {
   ],
 };
 
-export const tables: Record<TableName, TableSpec> = {
-  policy: policyTable,
-  vip: vipTable,
-  address: addressTable,
-};
-
 function builtinAddress(name: string, subnet: string): FoRecord {
   return {
     name,
@@ -204,13 +247,13 @@ function hasMembers(value: unknown): boolean {
 
 // ---- value checks ----
 
-function isPortRange(value: string): boolean {
+export function isPortRange(value: string): boolean {
   const parts = value.split("-");
   if (parts.length > 2) return false;
   return parts.every((part) => /^\d{1,5}$/.test(part) && Number(part) <= 65535);
 }
 
-function isIpv4Range(value: string): boolean {
+export function isIpv4Range(value: string): boolean {
   const parts = value.split("-");
   return parts.length <= 2 && parts.every((part) => isIP(part) === 4);
 }
@@ -221,7 +264,7 @@ const masks = Array.from({ length: 33 }, (_, bits) => {
 });
 
 /** `10.0.0.0/24` or `10.0.0.0 255.255.255.0` -> FortiOS's stored `10.0.0.0 255.255.255.0`. */
-function normaliseSubnet(value: string): string | undefined {
+export function normaliseSubnet(value: string): string | undefined {
   const cidr = /^([\d.]+)\/(\d{1,2})$/.exec(value);
   if (cidr) {
     const [, ip, bits] = cidr;
@@ -238,7 +281,7 @@ function normaliseSubnet(value: string): string | undefined {
   return undefined;
 }
 
-function normaliseMembers(value: unknown, key: string): FoRecord[] {
+export function normaliseMembers(value: unknown, key: string): FoRecord[] {
   if (!Array.isArray(value)) throw errors.invalidValue(JSON.stringify(value));
   return value.map((member) => {
     const name = typeof member === "object" && member !== null ? (member as FoRecord)[key] : undefined;
@@ -300,7 +343,26 @@ function normaliseValue(attr: AttrSpec, value: unknown, tables: VdomTables, env:
       if (typeof value !== "string" || (value !== "" && !isPortRange(value)))
         throw errors.invalidValue(String(value));
       return value;
+    case "servicerange":
+      // Space-separated `dstlow[-dsthigh][:srclow[-srchigh]]` entries (custom service port ranges).
+      if (typeof value !== "string" || (value !== "" && !value.split(/\s+/).every(isServiceRange)))
+        throw errors.invalidValue(String(value));
+      return value;
+    case "srcfilter": {
+      // Source address filters: `x.x.x.x/n` or `x.x.x.x-y.y.y.y`, stored as [{range}].
+      const members = normaliseMembers(value, "range");
+      for (const member of members) {
+        const range = member.range as string;
+        if (!isIpv4Range(range) && normaliseSubnet(range) === undefined) throw errors.invalidValue(range);
+      }
+      return members;
+    }
   }
+}
+
+function isServiceRange(entry: string): boolean {
+  const [destination = "", source, extra] = entry.split(":");
+  return extra === undefined && isPortRange(destination) && (source === undefined || isPortRange(source));
 }
 
 function isRequired(attr: AttrSpec, record: FoRecord): boolean {
@@ -331,6 +393,7 @@ export function buildRecord(
       if (isRequired(attr, record) && empty) throw errors.missing(attr.name);
     }
   }
+  table.validate?.(record);
   if (record.uuid === "" || record.uuid === undefined) record.uuid = randomUUID();
   return record;
 }
@@ -347,8 +410,11 @@ export function lenientRecord(table: TableSpec, input: FoRecord, existing: FoRec
   for (const attr of table.attributes) {
     if (!Object.hasOwn(input, attr.name)) continue;
     const value = input[attr.name];
-    if ((attr.type === "members" || attr.type === "ranges") && Array.isArray(value)) {
-      const key = attr.type === "ranges" ? "range" : "name";
+    if (
+      (attr.type === "members" || attr.type === "ranges" || attr.type === "srcfilter") &&
+      Array.isArray(value)
+    ) {
+      const key = attr.type === "members" ? "name" : "range";
       record[attr.name] = value.map((member) => {
         const name = typeof member === "string" ? member : String((member as FoRecord)[key]);
         return { [key]: name, q_origin_key: name };
@@ -368,11 +434,27 @@ export function present(table: TableSpec, record: FoRecord): FoRecord {
   return { [table.mkey]: mkey, q_origin_key: mkey, ...rest };
 }
 
-/** Is `name` referenced by any policy of this vdom (addresses and VIPs in use cannot be deleted)? */
-export function isReferenced(tables: VdomTables, name: string): boolean {
-  return tables.policy.some((policy) =>
-    ["srcaddr", "dstaddr"].some((attr) =>
-      (policy[attr] as FoRecord[] | undefined)?.some((member) => member.name === name),
+/** The (table, attributes) pairs whose members name objects of each table. */
+const REFERENCES: Partial<Record<TableName, [keyof VdomTables, string[]][]>> = {
+  address: [
+    ["policy", ["srcaddr", "dstaddr"]],
+    ["snat", ["orig-addr", "dst-addr"]],
+  ],
+  vip: [["policy", ["dstaddr"]]],
+  service: [["policy", ["service"]]],
+  ippool: [
+    ["policy", ["poolname"]],
+    ["snat", ["nat-ippool"]],
+  ],
+};
+
+/** Is `name` (an object of `table`) used by another object of this vdom? Used ones cannot be deleted. */
+export function isReferenced(tables: VdomTables, table: TableName, name: string): boolean {
+  return (REFERENCES[table] ?? []).some(([from, attributes]) =>
+    tables[from].some((record) =>
+      attributes.some((attr) =>
+        (record[attr] as FoRecord[] | undefined)?.some((member) => member.name === name),
+      ),
     ),
   );
 }

@@ -3,8 +3,8 @@
 // NetworkAliasField, PortField, IntegerField, TextField, DescriptionField): what a value may be, the
 // validations `addRule`/`setRule` report as `{"result":"failed","validations":{"rule.<field>":...}}`, and
 // how a stored value reads back (`get`/`getRule` option maps, `searchRule` rows). The filter rule itself
-// is in filter-rule.ts; here the source NAT (`Filter.xml` `snatrules.rule`) and port forward (DNat.xml)
-// models. Every stored value is a string; booleans are "0"/"1".
+// is in filter-rule.ts, source NAT and 1:1 NAT in nat-models.ts; here the port forward (DNat.xml)
+// model. Every stored value is a string; booleans are "0"/"1".
 import { isIP } from "node:net";
 
 export type OpRecord = Record<string, string>;
@@ -74,7 +74,7 @@ export interface ModelSpec {
   volatile?(record: OpRecord): Record<string, string>;
 }
 
-const PROTOCOLS_UPPER: Record<string, string> = {
+export const PROTOCOLS_UPPER: Record<string, string> = {
   any: "any",
   TCP: "TCP",
   UDP: "UDP",
@@ -118,7 +118,7 @@ export const bool = (name: string, value: string): FieldSpec => ({
   required: true,
 });
 
-function portValidations(record: OpRecord, tcpUdp: readonly string[]): Record<string, string> {
+export function portValidations(record: OpRecord, tcpUdp: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const protocol = record.protocol ?? "any";
   for (const [field, label] of [
@@ -133,60 +133,6 @@ function portValidations(record: OpRecord, tcpUdp: readonly string[]): Record<st
   }
   return out;
 }
-
-export const sourceNatRule: ModelSpec = {
-  kind: "snatRule",
-  controller: "source_nat",
-  wrapper: "rule",
-  descriptionField: "description",
-  fields: [
-    bool("enabled", "1"),
-    bool("nonat", "0"),
-    {
-      name: "sequence",
-      type: "integer",
-      default: "1",
-      required: true,
-      min: 1,
-      max: 999999,
-      message: "Sequence shall be between 1 and 999999.",
-    },
-    { name: "interface", type: "interface", default: "lan", required: true },
-    {
-      name: "ipprotocol",
-      type: "option",
-      default: "inet",
-      required: true,
-      options: { inet: "IPv4", inet6: "IPv6" },
-    },
-    { name: "protocol", type: "option", default: "any", required: true, options: PROTOCOLS_UPPER },
-    { name: "source_net", type: "network", default: "any", required: true },
-    bool("source_not", "0"),
-    {
-      name: "source_port",
-      type: "port",
-      ranges: true,
-      default: "",
-      message: "Please specify a valid portnumber, name, alias or range.",
-    },
-    { name: "destination_net", type: "network", default: "any", required: true },
-    bool("destination_not", "0"),
-    {
-      name: "destination_port",
-      type: "port",
-      ranges: true,
-      default: "",
-      message: "Please specify a valid portnumber, name, alias or range.",
-    },
-    { name: "target", type: "network", default: "wanip", required: true },
-    { name: "target_port", type: "port", ranges: true, default: "" },
-    { name: "staticnatport", type: "boolean", default: "0" },
-    bool("log", "0"),
-    { name: "categories", type: "text", default: "" },
-    { name: "description", type: "description", default: "" },
-  ],
-  validate: (record) => portValidations(record, ["TCP", "UDP", "TCP/UDP"]),
-};
 
 export const destinationNatRule: ModelSpec = {
   kind: "natRule",
@@ -256,9 +202,6 @@ export const destinationNatRule: ModelSpec = {
     return out;
   },
 };
-
-/** The NAT models (the filter rule, which depends on the release, is in filter-rule.ts). */
-export const natModels: readonly ModelSpec[] = [destinationNatRule, sourceNatRule];
 
 /**
  * PortField's well-known service names. Its option list is `["any"] + $wellknownservices` (a PHP array

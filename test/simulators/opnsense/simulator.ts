@@ -1,6 +1,6 @@
 // OPNsense API (opnsense/core MVC: ApiMutableModelControllerBase, Firewall/Api/FilterBaseController,
-// FilterController, DNatController, SourceNatController; docs.opnsense.org development/api). See
-// README.md for what is and is not simulated.
+// FilterController, DNatController, SourceNatController, OneToOneController; docs.opnsense.org
+// development/api). See README.md for what is and is not simulated.
 import { randomBytes, randomUUID } from "node:crypto";
 import type {
   CommonSimulatorOptions,
@@ -18,13 +18,13 @@ import {
   type VendorDefinition,
   type VendorSimulator,
 } from "../common/vendor.ts";
+import { natModels } from "./catalog.ts";
 import { filterRuleModel, type OPNsenseRelease, releaseOf } from "./filter-rule.ts";
 import { loginPage } from "./login-page.ts";
 import {
   applyInput,
   type FieldEnv,
   type ModelSpec,
-  natModels,
   type OpRecord,
   present,
   row,
@@ -179,7 +179,7 @@ export class OPNsenseSimulator implements VendorSimulator {
         rules: { rule: keyed(byKind("firewallRule")) },
         snatrules: { rule: keyed(byKind("snatRule")) },
         npt: { rule: [] },
-        onetoone: { rule: [] },
+        onetoone: { rule: keyed(byKind("oneToOneRule")) },
       },
     };
   }

@@ -1,8 +1,10 @@
 // The pfSense-pkg-RESTAPI models the simulator serves, field by field in the package's declaration order
-// (RESTAPI/Models/FirewallRule.inc, PortForward.inc, OutboundNATMapping.inc, OneToOneNATMapping.inc).
+// (RESTAPI/Models/FirewallRule.inc, PortForward.inc; the outbound and 1:1 NAT models are in nat-models.ts,
+// aliases in aliases.ts).
 import { firewallAlias } from "./aliases.ts";
 import { PfError } from "./envelope.ts";
 import { type FieldSpec, filterAddress, foreignReference, ipAddress, type PfRecord, port } from "./fields.ts";
+import { oneToOneMapping, outboundMapping } from "./nat-models.ts";
 
 export type Subsystem = "filter" | "natconf" | "aliases";
 export type ConfigSection = "filter" | "nat" | "outbound" | "onetoone" | "aliases";
@@ -262,83 +264,6 @@ export const portForward: ModelSpec = {
       choices: ["", "pass", "new"],
     },
     ...audit,
-  ],
-};
-
-export const outboundMapping: ModelSpec = {
-  kind: "natOutbound",
-  section: "outbound",
-  subsystem: "natconf",
-  singular: "/api/v2/firewall/nat/outbound/mapping",
-  plural: "/api/v2/firewall/nat/outbound/mappings",
-  tracker: false,
-  manyMinimum: 0,
-  fields: [
-    { name: "interface", type: "string", required: true, choices: (c) => [...c.interfaces] },
-    { name: "protocol", type: "string", default: null, allowNull: true, choices: ipProtocols },
-    { name: "disabled", type: "boolean", default: false },
-    { name: "nonat", type: "boolean", default: false },
-    { name: "source", type: "string", required: true, validate: filterAddress("source") },
-    {
-      name: "source_port",
-      type: "string",
-      default: null,
-      allowNull: true,
-      conditions: { protocol: portProtocols },
-      validate: port("source_port", true),
-    },
-    { name: "destination", type: "string", required: true, validate: filterAddress("destination") },
-    {
-      name: "destination_port",
-      type: "string",
-      default: null,
-      allowNull: true,
-      conditions: { protocol: portProtocols },
-      validate: port("destination_port", true),
-    },
-    { name: "target", type: "string", default: null, allowNull: true, validate: filterAddress("target") },
-    { name: "target_subnet", type: "integer", default: 128 },
-    { name: "nat_port", type: "string", default: null, allowNull: true, validate: port("nat_port", true) },
-    { name: "static_nat_port", type: "boolean", default: false },
-    {
-      name: "poolopts",
-      type: "string",
-      default: "",
-      allowEmpty: true,
-      choices: [
-        "",
-        "round-robin",
-        "round-robin sticky-address",
-        "random",
-        "random sticky-address",
-        "source-hash",
-        "bitmask",
-      ],
-    },
-    { name: "descr", type: "string", default: "", allowEmpty: true },
-    { name: "nosync", type: "boolean", default: false },
-    ...audit,
-  ],
-};
-
-export const oneToOneMapping: ModelSpec = {
-  kind: "natOneToOne",
-  section: "onetoone",
-  subsystem: "natconf",
-  singular: "/api/v2/firewall/nat/one_to_one/mapping",
-  plural: "/api/v2/firewall/nat/one_to_one/mappings",
-  tracker: false,
-  manyMinimum: 0,
-  fields: [
-    { name: "interface", type: "string", required: true, choices: (c) => [...c.interfaces] },
-    { name: "disabled", type: "boolean", default: false },
-    { name: "nobinat", type: "boolean", default: false },
-    { name: "natreflection", type: "string", default: null, allowNull: true, choices: ["enable", "disable"] },
-    { name: "ipprotocol", type: "string", default: "inet", choices: ["inet", "inet6"] },
-    { name: "external", type: "string", required: true, validate: ipAddress("external", "any") },
-    { name: "source", type: "string", required: true, validate: filterAddress("source") },
-    { name: "destination", type: "string", required: true, validate: filterAddress("destination") },
-    { name: "descr", type: "string", default: "", allowEmpty: true },
   ],
 };
 

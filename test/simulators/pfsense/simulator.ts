@@ -22,6 +22,7 @@ import { PfAuth, type PfAuthMethod } from "./auth.ts";
 import { errorEnvelope, nginxNotFound, PfError, statusEnvelope, success } from "./envelope.ts";
 import { type PfRecord, validateFields, withDefaults } from "./fields.ts";
 import { firewallRule, type ModelSpec, models, portForward, type Subsystem } from "./models.ts";
+import { OUTBOUND_NAT_MODES } from "./nat-models.ts";
 import { runQuery, typedValue } from "./query.ts";
 import { emptyConfig, type PfConfig, PfStore } from "./store.ts";
 
@@ -44,6 +45,8 @@ export interface PfSenseSimulatorOptions {
   aliases?: string[];
   /** Start with pfSense's two default LAN allow rules (trackers 100000101/100000102), default true. */
   factoryRules?: boolean;
+  /** The outbound NAT mode at start (and after reset), default `automatic` as on a fresh install. */
+  outboundMode?: (typeof OUTBOUND_NAT_MODES)[number];
   version?: string;
   serial?: string;
   netgateId?: string;
@@ -77,9 +80,14 @@ function represent(records: readonly PfRecord[]): PfRecord[] {
   return records.map((record, id) => ({ id, ...record }));
 }
 
-function factoryConfig(interfaces: readonly string[], enabled: boolean): () => PfConfig {
+function factoryConfig(
+  interfaces: readonly string[],
+  enabled: boolean,
+  outboundMode: string,
+): () => PfConfig {
   return () => {
     const config = emptyConfig();
+    config.outboundMode = outboundMode;
     if (!enabled || !interfaces.includes("lan")) return config;
     const base = {
       type: "pass",
@@ -141,7 +149,7 @@ export class PfSenseSimulator implements VendorSimulator {
       context.now,
     );
     this.store = new PfStore(
-      factoryConfig(this.interfaces, options.factoryRules ?? true),
+      factoryConfig(this.interfaces, options.factoryRules ?? true, options.outboundMode ?? "automatic"),
       options.writeLatencyMs ?? 10,
       (ms) => this.sleep(ms),
     );
@@ -284,7 +292,7 @@ export class PfSenseSimulator implements VendorSimulator {
       handle: async ({ method, data }) => {
         if (method === "PATCH") {
           const mode = data.mode;
-          const choices = ["automatic", "hybrid", "advanced", "disabled"];
+          const choices: readonly string[] = OUTBOUND_NAT_MODES;
           if (typeof mode !== "string" || !choices.includes(mode)) {
             throw new PfError(
               400,
@@ -394,10 +402,10 @@ export class PfSenseSimulator implements VendorSimulator {
       existing.ports,
     );
     model.validate?.(record, new Date(this.context.now()));
-    // Keep the declaration order and the read-only fields the model sets itself.
+    // Keep the declaration order (a field nulled by its conditions or by the model stays null: on
+    // update, `record` already holds the stored values, read-only fields included).
     const ordered: PfRecord = {};
-    for (const field of model.fields)
-      ordered[field.name] = record[field.name] ?? initial?.[field.name] ?? null;
+    for (const field of model.fields) ordered[field.name] = record[field.name] ?? null;
     return ordered;
   }
 

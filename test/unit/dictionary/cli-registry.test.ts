@@ -112,11 +112,11 @@ describe("vnf-operator render", () => {
       "dictionaries/pfsense-2.7-restapi-v2.yaml",
       "--operation",
       "natRule.create",
-      "test/fixtures/dictionaries/manifests/nat-snat.yaml",
+      "test/fixtures/dictionaries/manifests/nat-1to1-tcp.yaml",
     ]);
     expect(code).toBe(1);
     expect(err.join("")).toContain("BROKER_INVALID_REQUEST");
-    expect(err.join("")).toContain("snat and 1to1 are not supported");
+    expect(err.join("")).toContain("pfSense 1:1 NAT maps every protocol: set protocol any");
   });
 });
 

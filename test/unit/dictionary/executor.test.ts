@@ -385,7 +385,13 @@ describe("generic failure handling", async () => {
       ex.run(
         nat,
         ex.context("natRule", {
-          rule: canonicalRule("natRule", { type: "snat", interface: "wan" }),
+          rule: canonicalRule("natRule", {
+            type: "1to1",
+            interface: "wan",
+            protocol: "udp",
+            destination: { address: "203.0.113.5" },
+            translated: { address: "10.0.0.5" },
+          }),
           marker: "m",
         }),
         t,
@@ -393,7 +399,7 @@ describe("generic failure handling", async () => {
       ),
     );
     expect(error.code).toBe("BROKER_INVALID_REQUEST");
-    expect(error.message).toContain("snat and 1to1 are not supported");
+    expect(error.message).toContain("pfSense 1:1 NAT maps every protocol");
     expect(t.sent).toHaveLength(0);
   });
 

@@ -142,3 +142,43 @@ describe("FortiOS", async () => {
     expect(o.marker).toBe("u-1");
   });
 });
+
+describe("diffCanonical equivalences", () => {
+  const nat = (fields: Record<string, unknown>) =>
+    canonicalRule("natRule", { type: "snat", interface: "wan", ...fields }) as Record<string, unknown>;
+
+  it.each([
+    ["an IPv4 host prefix", { source: { cidr: "10.0.0.5/32" } }, { source: { cidr: "10.0.0.5" } }],
+    [
+      "an IPv6 host prefix",
+      { translated: { address: "2001:db8::5" } },
+      { translated: { address: "2001:db8::5/128" } },
+    ],
+    ["destination.address any and none", { destination: { address: "any" } }, { destination: {} }],
+  ])("%s compares equal", (_name, desired, observed) => {
+    expect(diffCanonical("natRule", nat(desired), nat(observed))).toEqual([]);
+  });
+
+  it.each([
+    [
+      "a shorter prefix",
+      { source: { cidr: "10.0.0.0/31" } },
+      { source: { cidr: "10.0.0.0" } },
+      ["source.cidr"],
+    ],
+    [
+      "an IPv4 /128 is not a host prefix",
+      { source: { cidr: "10.0.0.5" } },
+      { source: { cidr: "10.0.0.5/128" } },
+      ["source.cidr"],
+    ],
+    [
+      "an address against none",
+      { destination: { address: "203.0.113.1" } },
+      { destination: {} },
+      ["destination.address"],
+    ],
+  ])("%s still differs", (_name, desired, observed, fields) => {
+    expect(diffCanonical("natRule", nat(desired), nat(observed))).toEqual(fields);
+  });
+});

@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { freshTables, tables } from "../../simulators/fortios/catalog.ts";
 import type { FortiError } from "../../simulators/fortios/envelope.ts";
 import { invalidFilter, list } from "../../simulators/fortios/filter.ts";
-import { buildRecord, type Environment, tables, type VdomTables } from "../../simulators/fortios/tables.ts";
+import { buildRecord, type Environment, type VdomTables } from "../../simulators/fortios/tables.ts";
 
 const env: Environment = {
   interfaces: ["port1", "port2"],
   services: ["ALL", "HTTPS"],
   schedules: ["always"],
 };
-const empty = (): VdomTables => ({ policy: [], vip: [], address: tables.address.builtins() });
+const empty = (): VdomTables => freshTables();
 
 describe("FortiOS filters", () => {
   const records = [
