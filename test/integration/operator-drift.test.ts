@@ -337,11 +337,12 @@ describe("drift on pfSense", () => {
     console.log(
       `steady-state calls on one device over one drift cycle: ${JSON.stringify(Object.fromEntries(byCall))}`,
     );
-    // One bulk list per rule kind and check, nothing else.
+    // One bulk list per rule kind and check (for NAT rules, one per pfSense NAT table), nothing else.
     const lists = byCall.get("GET /api/v2/firewall/rules") ?? 0;
     expect(lists).toBeGreaterThanOrEqual(repairChecks);
     expect(lists).toBeLessThanOrEqual(repairChecks + 1); // a check that started as the window closed
-    expect(byCall.get("GET /api/v2/firewall/nat/port_forwards")).toBe(lists);
-    expect(byCall.size).toBe(2);
+    for (const table of ["port_forwards", "outbound/mappings", "one_to_one/mappings"])
+      expect(byCall.get(`GET /api/v2/firewall/nat/${table}`)).toBe(lists);
+    expect(byCall.size).toBe(4);
   });
 });
