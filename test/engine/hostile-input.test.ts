@@ -8,7 +8,7 @@ import { ApplianceSession, type WriteInput } from "../../src/appliance/session.t
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { RESOURCE_KINDS, type ResourceKind } from "../../src/dictionary/rule-input.ts";
 import { type SimulatorHandle, startSimulator, type VendorObject } from "../simulators/index.ts";
-import { caseOf, VENDORS, type VendorRow } from "./vendors.ts";
+import { caseOf, VENDOR_CASES, type VendorRow } from "./vendors.ts";
 
 const HOSTILE = [
   'x","type":"pass',
@@ -53,7 +53,7 @@ function withoutVolatile(
   return out;
 }
 
-describe.each(VENDORS)("$vendor", (row) => {
+describe.each(VENDOR_CASES)("%s", (_label, row) => {
   let sim: SimulatorHandle;
   let session: ApplianceSession;
   const ruleNumbers = new Map<string, number>();

@@ -15,12 +15,13 @@ import { ERROR_CODE_TABLE, VnfError } from "../../src/dictionary/errors.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { type Fault, type SimulatorHandle, startSimulator } from "../simulators/index.ts";
 import {
+  caseOf,
   type KindCase,
   kindCases,
   refusedNatTypes,
   type StoredAccess,
   storedObjects,
-  VENDORS,
+  VENDOR_CASES,
   type VendorRow,
 } from "./vendors.ts";
 
@@ -33,7 +34,7 @@ async function failure(promise: Promise<unknown>): Promise<VnfError> {
   return outcome as VnfError;
 }
 
-describe.each(VENDORS)("$vendor", (row: VendorRow) => {
+describe.each(VENDOR_CASES)("%s", (_label, row: VendorRow) => {
   let sim: SimulatorHandle;
   let dictionary: CompiledDictionary;
   const sessions: ApplianceSession[] = [];
@@ -200,7 +201,7 @@ describe.each(VENDORS)("$vendor", (row: VendorRow) => {
   describe.each(refusedNatTypes(row))("natRule $type: not expressible", ({ rule, reason }) => {
     it("is refused before anything is written, with the reason and what to do instead", async () => {
       const s = session();
-      const kindOnAppliance = row.nat.dnat.stored.controlKind;
+      const kindOnAppliance = caseOf(row, "natRule").stored.controlKind;
       const before = await sim.control.objects(kindOnAppliance);
       const error = await failure(s.create("natRule", input(rule, "refused/nat")));
       expect(error.code).toBe("BROKER_INVALID_REQUEST");

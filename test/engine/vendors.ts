@@ -48,6 +48,8 @@ export function isRefusal(cell: RuleCell | Refusal): cell is Refusal {
 
 export interface VendorRow {
   vendor: SimulatorVendor;
+  /** A second row for the same vendor (another firmware range, another dictionary). */
+  variant?: string;
   dictionary: string;
   /** Simulator options (version and serial for the health check). */
   simulator: Record<string, unknown>;
@@ -65,8 +67,8 @@ export interface VendorRow {
   /** The simulator allows only one write at a time without losing some. */
   serialWrites: boolean;
   firewallRule: RuleCell;
-  /** Every NAT type: how the vendor stores it, or why it refuses it. */
-  nat: { dnat: RuleCell; snat: RuleCell | Refusal; "1to1": RuleCell | Refusal };
+  /** Every NAT type: how the vendor stores it, or why it refuses it (at least one is supported). */
+  nat: Record<NatType, RuleCell | Refusal>;
   /** A vendorRef shaped to escape its path segment (must address nothing). */
   hostileVendorRef: string;
   /** Fields of stored objects that differ between two creates of the same rule (ids, timestamps). */
@@ -740,7 +742,121 @@ export const VENDORS: VendorRow[] = [
     // DescriptionField: /^(.){0,255}$/u, no line breaks.
     acceptsDescription: (text) => !/[\r\n\u2028\u2029]/.test(text),
   },
+  {
+    vendor: "opnsense",
+    variant: "25.7",
+    dictionary: "dictionaries/opnsense-25.7-api.yaml",
+    simulator: { version: "25.7.2" },
+    // OPNsense reports no serial number.
+    expected: { version: "25.7.2" },
+    auth: "static",
+    activation: "staged",
+    throttleCode: "VNF_RATE_LIMIT",
+    healthPath: "/api/core/firmware/status",
+    serialWrites: true,
+    firewallRule: {
+      create: {
+        interface: "wan",
+        action: "allow",
+        protocol: "tcp",
+        source: { cidr: "10.0.0.0/24" },
+        destination: { cidr: "192.0.2.10", port: "443" },
+        description: "web",
+        log: true,
+      },
+      update: {
+        interface: "lan",
+        direction: "out",
+        action: "deny",
+        protocol: "udp",
+        source: { cidr: "10.0.1.0/24" },
+        destination: { cidr: "any", port: "53" },
+        description: "dns out",
+      },
+      stored: { controlKind: "firewallRule", find: byField("uuid"), description: (o) => o.description },
+      createPath: { method: "POST", pathPrefix: "/api/firewall/filter/addRule" },
+    },
+    nat: {
+      // 25.7 has no port-forward API: firewall/d_nat came with 26.1.
+      dnat: {
+        refused: {
+          rule: {
+            type: "dnat",
+            interface: "wan",
+            protocol: "tcp",
+            destination: { address: "203.0.113.10", port: "8443" },
+            translated: { address: "10.0.0.10", port: "443" },
+          },
+          reason: /no port-forward API.*26\.1/,
+        },
+      },
+      snat: {
+        create: {
+          type: "snat",
+          interface: "wan",
+          source: { cidr: "10.0.0.0/24" },
+          translated: { address: "203.0.113.20" },
+          description: "source NAT",
+        },
+        update: {
+          type: "snat",
+          interface: "wan",
+          protocol: "tcp",
+          source: { cidr: "10.0.1.5" },
+          destination: { address: "198.51.100.0/24", port: "443" },
+          translated: { port: "10000-20000" },
+          description: "masquerade web",
+        },
+        stored: { controlKind: "snatRule", find: byPrefixedField("uuid"), description: (o) => o.description },
+        createPath: { method: "POST", pathPrefix: "/api/firewall/source_nat/addRule" },
+        native: {
+          interface: "wan",
+          protocol: "any",
+          source_net: "10.0.0.0/24",
+          destination_net: "any",
+          target: "203.0.113.20",
+        },
+      },
+      "1to1": {
+        create: {
+          type: "1to1",
+          interface: "wan",
+          destination: { address: "203.0.113.30" },
+          translated: { address: "10.0.0.30" },
+          description: "one to one",
+        },
+        update: {
+          type: "1to1",
+          interface: "wan",
+          source: { cidr: "198.51.100.0/24" },
+          destination: { address: "203.0.113.32/29" },
+          translated: { address: "10.0.2.0/29" },
+          description: "a block, for some peers",
+        },
+        stored: {
+          controlKind: "oneToOneRule",
+          find: byPrefixedField("uuid"),
+          description: (o) => o.description,
+        },
+        createPath: { method: "POST", pathPrefix: "/api/firewall/one_to_one/addRule" },
+        native: { interface: "wan", type: "binat", external: "203.0.113.30", source_net: "10.0.0.30" },
+      },
+    },
+    hostileVendorRef: "../delRule/x",
+    volatileFields: ["uuid", "sequence"],
+    maxDescription: 200,
+    // DescriptionField: /^(.){0,255}$/u, no line breaks.
+    acceptsDescription: (text) => !/[\r\n\u2028\u2029]/.test(text),
+  },
 ];
+
+/** How suites name a row: the vendor, and its variant when it has one (`opnsense 25.7`). */
+export function rowLabel(row: VendorRow): string {
+  return row.variant === undefined ? row.vendor : `${row.vendor} ${row.variant}`;
+}
+
+/** The rows as `describe.each` takes them, named by rowLabel. */
+export const VENDOR_CASES: Array<[string, VendorRow]> = VENDORS.map((row) => [rowLabel(row), row]);
 
 /** The rule kinds and NAT types a vendor supports, as the suites iterate them. */
 export interface KindCase extends RuleCell {
@@ -765,11 +881,12 @@ export function refusedNatTypes(row: VendorRow): Array<{ type: NatType } & Refus
   });
 }
 
-/** The first case of a kind: firewall rules, and dnat for NAT rules. */
+/** The first case of a kind: firewall rules, and the first NAT type the vendor supports. */
 export function caseOf(row: VendorRow, kind: ResourceKind): KindCase {
-  return kind === "firewallRule"
-    ? { label: kind, kind, ...row.firewallRule }
-    : { label: "natRule dnat", kind, ...row.nat.dnat };
+  if (kind === "firewallRule") return { label: kind, kind, ...row.firewallRule };
+  const nat = kindCases(row).find((c) => c.kind === "natRule");
+  if (nat === undefined) throw new Error(`${row.vendor}: no NAT type supported`);
+  return nat;
 }
 
 export function storedObjects(view: ObjectsView, staged: boolean): VendorObject[] {
