@@ -94,12 +94,18 @@ describe("chooseDictionary", () => {
   });
 
   it("the dictionaries it picks differ where the API does: port forwards only from 26.1", () => {
-    const resources = (version: string) => {
+    // What a NAT rule's create may call: 25.7 has source NAT and 1:1 NAT, only 26.1 port forwards.
+    const natCreates = (version: string) => {
       const choice = chooseDictionary(shipped, { vendor: "opnsense", firmwareVersion: version });
       if (!("name" in choice)) throw new Error(choice.error);
-      return Object.keys(shipped.find((d) => d.name === choice.name)?.resources ?? {}).sort();
+      const natRule = shipped.find((d) => d.name === choice.name)?.resources.natRule;
+      return natRule?.operations.create.steps.map((step) => step.path.source) ?? [];
     };
-    expect(resources("25.7.2")).toEqual(["firewallRule"]);
-    expect(resources("26.1.11")).toEqual(["firewallRule", "natRule"]);
+    expect(natCreates("25.7.2")).toEqual(["/firewall/source_nat/addRule", "/firewall/one_to_one/addRule"]);
+    expect(natCreates("26.1.11")).toEqual([
+      "/firewall/d_nat/addRule",
+      "/firewall/source_nat/addRule",
+      "/firewall/one_to_one/addRule",
+    ]);
   });
 });

@@ -161,8 +161,10 @@ describe("DictionaryRegistry", { timeout: LOADS_DICTIONARIES }, () => {
     expect(opnsense("26.1.11").name).toBe("opnsense-26.1-api");
     // Before the first health check: the newest.
     expect(opnsense().name).toBe("opnsense-26.1-api");
-    expect(Object.keys(opnsense("25.7.2").resources)).toEqual(["firewallRule"]);
-    expect(Object.keys(opnsense("26.1.11").resources).sort()).toEqual(["firewallRule", "natRule"]);
+    const natCreates = (version: string) =>
+      opnsense(version).resources.natRule?.operations.create.steps.map((step) => step.path.source);
+    expect(natCreates("25.7.2")).not.toContain("/firewall/d_nat/addRule");
+    expect(natCreates("26.1.11")).toContain("/firewall/d_nat/addRule");
     expect(() => opnsense("24.7.1")).toThrow(
       "no opnsense dictionary admits firmware 24.7.1 (opnsense-25.7-api: >=25.7.0 <26.1.0; opnsense-26.1-api: >=26.1.0 <27.0.0)",
     );
