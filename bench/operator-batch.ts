@@ -59,6 +59,8 @@ try {
     namespaces: [namespace],
     dictionaryDirectories: ["dictionaries"],
     logger: createLogger({ level: "silent" }),
+    // The simulator listens on loopback, which the endpoint policy refuses by default.
+    endpointPolicy: { allowCidrs: ["127.0.0.1/32"] },
     probeAddress: "0",
     metricsAddress: "0",
     ...(concurrency === undefined ? {} : { concurrency }),

@@ -143,6 +143,8 @@ function startOperator(kubeconfigPath: string, logPath: string): ChildProcess {
       "--probe-address=0",
       "--metrics-address=127.0.0.1:0",
       "--health-interval=30",
+      // The simulators listen on loopback, which the endpoint policy refuses by default.
+      "--endpoint-allow-cidrs=127.0.0.1/32",
     ],
     {
       stdio: ["ignore", log, log],

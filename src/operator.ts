@@ -2,10 +2,13 @@
 // appliance sessions, and four controllers — devices, firewall rules, NAT rules, drift. `vnf-operator
 // run` and the integration tests both start it through here, so what is tested is what runs.
 
+import type { LookupFunction } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Counter } from "prom-client";
 import { resourceTypes } from "./api/group.ts";
 import type { VnfDevice, VnfRule } from "./api/types.ts";
+import { EndpointPolicy } from "./appliance/endpoint-policy.ts";
+import type { EndpointGuard } from "./appliance/guarded-connect.ts";
 import { PromApplianceMetrics } from "./appliance/metrics.ts";
 import {
   type DeviceControllerDeps,
@@ -26,6 +29,7 @@ import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller
 import { SessionRegistry } from "./controllers/session-registry.ts";
 import { chooseDictionary } from "./dictionary/choose.ts";
 import { type DictionaryRegistry, loadDictionaryDirectories } from "./dictionary/registry.ts";
+import { discoverClusterNetwork } from "./runtime/cluster-network.ts";
 import type { Controller } from "./runtime/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import type { InformerOptions } from "./runtime/informer.ts";
@@ -59,8 +63,22 @@ export interface OperatorOptions {
   informerDefaults?: Partial<Omit<InformerOptions, "resource">>;
   /** This replica's name in Events (the pod name in a cluster). */
   instance?: string;
+  /**
+   * Where credentials may be sent (docs: README "Security"). Loopback, link-local, metadata, the API
+   * server and the service range are refused unless allowCidrs covers them; denyCidrs always are.
+   */
+  endpointPolicy?: EndpointPolicyOptions;
   /** The clock drift intervals are measured with (tests move it forward to run a check now). */
   driftClock?: () => Date;
+}
+
+export interface EndpointPolicyOptions {
+  allowCidrs?: string[];
+  denyCidrs?: string[];
+  /** The cluster's service range(s); discovered from ServiceCIDR objects when empty. */
+  serviceCidrs?: string[];
+  /** DNS resolution for appliance endpoints (tests inject names; default: the system resolver). */
+  lookup?: LookupFunction;
 }
 
 export interface Operator {
@@ -122,10 +140,12 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     logger: log,
   });
 
+  const endpointGuard = await buildEndpointGuard(manager, options, log);
   const controllers = {} as Operator["controllers"];
   const sessions = new SessionRegistry(
     engineSessionFactory({
       dictionary: (name) => dictionaries.get(name),
+      endpointGuard,
       logger: log,
       metrics: new PromApplianceMetrics(registry),
       // The device controller publishes activations in status.
@@ -248,6 +268,27 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       await sessions.closeAll();
     },
   };
+}
+
+/** The endpoint policy from the configuration and the cluster's own addresses. */
+async function buildEndpointGuard(
+  manager: Manager,
+  options: OperatorOptions,
+  log: Logger,
+): Promise<EndpointGuard> {
+  const config = options.endpointPolicy ?? {};
+  const network = await discoverClusterNetwork(manager.http, options.kubeConfig, {
+    ...(config.serviceCidrs ? { serviceCidrs: config.serviceCidrs } : {}),
+  });
+  for (const note of network.notes) log.warn(note);
+  const policy = new EndpointPolicy({
+    allowCidrs: config.allowCidrs ?? [],
+    denyCidrs: config.denyCidrs ?? [],
+    apiServerAddresses: network.apiServerAddresses,
+    serviceCidrs: network.serviceCidrs,
+  });
+  log.info({ endpointPolicy: policy.describe() }, "endpoint policy");
+  return config.lookup ? { policy, lookup: config.lookup } : { policy };
 }
 
 function keyOfObject(obj: { metadata?: { namespace?: string; name?: string } }): ObjectKey {

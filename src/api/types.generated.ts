@@ -89,6 +89,13 @@ export interface VnfDeviceSpec {
    * @default false
    */
   suspend?: boolean;
+  /**
+   * true lets the operator use an http:// endpoint. Credentials and rules then travel unencrypted:
+   * anyone on the network path can read the credentials and change what the appliance is told
+   * (status.transport says so). Without it an http:// endpoint is refused. Default false.
+   * @default false
+   */
+  allowInsecureHttp?: boolean;
 }
 
 /**
@@ -216,6 +223,12 @@ export interface VnfDeviceStatus {
   vendorVersion?: string;
   /** Serial number (or other unique hardware/VM id) the appliance reports. */
   serial?: string;
+  /**
+   * How the operator reaches the appliance: https (certificate verified), https-unverified
+   * (tls.insecureSkipVerify: anyone on the network path can impersonate the appliance and receive its
+   * credentials) or http (spec.allowInsecureHttp: credentials travel unencrypted).
+   */
+  transport?: "https" | "https-unverified" | "http";
   /** The dictionary in use, chosen from vendor and vendorVersion or given by spec.dictionary. */
   dictionary?: string;
   /**

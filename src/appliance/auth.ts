@@ -2,6 +2,8 @@
 // field) or a session token obtained by a login request, cached, renewed before expiry and, once,
 // when the appliance says it expired. Secrets stay here: the redacted views mark every value this
 // module adds, and `secrets()` feeds the scrubber that cleans error messages.
+
+import { rawBodyForLog } from "../dictionary/appliance-text.ts";
 import type { CompiledAuth, CompiledDictionary, CompiledInject } from "../dictionary/compile.ts";
 import { extractValue, mapResponseError } from "../dictionary/error-mapping.ts";
 import { VnfError } from "../dictionary/errors.ts";
@@ -227,12 +229,14 @@ export class AuthManager {
         rules: [...a.login.errors, ...this.dictionary.errors],
         context: {},
         label: "auth.login",
+        rawText: raw.text,
       });
     }
     const token = extractValue(a.token, view, {});
     if (typeof token !== "string" && typeof token !== "number") {
       throw new VnfError("VNF_AUTH", `auth.login: the response has no token at ${a.token.describe}`, {
         httpStatus: raw.status,
+        responseBody: rawBodyForLog(raw.text),
       });
     }
     let ttlSeconds = a.ttlSeconds;

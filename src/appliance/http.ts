@@ -6,6 +6,7 @@ import { Agent, request } from "undici";
 import { VnfError } from "../dictionary/errors.ts";
 import type { RawResponse } from "../dictionary/executor.ts";
 import { encodeQuery, type RenderedRequest } from "../dictionary/render.ts";
+import { type EndpointGuard, endpointRefusal, guardedConnector } from "./guarded-connect.ts";
 
 export interface TlsOptions {
   /** PEM CA bundle (or the appliance's self-signed certificate) to trust instead of the system CAs. */
@@ -26,6 +27,8 @@ export interface HttpClientOptions {
   bodyTimeoutMs: number;
   /** Biggest response accepted (default 32 MiB). */
   maxResponseBytes?: number;
+  /** The endpoint policy, checked on every connection (the operator always passes one). */
+  guard?: EndpointGuard;
 }
 
 const TLS_IDENTITY_CODES = new Set([
@@ -55,6 +58,16 @@ function errorCode(error: unknown): string {
 /** Maps a transport failure to a code. Exported for the unit tests' table. */
 export function transportError(error: unknown, label: string): VnfError {
   if (error instanceof VnfError) return error;
+  const refused = endpointRefusal(error);
+  if (refused) {
+    // Not retryable: only a change of the endpoint (or of the operator's policy) helps.
+    const hint = refused.overridable
+      ? "if the appliance really is there, allow it with --endpoint-allow-cidrs (VNF_ENDPOINT_ALLOW_CIDRS, chart value endpointPolicy.allowCidrs)"
+      : "the operator's --endpoint-deny-cidrs list covers it";
+    return new VnfError("BROKER_INVALID_REQUEST", `${label}: ${refused.message}; ${hint}`, {
+      reason: "EndpointNotAllowed",
+    });
+  }
   const code = errorCode(error);
   const reason = code || (error instanceof Error ? error.name : "error");
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
@@ -85,7 +98,7 @@ export class HttpClient {
       throw new VnfError("BROKER_INVALID_REQUEST", "the endpoint must not carry credentials");
     }
     const tls = options.tls ?? {};
-    const connect: Record<string, unknown> = {
+    const connect: Record<string, unknown> & { timeout: number } = {
       timeout: options.connectTimeoutMs,
       rejectUnauthorized: tls.insecureSkipVerify !== true,
     };
@@ -97,7 +110,7 @@ export class HttpClient {
       keepAliveTimeout: 30_000,
       headersTimeout: options.headersTimeoutMs,
       bodyTimeout: options.bodyTimeoutMs,
-      connect,
+      connect: options.guard ? guardedConnector(connect, options.guard) : connect,
     });
   }
 

@@ -34,6 +34,7 @@ import {
 } from "../dictionary/rule-input.ts";
 import { satisfies } from "../dictionary/semver.ts";
 import { AuthManager } from "./auth.ts";
+import type { EndpointGuard } from "./guarded-connect.ts";
 import { HttpClient, type TlsOptions } from "./http.ts";
 import { RateLimiter, Semaphore } from "./limits.ts";
 import { type ApplianceMetrics, noopMetrics } from "./metrics.ts";
@@ -68,6 +69,8 @@ export interface ApplianceSessionOptions {
   /** Overrides the dictionary's retry policy (tests use short delays). */
   retry?: Partial<RetryPolicy>;
   clock?: { now?: () => number; sleep?: (ms: number) => Promise<void> };
+  /** Where credentials may be sent, checked on every connection (the operator always passes one). */
+  endpointGuard?: EndpointGuard;
 }
 
 export interface HealthResult {
@@ -157,6 +160,7 @@ export class ApplianceSession {
       headersTimeoutMs: this.requestTimeoutMs ?? connection.timeouts.headersMs,
       bodyTimeoutMs: this.requestTimeoutMs ?? connection.timeouts.bodyMs,
       ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.endpointGuard ? { guard: options.endpointGuard } : {}),
     });
     this.endpoint = this.http.endpoint;
     this.logger = options.logger?.child({ vendor: dictionary.vendor, dictionary: dictionary.name });

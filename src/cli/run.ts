@@ -25,6 +25,15 @@ flags (environment variable in brackets):
   --concurrency N               concurrent reconciles per rule kind [VNF_CONCURRENCY]; default 64
   --health-interval SECONDS     appliance health check period [VNF_HEALTH_INTERVAL]; default 60
   --log-level LEVEL             trace|debug|info|warn|error [VNF_LOG_LEVEL]; default info
+
+endpoint policy: where appliance credentials may be sent, checked on every connection after DNS.
+Refused by default: loopback, unspecified, link-local (169.254.169.254...), cloud metadata
+(fd00:ec2::254...), multicast, the API server's addresses and the cluster's service range.
+  --endpoint-allow-cidrs A,B    CIDRs that override those default denials [VNF_ENDPOINT_ALLOW_CIDRS],
+                                e.g. 127.0.0.1/32 for simulators on this host
+  --endpoint-deny-cidrs A,B     CIDRs always refused [VNF_ENDPOINT_DENY_CIDRS]
+  --service-cidrs A,B           the cluster's service range [VNF_SERVICE_CIDRS]; default: read from
+                                the ServiceCIDR objects (Kubernetes >= 1.33)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -42,6 +51,9 @@ export async function run(argv: string[]): Promise<number> {
       concurrency: { type: "string" },
       "health-interval": { type: "string" },
       "log-level": { type: "string" },
+      "endpoint-allow-cidrs": { type: "string" },
+      "endpoint-deny-cidrs": { type: "string" },
+      "service-cidrs": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -77,6 +89,11 @@ export async function run(argv: string[]): Promise<number> {
     healthIntervalMs:
       positive("--health-interval", values["health-interval"] ?? env.VNF_HEALTH_INTERVAL, 60) * 1000,
     ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),
+    endpointPolicy: {
+      allowCidrs: list(values["endpoint-allow-cidrs"] ?? env.VNF_ENDPOINT_ALLOW_CIDRS),
+      denyCidrs: list(values["endpoint-deny-cidrs"] ?? env.VNF_ENDPOINT_DENY_CIDRS),
+      serviceCidrs: list(values["service-cidrs"] ?? env.VNF_SERVICE_CIDRS),
+    },
     ...(leaderElect
       ? {
           leaderElection: {

@@ -127,14 +127,17 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       ) {
         const used = dictionary;
         await record((s) =>
-          healthy(
-            s,
-            generation,
-            used,
-            previous.health,
-            countRules(deps, key),
-            new Date(previous.at),
-            previous.unsupported,
+          withTransport(
+            healthy(
+              s,
+              generation,
+              used,
+              previous.health,
+              countRules(deps, key),
+              new Date(previous.at),
+              previous.unsupported,
+            ),
+            transportOf(device),
           ),
         );
         return { requeueAfterMs: deps.healthIntervalMs - sinceCheck };
@@ -149,12 +152,17 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
         deps.sessions.markReady(key, false);
         const vnf = error instanceof VnfError ? error : new VnfError("BROKER_INTERNAL", String(error));
         const message = `health check failed: ${vnf.code}: ${vnf.message}`;
-        deps.events.warning(device, vnf.code, "HealthCheck", message);
-        ctx.log.warn({ code: vnf.code }, message);
+        // A specific reason (EndpointNotAllowed) says more than the code it maps to.
+        const reason = vnf.reason ?? vnf.code;
+        deps.events.warning(device, reason, "HealthCheck", message);
+        ctx.log.warn({ code: vnf.code, reason }, message);
         if (!vnf.retryable) {
           const hint =
             vnf.code === "VNF_AUTH" ? ` (check Secret ${device.spec.credentialsSecretRef.name})` : "";
-          await record((s) => stalled(s, generation, vnf.code, `${message}${hint}`, now()));
+          await record((s) => ({
+            ...stalled(s, generation, reason, `${message}${hint}`, now()),
+            errorCode: vnf.code,
+          }));
           return undefined;
         }
         await record((s) => notReady(s, generation, vnf.code, message, now(), true));
@@ -199,10 +207,17 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       if (!wasReady) {
         deps.events.normal(device, "Connected", "HealthCheck", `appliance reachable (${describe(health)})`);
         if (fit.unsupported) deps.events.warning(device, "FirmwareUnsupported", "Resolve", fit.unsupported);
+        const transport = transportOf(device);
+        if (transport !== "https") {
+          deps.events.warning(device, "InsecureTransport", "Connect", TRANSPORT_WARNING[transport]);
+        }
       }
       const used = dictionary;
       await record((s) =>
-        healthy(s, generation, used, health, countRules(deps, key), now(), fit.unsupported),
+        withTransport(
+          healthy(s, generation, used, health, countRules(deps, key), now(), fit.unsupported),
+          transportOf(device),
+        ),
       );
       if (!wasReady) deps.onSessionReady?.(key);
       return { requeueAfterMs: deps.healthIntervalMs };
@@ -216,8 +231,42 @@ type ConfigResult =
   | { config: SessionConfig; fingerprint: string }
   | { problem: { reason: string; message: string } };
 
+type Transport = NonNullable<VnfDeviceStatus["transport"]>;
+
+/** What the Ready message and an Event say when the transport is not verified TLS. */
+const TRANSPORT_WARNING: Record<Exclude<Transport, "https">, string> = {
+  http: "plain http:// (spec.allowInsecureHttp): credentials and rules travel unencrypted",
+  "https-unverified":
+    "the appliance's certificate is not verified (tls.insecureSkipVerify): anyone on the network path can impersonate it and receive its credentials",
+};
+
+function transportOf(device: VnfDevice): Transport {
+  if (/^http:\/\//i.test(device.spec.endpoint)) return "http";
+  return device.spec.tls?.insecureSkipVerify ? "https-unverified" : "https";
+}
+
+/** status.transport, and a warning in the Ready message when credentials are not protected. */
+function withTransport(status: VnfDeviceStatus, transport: Transport): VnfDeviceStatus {
+  if (transport === "https") return { ...status, transport };
+  const conditions = status.conditions?.map((c) =>
+    c.type === "Ready" && c.status === "True"
+      ? { ...c, message: `${c.message}; WARNING: ${TRANSPORT_WARNING[transport]}` }
+      : c,
+  );
+  return { ...status, transport, ...(conditions ? { conditions } : {}) };
+}
+
 function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: string): ConfigResult {
   const namespace = device.metadata.namespace ?? "";
+  // The CRD refuses this on admission; objects stored before that rule existed land here.
+  if (transportOf(device) === "http" && device.spec.allowInsecureHttp !== true) {
+    return {
+      problem: {
+        reason: "InsecureEndpoint",
+        message: `endpoint ${device.spec.endpoint} would send the credentials unencrypted: use https://, or set spec.allowInsecureHttp: true to accept that`,
+      },
+    };
+  }
   const secretName = device.spec.credentialsSecretRef.name;
   const secret = deps.secrets.get(namespace, secretName);
   if (!secret) {

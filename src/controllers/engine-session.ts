@@ -3,6 +3,7 @@
 // through their port (ports.ts). The only place where controllers meet the engine's types.
 import type { Logger } from "pino";
 import { ActivationCoalescer } from "../appliance/activation.ts";
+import type { EndpointGuard } from "../appliance/guarded-connect.ts";
 import type { ApplianceMetrics } from "../appliance/metrics.ts";
 import { type ActivationResult, ApplianceSession } from "../appliance/session.ts";
 import type { CompiledDictionary } from "../dictionary/compile.ts";
@@ -11,6 +12,8 @@ import type { ManagedSession, SessionConfig, SessionFactory } from "./session-re
 
 export interface EngineSessionOptions {
   dictionary: (name: string) => CompiledDictionary | undefined;
+  /** Where credentials may be sent (the endpoint policy), checked on every connection. */
+  endpointGuard?: EndpointGuard;
   logger?: Logger;
   metrics?: ApplianceMetrics;
   /** Called after each activation (the device controller records it in status). */
@@ -36,6 +39,7 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
         ? { logger: options.logger.child({ device: `${config.device.namespace}/${config.device.name}` }) }
         : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.endpointGuard ? { endpointGuard: options.endpointGuard } : {}),
     });
     const coalescer = new ActivationCoalescer<ActivationResult>(
       async () => {

@@ -44,6 +44,7 @@ export const DEVICE_CONTROLLER_STATUS = {
     "observedGeneration",
     "vendorVersion",
     "serial",
+    "transport",
     "dictionary",
     "lastHealthCheckTime",
     "managedRules",

@@ -92,5 +92,7 @@ export function mapResponseError({ response, rules, context, label, now, rawText
   if (vendorMessage !== undefined) options.vendorMessage = vendorMessage;
   if (rawText !== undefined && rawText !== "") options.responseBody = rawBodyForLog(rawText);
   const detail = vendorMessage === undefined ? "" : `: ${vendorMessage}`;
-  return new VnfError(code, `${label}: HTTP ${response.status}${detail}`, options);
+  const redirect =
+    response.status >= 300 && response.status < 400 ? " (a redirect: the operator never follows one)" : "";
+  return new VnfError(code, `${label}: HTTP ${response.status}${redirect}${detail}`, options);
 }

@@ -98,6 +98,8 @@ export interface VnfErrorOptions {
   notFound?: boolean;
   /** The appliance's raw answer (capped, control characters escaped): for the debug log only. */
   responseBody?: string;
+  /** A condition reason more specific than the code (e.g. EndpointNotAllowed). */
+  reason?: string;
   cause?: unknown;
 }
 
@@ -111,6 +113,8 @@ export class VnfError extends Error {
   readonly notFound: boolean;
   /** Debug log only: never in the message, status or Events (the appliance's own words). */
   readonly responseBody?: string;
+  /** A condition reason more specific than the code (e.g. EndpointNotAllowed). */
+  readonly reason?: string;
 
   constructor(code: ErrorCode, message: string, options: VnfErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -122,6 +126,7 @@ export class VnfError extends Error {
     if (options.vendorMessage !== undefined) this.vendorMessage = options.vendorMessage;
     this.notFound = options.notFound ?? false;
     if (options.responseBody !== undefined) this.responseBody = options.responseBody;
+    if (options.reason !== undefined) this.reason = options.reason;
   }
 
   /** A copy whose texts went through `scrub` (used to remove secrets before an error leaves a session). */
@@ -131,6 +136,7 @@ export class VnfError extends Error {
     if (this.httpStatus !== undefined) options.httpStatus = this.httpStatus;
     if (this.vendorMessage !== undefined) options.vendorMessage = scrub(this.vendorMessage);
     if (this.responseBody !== undefined) options.responseBody = scrub(this.responseBody);
+    if (this.reason !== undefined) options.reason = this.reason;
     return new VnfError(this.code, scrub(this.message), options);
   }
 

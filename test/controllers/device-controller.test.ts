@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { resourceTypes as resources } from "../../src/api/group.ts";
 import type { VnfDevice } from "../../src/api/types.ts";
-import { ERROR_CODE_TABLE, ERROR_CODES } from "../../src/dictionary/errors.ts";
+import { ERROR_CODE_TABLE, ERROR_CODES, VnfError } from "../../src/dictionary/errors.ts";
 import type { ReconcileResult } from "../../src/runtime/controller.ts";
 import { CoreResources, type KubeObject, type ResourceType } from "../../src/runtime/resource.ts";
 import { vnfError } from "./fakes/fake-session.ts";
@@ -77,6 +77,7 @@ const cases: DeviceCase[] = [
         dictionary: "pfsense",
         vendorVersion: "1.2.3",
         serial: "SN-1",
+        transport: "https",
         managedRules: 0,
         lastHealthCheckTime: "2026-02-03T04:04:00Z",
         conditions: [
@@ -93,6 +94,64 @@ const cases: DeviceCase[] = [
       events: [],
       result: { requeueAfterMs: 60_000 },
       sessionReady: true,
+    },
+  },
+  {
+    name: "plain http:// with the spec's opt-in: Ready, transport http, the message and an Event warn",
+    device: device({ endpoint: "http://192.0.2.1", allowInsecureHttp: true }, {}),
+    options: { session: "none" },
+    expect: {
+      calls: ["health"],
+      writes: [APPLY],
+      conditions: ["Ready=True/HealthCheckPassed"],
+      status: { transport: "http" },
+      events: ["Normal Connected", "Warning InsecureTransport"],
+      result: { requeueAfterMs: 60_000 },
+      sessionReady: true,
+    },
+  },
+  {
+    name: "an unverified certificate: transport https-unverified, with a warning Event",
+    device: device({ tls: { insecureSkipVerify: true } }, {}),
+    options: { session: "none" },
+    expect: {
+      calls: ["health"],
+      writes: [APPLY],
+      status: { transport: "https-unverified" },
+      events: ["Normal Connected", "Warning InsecureTransport"],
+      result: { requeueAfterMs: 60_000 },
+      sessionReady: true,
+    },
+  },
+  {
+    name: "plain http:// without the opt-in (stored before the CRD refused it): InsecureEndpoint, no appliance call",
+    device: device({ endpoint: "http://192.0.2.1" }, {}),
+    options: { session: "none" },
+    expect: {
+      calls: [],
+      writes: [APPLY],
+      conditions: ["Ready=False/InsecureEndpoint"],
+      sessionReady: false,
+    },
+  },
+  {
+    name: "an endpoint the policy refuses: Stalled EndpointNotAllowed (the reason), errorCode the code",
+    device: NEW,
+    setup: (w) => {
+      w.session.script(
+        "health",
+        new VnfError("BROKER_INVALID_REQUEST", "the endpoint 127.0.0.2 is a loopback address", {
+          reason: "EndpointNotAllowed",
+        }),
+      );
+    },
+    expect: {
+      calls: ["health"],
+      writes: [APPLY],
+      conditions: ["Ready=False/EndpointNotAllowed", "Stalled=True/EndpointNotAllowed"],
+      status: { errorCode: "BROKER_INVALID_REQUEST" },
+      events: ["Warning EndpointNotAllowed"],
+      sessionReady: false,
     },
   },
   {

@@ -30,6 +30,7 @@ import {
   writeKubeConfig,
 } from "../support/helm.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
+import { SIMULATOR_CIDR } from "../support/operator-env.ts";
 
 const GROUP = "vnf-operator.io";
 const VERSION = "v1alpha1";
@@ -152,6 +153,7 @@ async function startOperatorAs(
     probeAddress: "0",
     metricsAddress: "0",
     maxRetryDelayMs: 2_000,
+    endpointPolicy: { allowCidrs: [SIMULATOR_CIDR] },
     instance: "rbac-proof",
     ...(leaderElection ? { leaderElection: { ...leaderElection, identity: "rbac-proof" } } : {}),
   });
@@ -414,6 +416,7 @@ describe("the `vnf-operator run` process, configured by the chart's Deployment e
       probes: { port: probePort },
       metrics: { port: metricsPort },
       logLevel: "debug",
+      endpointPolicy: { allowCidrs: [SIMULATOR_CIDR] },
     });
     const objects = await releaseObjects(kubeconfigPath(), release, releaseNs);
     const deployment = objects.find((o) => o.kind === "Deployment") as unknown as {

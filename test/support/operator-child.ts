@@ -14,6 +14,8 @@ export interface ChildOperatorConfig {
   healthIntervalMs?: number;
   maxRetryDelayMs?: number;
   identity?: string;
+  /** Default ["127.0.0.1/32"]: the simulators' address, refused by the endpoint policy otherwise. */
+  endpointAllowCidrs?: string[];
   leaderElection?: {
     namespace: string;
     name: string;
@@ -40,6 +42,7 @@ const operator = await createOperator({
   }),
   probeAddress: "0",
   metricsAddress: "0",
+  endpointPolicy: { allowCidrs: config.endpointAllowCidrs ?? ["127.0.0.1/32"] },
   healthIntervalMs: config.healthIntervalMs ?? 60_000,
   maxRetryDelayMs: config.maxRetryDelayMs ?? 2_000,
   ...(config.identity ? { instance: config.identity } : {}),

@@ -16,6 +16,8 @@ import { kubectl } from "./kubectl.ts";
 export const GROUP = "vnf-operator.io";
 export const VERSION = "v1alpha1";
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
+/** Where the simulators listen: the endpoint allow-list every test operator needs. */
+export const SIMULATOR_CIDR = "127.0.0.1/32";
 
 export type KubeObj = Record<string, unknown> & {
   metadata: { name: string; uid: string; generation?: number; resourceVersion: string };
@@ -232,6 +234,8 @@ export async function startTestOperator(
     probeAddress: "0",
     metricsAddress: "0",
     maxRetryDelayMs: 2_000,
+    // The simulators listen on 127.0.0.1, which the endpoint policy refuses by default.
+    endpointPolicy: { allowCidrs: [SIMULATOR_CIDR] },
     ...overrides,
   });
   await operator.manager.start();
