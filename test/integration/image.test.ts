@@ -99,7 +99,7 @@ describe.skipIf(!engine)(`the operator image, run as the chart runs it (${engine
       replicaCount: 2,
       watchNamespaces: [demoNs],
       // The simulators listen on loopback, which the endpoint policy refuses unless allowed.
-      extraEnv: [{ name: "VNF_ENDPOINT_ALLOW_CIDRS", value: "127.0.0.1/32" }],
+      endpointPolicy: { allowCidrs: ["127.0.0.1/32"] },
       probes: { port: probePort },
       metrics: { port: metricsPort },
       shim: {
