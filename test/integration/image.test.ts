@@ -9,7 +9,7 @@
 // Needs podman (or docker): `apt-get install podman runc mmdebstrap` as root. Without one the suite
 // is skipped with that message, unless VNF_REQUIRE_IMAGE_E2E=1 (CI: .ci/run sets it) makes it fail.
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -82,6 +82,12 @@ describe.skipIf(!engine)(`the operator image, run as the chart runs it (${engine
   let operatorPlan: PodRunPlan;
   let shimPlan: PodRunPlan;
   let podName = "";
+  // Token and key directories mounted into the containers, removed afterwards.
+  const scratchDirs: string[] = [];
+  const scratch = (dir: string) => {
+    scratchDirs.push(dir);
+    return dir;
+  };
 
   beforeAll(async () => {
     // 1. The image.
@@ -124,7 +130,7 @@ describe.skipIf(!engine)(`the operator image, run as the chart runs it (${engine
     };
     const serviceAccount = async (name: string) => ({
       name,
-      dir: await serviceAccountVolume(admin, releaseNs, name),
+      dir: scratch(await serviceAccountVolume(admin, releaseNs, name)),
       host: apiServer.hostname,
       port: Number(apiServer.port || 443),
     });
@@ -135,7 +141,7 @@ describe.skipIf(!engine)(`the operator image, run as the chart runs it (${engine
       serviceAccount: await serviceAccount(`${RELEASE}-vnf-operator`),
     });
     // A Secret volume: files 0644 in a directory any uid may enter (the kubelet's defaults).
-    const jwtDir = mkdtempSync(path.join(tmpdir(), "vnf-shim-jwt-"));
+    const jwtDir = scratch(mkdtempSync(path.join(tmpdir(), "vnf-shim-jwt-")));
     chmodSync(jwtDir, 0o755);
     writeFileSync(path.join(jwtDir, "jwt.key"), "an HS256 secret of at least 32 bytes, for the e2e", {
       mode: 0o644,
@@ -153,6 +159,7 @@ describe.skipIf(!engine)(`the operator image, run as the chart runs it (${engine
     for (const name of [operatorName, shimName]) {
       if (process.env.VNF_IMAGE_E2E_KEEP !== "1") await removePod(eng, name);
     }
+    for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
     await stopSimulators(sims);
     if (releaseNs) await uninstallChart(kubeconfigPath(), RELEASE, releaseNs);
   }, 120_000);
