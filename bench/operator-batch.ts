@@ -3,8 +3,10 @@
 // method and path, applies, health checks per device per minute while the rules converge, then one
 // drift cycle in steady state, and memory.
 //   node bench/operator-batch.ts [--rules 50]
+
 import { parseArgs } from "node:util";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { CREDENTIALS_LABEL } from "../src/api/group.ts";
 import { createOperator } from "../src/operator.ts";
 import { createLogger } from "../src/runtime/logging.ts";
 import { startSimulator } from "../test/simulators/index.ts";
@@ -29,14 +31,26 @@ try {
   const k = (args: string[], input?: string) =>
     kubectl(plane.kubeconfigPath, ["-n", namespace, ...args], input);
   await kubectl(plane.kubeconfigPath, ["create", "namespace", namespace]);
+  // The operator reads only labelled credential Secrets.
+  const labels = { [CREDENTIALS_LABEL]: "true" };
   await k(
     ["apply", "-f", "-"],
     JSON.stringify({
       apiVersion: "v1",
       kind: "List",
       items: [
-        { apiVersion: "v1", kind: "Secret", metadata: { name: "creds" }, stringData: sim.credentials },
-        { apiVersion: "v1", kind: "Secret", metadata: { name: "ca" }, stringData: { "ca.crt": sim.caPem } },
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "creds", labels },
+          stringData: sim.credentials,
+        },
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "ca", labels },
+          stringData: { "ca.crt": sim.caPem },
+        },
         {
           apiVersion: `${group}/${version}`,
           kind: "VnfDevice",

@@ -5,7 +5,7 @@
 import type { LookupFunction } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Counter } from "prom-client";
-import { resourceTypes } from "./api/group.ts";
+import { CREDENTIALS_SELECTOR, resourceTypes } from "./api/group.ts";
 import type { VnfDevice, VnfRule } from "./api/types.ts";
 import { EndpointPolicy } from "./appliance/endpoint-policy.ts";
 import type { EndpointGuard } from "./appliance/guarded-connect.ts";
@@ -44,6 +44,11 @@ export interface OperatorOptions {
   kubeConfig: KubeConfig;
   /** Watched namespaces; empty = all. */
   namespaces?: string[];
+  /**
+   * Where credential Secrets are read; empty = the watched namespaces. Lets a cluster-wide install
+   * read Secrets only where a platform team granted it (RBAC in those namespaces only).
+   */
+  credentialNamespaces?: string[];
   dictionaryDirectories: string[];
   logger?: Logger;
   /** ":8081" style; "0" disables. */
@@ -133,7 +138,14 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   const devices = manager.informer<VnfDevice>(resources.device);
   const firewallRules = manager.informer<VnfRule>(resources.firewallRule);
   const natRules = manager.informer<VnfRule>(resources.natRule);
-  const secrets = manager.informer<SecretObject>(CoreResources.secrets);
+  // Only labelled Secrets (docs: README "Security"), and only in the credential namespaces when set.
+  const credentialNamespaces = options.credentialNamespaces?.length
+    ? options.credentialNamespaces
+    : undefined;
+  const secrets = manager.informer<SecretObject>(CoreResources.secrets, {
+    labelSelector: CREDENTIALS_SELECTOR,
+    ...(credentialNamespaces ? { namespaces: credentialNamespaces } : {}),
+  });
   const events = new EventRecorder(manager.http, {
     reportingController: "vnf-operator.io/vnf-operator",
     reportingInstance: options.instance ?? manager.identity,
@@ -163,6 +175,10 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     resource: resources.device,
     devices,
     secrets,
+    credentialScope: {
+      label: CREDENTIALS_SELECTOR,
+      ...(credentialNamespaces ? { namespaces: credentialNamespaces } : {}),
+    },
     rules: [firewallRules, natRules],
     catalog: {
       choose: (request) => chooseDictionary(dictionaries.all(), request),

@@ -46,6 +46,14 @@ export type VnfPlural = (typeof RESOURCES)[number]["plural"];
 /** The `kubectl get <category>` name that lists all three kinds. */
 export const CATEGORY = "vnf";
 
+/**
+ * The label a Secret needs before the operator reads it (credentials and CA Secrets of VnfDevices):
+ * the operator watches only Secrets that carry it, so it neither caches nor can be pointed at any other
+ * Secret of a namespace.
+ */
+export const CREDENTIALS_LABEL = `${GROUP}/credentials`;
+export const CREDENTIALS_SELECTOR = `${CREDENTIALS_LABEL}=true`;
+
 /** `<plural>.<group>`, the CRD's metadata.name. */
 export function crdName(resource: ResourceNames): string {
   return `${resource.plural}.${GROUP}`;

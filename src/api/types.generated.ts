@@ -53,8 +53,9 @@ export interface VnfDeviceSpec {
    * Secret in the same namespace that holds the appliance credentials. Keys by vendor: pfsense:
    * username, password; fortios: token (REST API administrator key); panos: username, password (the
    * operator obtains an API key with them); vyos: key (HTTP API key); opnsense: key, secret (API key and
-   * secret). Other vendors: the keys their dictionary names. The credentials stay inside the operator:
-   * never in status, events, logs or metrics.
+   * secret). Other vendors: the keys their dictionary names. The Secret must carry the label
+   * vnf-operator.io/credentials: "true" (the operator reads no other Secret). The credentials stay
+   * inside the operator: never in status, events, logs or metrics.
    */
   credentialsSecretRef: VnfDeviceSpecCredentialsSecretRef;
   /**
@@ -102,8 +103,9 @@ export interface VnfDeviceSpec {
  * Secret in the same namespace that holds the appliance credentials. Keys by vendor: pfsense:
  * username, password; fortios: token (REST API administrator key); panos: username, password (the
  * operator obtains an API key with them); vyos: key (HTTP API key); opnsense: key, secret (API key and
- * secret). Other vendors: the keys their dictionary names. The credentials stay inside the operator:
- * never in status, events, logs or metrics.
+ * secret). Other vendors: the keys their dictionary names. The Secret must carry the label
+ * vnf-operator.io/credentials: "true" (the operator reads no other Secret). The credentials stay
+ * inside the operator: never in status, events, logs or metrics.
  */
 export interface VnfDeviceSpecCredentialsSecretRef {
   /** Name of the Secret. */
@@ -117,7 +119,8 @@ export interface VnfDeviceSpecCredentialsSecretRef {
 export interface VnfDeviceSpecTls {
   /**
    * Secret in the same namespace with the PEM certificate(s) to trust for this appliance: its CA, or the
-   * appliance's own certificate when it is self-signed (the usual case).
+   * appliance's own certificate when it is self-signed (the usual case). Labelled
+   * vnf-operator.io/credentials: "true", like the credentials Secret.
    */
   caSecretRef?: VnfDeviceSpecTlsCaSecretRef;
   /**
@@ -135,7 +138,8 @@ export interface VnfDeviceSpecTls {
 
 /**
  * Secret in the same namespace with the PEM certificate(s) to trust for this appliance: its CA, or the
- * appliance's own certificate when it is self-signed (the usual case).
+ * appliance's own certificate when it is self-signed (the usual case). Labelled
+ * vnf-operator.io/credentials: "true", like the credentials Secret.
  */
 export interface VnfDeviceSpecTlsCaSecretRef {
   /** Name of the Secret. */

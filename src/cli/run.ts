@@ -16,6 +16,8 @@ Reconciles VnfDevice, VnfFirewallRule and VnfNatRule resources against the appli
 flags (environment variable in brackets):
   --kubeconfig PATH             kubeconfig to use [KUBECONFIG]; default: in-cluster service account
   --namespaces A,B              namespaces to watch [VNF_WATCH_NAMESPACES]; default: all
+  --credential-namespaces A,B   namespaces whose credential Secrets (label vnf-operator.io/credentials=true)
+                                are read [VNF_CREDENTIAL_NAMESPACES]; default: the watched ones
   --dictionaries DIR,DIR        dictionary directories [VNF_DICTIONARY_DIRS]; default: the built-in ones
   --probe-address ADDR          /healthz and /readyz [VNF_PROBE_ADDRESS]; default :8081, 0 disables
   --metrics-address ADDR        /metrics [VNF_METRICS_ADDRESS]; default :8080, 0 disables
@@ -42,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       kubeconfig: { type: "string" },
       namespaces: { type: "string" },
+      "credential-namespaces": { type: "string" },
       dictionaries: { type: "string" },
       "probe-address": { type: "string" },
       "metrics-address": { type: "string" },
@@ -79,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   const operator = await createOperator({
     kubeConfig,
     namespaces: list(values.namespaces ?? env.VNF_WATCH_NAMESPACES),
+    credentialNamespaces: list(values["credential-namespaces"] ?? env.VNF_CREDENTIAL_NAMESPACES),
     dictionaryDirectories: list(values.dictionaries ?? env.VNF_DICTIONARY_DIRS).length
       ? list(values.dictionaries ?? env.VNF_DICTIONARY_DIRS)
       : [builtinDictionaries],

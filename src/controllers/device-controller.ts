@@ -47,6 +47,8 @@ export interface DeviceControllerDeps {
   http: KubeRequester;
   events: EventSink;
   healthIntervalMs: number;
+  /** Which Secrets the operator reads (for the message when a referenced one is not in the cache). */
+  credentialScope?: { label: string; namespaces?: readonly string[] };
   /** The device's session just became usable: its rules should be reconciled (wiring enqueues them). */
   onSessionReady?: (device: ObjectKey) => void;
   now?: () => Date;
@@ -273,7 +275,7 @@ function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: 
     return {
       problem: {
         reason: "CredentialsNotFound",
-        message: `Secret ${namespace}/${secretName} (spec.credentialsSecretRef) does not exist`,
+        message: `Secret ${namespace}/${secretName} (spec.credentialsSecretRef) ${notReadable(deps, namespace)}`,
       },
     };
   }
@@ -298,7 +300,7 @@ function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: 
       return {
         problem: {
           reason: "CaNotFound",
-          message: `Secret ${namespace}/${caRef.name} with key ${keyName} (spec.tls.caSecretRef) does not exist`,
+          message: `Secret ${namespace}/${caRef.name} with key ${keyName} (spec.tls.caSecretRef) ${notReadable(deps, namespace)}`,
         },
       };
     }
@@ -340,6 +342,19 @@ function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: 
   };
   // Credentials are not in the fingerprint: the Secret's resourceVersion (in the epoch) stands for them.
   return { config, fingerprint: `${dictionary}|${epoch}` };
+}
+
+/**
+ * Why a referenced Secret is not in the cache: the operator reads only labelled credential Secrets
+ * (and, when so configured, only in some namespaces), so "does not exist" would mislead.
+ */
+function notReadable(deps: DeviceControllerDeps, namespace: string): string {
+  const scope = deps.credentialScope;
+  if (!scope) return "does not exist";
+  if (scope.namespaces && !scope.namespaces.includes(namespace)) {
+    return `cannot be read: the operator reads credential Secrets only in ${scope.namespaces.join(", ")} (--credential-namespaces)`;
+  }
+  return `was not found among the credential Secrets the operator reads: it must exist and carry the label ${scope.label}`;
 }
 
 function decode(data: Record<string, string> | undefined): Record<string, string> {

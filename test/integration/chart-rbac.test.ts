@@ -4,6 +4,7 @@
 // Ready and take a rule through create → Ready → delete on a simulated pfSense, write its Events and
 // (with leader election) hold its Lease. With watchNamespaces set, the same ServiceAccount must get
 // 403 from the API server for a Secret or a rule in any other namespace.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import {
@@ -15,6 +16,7 @@ import {
   type V1EnvVar,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import { createOperator, type Operator } from "../../src/operator.ts";
 import { createLogger } from "../../src/runtime/logging.ts";
 import type { SimulatorHandle } from "../simulators/common/types.ts";
@@ -97,11 +99,17 @@ async function stageDevice(namespace: string, name: string): Promise<SimulatorHa
   const sim = await startSimulator("pfsense");
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name: `${name}-credentials` }, stringData: sim.credentials },
+    body: {
+      metadata: { name: `${name}-credentials`, labels: { [CREDENTIALS_LABEL]: "true" } },
+      stringData: sim.credentials,
+    },
   });
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name: `${name}-ca` }, stringData: { "ca.crt": sim.caPem } },
+    body: {
+      metadata: { name: `${name}-ca`, labels: { [CREDENTIALS_LABEL]: "true" } },
+      stringData: { "ca.crt": sim.caPem },
+    },
   });
   await custom.createNamespacedCustomObject({
     group: GROUP,
@@ -144,6 +152,7 @@ async function startOperatorAs(
   kubeConfig: KubeConfig,
   namespace: string,
   leaderElection?: { namespace: string; name: string },
+  credentialNamespaces?: string[],
 ): Promise<Operator> {
   const operator = await createOperator({
     kubeConfig,
@@ -154,6 +163,7 @@ async function startOperatorAs(
     metricsAddress: "0",
     maxRetryDelayMs: 2_000,
     endpointPolicy: { allowCidrs: [SIMULATOR_CIDR] },
+    ...(credentialNamespaces ? { credentialNamespaces } : {}),
     instance: "rbac-proof",
     ...(leaderElection ? { leaderElection: { ...leaderElection, identity: "rbac-proof" } } : {}),
   });
@@ -381,6 +391,59 @@ describe("namespaced install (watchNamespaces): Roles only, nothing readable els
     const other = await getObj(otherNs, "vnffirewallrules", "other-rule");
     expect(other?.metadata.finalizers ?? []).toEqual([]);
     expect(other?.status).toEqual({ observedGeneration: -1 });
+  });
+});
+
+describe("cluster-wide install with credentialNamespaces: Secrets readable there only", () => {
+  let releaseNs: string;
+  let workNs: string;
+  let otherNs: string;
+  let sim: SimulatorHandle;
+  let sa: KubeConfig;
+  let operator: Operator | undefined;
+  const release = "rbac-cred";
+
+  beforeAll(async () => {
+    await installCrds(admin);
+    releaseNs = await createTestNamespace(admin, "rbaccred-rel");
+    workNs = await createTestNamespace(admin, "rbaccred-work");
+    otherNs = await createTestNamespace(admin, "rbaccred-other");
+    sa = await installChart(release, releaseNs, { credentialNamespaces: [workNs] });
+    sim = await stageDevice(workNs, "edge-fw");
+    await core.createNamespacedSecret({
+      namespace: otherNs,
+      body: {
+        metadata: { name: "other-credentials", labels: { [CREDENTIALS_LABEL]: "true" } },
+        stringData: { password: "not-yours" },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await sim?.stop();
+    if (releaseNs) await uninstallChart(release, releaseNs);
+  });
+
+  it("gets 403 for Secrets outside the credential namespaces, labelled or not, and cluster-wide", async () => {
+    const saCore = sa.makeApiClient(CoreV1Api);
+    expect(
+      await statusCodeOf(() =>
+        saCore.readNamespacedSecret({ namespace: otherNs, name: "other-credentials" }),
+      ),
+    ).toBe(403);
+    expect(await statusCodeOf(() => saCore.listNamespacedSecret({ namespace: otherNs }))).toBe(403);
+    expect(await statusCodeOf(() => saCore.listSecretForAllNamespaces())).toBe(403);
+    await saCore.listNamespacedSecret({ namespace: workNs });
+    // The rest stays cluster-wide: rules of every namespace are readable.
+    await sa
+      .makeApiClient(CustomObjectsApi)
+      .listClusterCustomObject({ group: GROUP, version: VERSION, plural: "vnffirewallrules" });
+  });
+
+  it("runs a full rule lifecycle with the credentials of its credential namespace", async () => {
+    operator = await startOperatorAs(sa, workNs, undefined, [workNs]);
+    await ruleLifecycle(workNs, "edge-fw", sim);
   });
 });
 

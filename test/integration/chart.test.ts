@@ -247,6 +247,46 @@ describe("helm template, accepted by the API server (dry run)", () => {
     expect(envOf(operatorContainer(objects), "VNF_WATCH_NAMESPACES")).toBe(`${watchedA},${watchedB}`);
   });
 
+  it("Secrets: readable cluster-wide by default, only in credentialNamespaces when set", async () => {
+    const readsSecrets = (rules: unknown) => JSON.stringify(rules ?? []).includes('"resources":["secrets"]');
+    const defaults = await renderChart("vnf-sec", releaseNs, {});
+    expect(readsSecrets(one(defaults.objects, "ClusterRole").rules)).toBe(true);
+    const { text, objects } = await renderChart("vnf-cred", releaseNs, {
+      credentialNamespaces: [watchedA],
+      endpointPolicy: {
+        allowCidrs: ["192.0.2.0/24"],
+        denyCidrs: ["10.244.0.0/16"],
+        serviceCidrs: ["10.96.0.0/12"],
+      },
+    });
+    await dryRunServer(text);
+    const clusterRole = one(objects, "ClusterRole");
+    expect(readsSecrets(clusterRole.rules)).toBe(false);
+    // The cluster's own addresses (endpoint policy) are discoverable by the cluster-wide install.
+    expect(JSON.stringify(clusterRole.rules)).toContain("servicecidrs");
+    const roles = byKind(objects, "Role");
+    expect(roles.map((r) => [r.metadata.namespace, readsSecrets(r.rules)])).toEqual([[watchedA, true]]);
+    expect(byKind(objects, "RoleBinding").map((r) => r.metadata.namespace)).toEqual([watchedA]);
+    const c = operatorContainer(objects);
+    expect(envOf(c, "VNF_CREDENTIAL_NAMESPACES")).toBe(watchedA);
+    expect(envOf(c, "VNF_ENDPOINT_ALLOW_CIDRS")).toBe("192.0.2.0/24");
+    expect(envOf(c, "VNF_ENDPOINT_DENY_CIDRS")).toBe("10.244.0.0/16");
+    expect(envOf(c, "VNF_SERVICE_CIDRS")).toBe("10.96.0.0/12");
+    const namespaced = await renderChart("vnf-ns-cred", releaseNs, {
+      watchNamespaces: [watchedA, watchedB],
+      credentialNamespaces: [watchedB],
+    });
+    expect(
+      byKind(namespaced.objects, "Role")
+        .map((r) => [r.metadata.namespace, readsSecrets(r.rules)])
+        .sort(),
+    ).toEqual([
+      [watchedA, false],
+      [watchedB, false],
+      [watchedB, true],
+    ]);
+  });
+
   it("custom dictionaries, ServiceMonitor, forced leader election with one replica", async () => {
     const { text, objects } = await renderChart("vnf-full", releaseNs, {
       dictionaries: { "pfsense-custom.yaml": customDictionary },

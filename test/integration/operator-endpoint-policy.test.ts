@@ -5,8 +5,10 @@
 // to do, and the canary receives nothing: no connection, no credential. Plain http:// needs the
 // spec's opt-in. Then an operator whose allow-list covers 127.0.0.2 does reach the canary and sends
 // the credentials (the canary would see a leak), and the canary's answer stays out of status and Events.
+
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import {
   CANARY_NAME,
   CANARY_TEXT,
@@ -39,7 +41,7 @@ async function device(name: string, endpoint: string, caSecret: string, extra: R
   await env.core.createNamespacedSecret({
     namespace: env.namespace,
     body: {
-      metadata: { name: `${name}-credentials`, labels: { "vnf-operator.io/credentials": "true" } },
+      metadata: { name: `${name}-credentials`, labels: { [CREDENTIALS_LABEL]: "true" } },
       stringData: { username: "admin", password },
     },
   });
@@ -74,7 +76,7 @@ beforeAll(async () => {
     await env.core.createNamespacedSecret({
       namespace: env.namespace,
       body: {
-        metadata: { name, labels: { "vnf-operator.io/credentials": "true" } },
+        metadata: { name, labels: { [CREDENTIALS_LABEL]: "true" } },
         stringData: { "ca.crt": pem },
       },
     });

@@ -3,6 +3,7 @@
 // for it), 429 with Retry-After honoured, and a non-retryable refusal that stalls without a retry loop
 // until the spec changes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import type { RequestLogEntry } from "../simulators/index.ts";
 import { waitUntil } from "../support/kube.ts";
 import {
@@ -87,7 +88,11 @@ describe("operator under appliance faults", () => {
     await env.core.replaceNamespacedSecret({
       name: `${forti.name}-credentials`,
       namespace: env.namespace,
-      body: { metadata: { name: `${forti.name}-credentials` }, stringData: rotated },
+      // A replaced Secret keeps the label the operator selects credential Secrets by.
+      body: {
+        metadata: { name: `${forti.name}-credentials`, labels: { [CREDENTIALS_LABEL]: "true" } },
+        stringData: rotated,
+      },
     });
     const back = await env.waitReady("vnfdevices", forti.name);
     expect(conditionOf(back, "Stalled")).toBeUndefined();

@@ -4,7 +4,9 @@
 // here watches both namespaces, never looks anywhere else: the rule waits (DeviceNotFound) and the
 // other namespace's appliance never hears of it; a device of that name in the rule's own namespace
 // is the one used.
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import { startSimulator } from "../simulators/index.ts";
 import { createTestNamespace, kubeconfigPath, waitUntil } from "../support/kube.ts";
 import { kubectl } from "../support/kubectl.ts";
@@ -111,13 +113,13 @@ describe("a rule referencing a device in another namespace", () => {
           {
             apiVersion: "v1",
             kind: "Secret",
-            metadata: { name: "creds" },
+            metadata: { name: "creds", labels: { [CREDENTIALS_LABEL]: "true" } },
             stringData: own.credentials,
           },
           {
             apiVersion: "v1",
             kind: "Secret",
-            metadata: { name: "ca" },
+            metadata: { name: "ca", labels: { [CREDENTIALS_LABEL]: "true" } },
             stringData: { "ca.crt": own.caPem },
           },
           {

@@ -2,9 +2,11 @@
 // VnfDevice per simulator (credentials and CA in Secrets), and the operator running in-process
 // exactly as `vnf-operator run` assembles it. Drift checks are driven by moving the operator's drift
 // clock forward (no test waits a whole drift interval unless it means to).
+
 import path from "node:path";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Counter } from "prom-client";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import { createOperator, type Operator, type OperatorOptions } from "../../src/operator.ts";
 import { createLogger } from "../../src/runtime/logging.ts";
 import type { ObjectKind, SimulatorHandle, VendorObject } from "../simulators/common/types.ts";
@@ -157,11 +159,17 @@ export async function startOperatorEnv(options: OperatorEnvOptions): Promise<Ope
       devices.set(name, { name, vendor: device.vendor, sim });
       await core.createNamespacedSecret({
         namespace,
-        body: { metadata: { name: `${name}-credentials` }, stringData: sim.credentials },
+        body: {
+          metadata: { name: `${name}-credentials`, labels: { [CREDENTIALS_LABEL]: "true" } },
+          stringData: sim.credentials,
+        },
       });
       await core.createNamespacedSecret({
         namespace,
-        body: { metadata: { name: `${name}-ca` }, stringData: { "ca.crt": sim.caPem } },
+        body: {
+          metadata: { name: `${name}-ca`, labels: { [CREDENTIALS_LABEL]: "true" } },
+          stringData: { "ca.crt": sim.caPem },
+        },
       });
       await env.apply({
         apiVersion: `${GROUP}/${VERSION}`,

@@ -1,10 +1,12 @@
 // The demo's workload, shared by hack/demo and the tests that run the operator on it (the image
 // e2e): one simulator per vendor that has samples, a simulator and a dictionary; the samples/
 // manifests pointed at those simulators; and the rules' progress to Ready.
+
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import type { SimulatorHandle } from "../simulators/common/types.ts";
 import { isSimulatorVendor, startSimulator } from "../simulators/index.ts";
 import { kubectl } from "./kubectl.ts";
@@ -14,7 +16,7 @@ const root = path.resolve(import.meta.dirname, "../..");
 export interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
   stringData?: Record<string, string>;
   [key: string]: unknown;
@@ -146,7 +148,7 @@ export function samplesFor(vendor: string, sim: SimulatorHandle): Manifest[] {
       out.push({
         apiVersion: "v1",
         kind: "Secret",
-        metadata: { name: caName },
+        metadata: { name: caName, labels: { [CREDENTIALS_LABEL]: "true" } },
         stringData: { "ca.crt": sim.caPem },
       });
       out.push({

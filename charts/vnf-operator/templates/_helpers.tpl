@@ -48,6 +48,13 @@ as a JSON patch) and all three status subresources, read Secrets (credentials an
 informer: list/watch), write Events. No create/delete/update anywhere: the operator never creates or
 deletes these objects.
 */}}
+{{/* Reading credential Secrets (the operator asks only for those labelled vnf-operator.io/credentials=true). */}}
+{{- define "vnf-operator.secretRules" -}}
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list, watch]
+{{- end -}}
+
 {{- define "vnf-operator.rules" -}}
 - apiGroups: [vnf-operator.io]
   resources: [vnfdevices, vnffirewallrules, vnfnatrules]
@@ -58,9 +65,6 @@ deletes these objects.
 - apiGroups: [vnf-operator.io]
   resources: [vnfdevices/status, vnffirewallrules/status, vnfnatrules/status]
   verbs: [patch]
-- apiGroups: [""]
-  resources: [secrets]
-  verbs: [get, list, watch]
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]

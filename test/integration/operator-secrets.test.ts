@@ -1,0 +1,146 @@
+// Secrets by reference only: the operator watches only Secrets labelled vnf-operator.io/credentials=true
+// (and, with credentialNamespaces, only in those namespaces). Any other Secret of the namespace is
+// neither cached nor usable by a VnfDevice: a device pointing at one gets CredentialsNotFound with the
+// fix in the message; labelling the Secret makes the device Ready at once (watch), removing the label
+// takes the credentials away again, and a rotated password is picked up without a restart.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREDENTIALS_LABEL, CREDENTIALS_SELECTOR } from "../../src/api/group.ts";
+import { CoreResources } from "../../src/runtime/resource.ts";
+import { createTestNamespace, waitUntil } from "../support/kube.ts";
+import {
+  conditionOf,
+  GROUP,
+  type KubeObj,
+  lastSeq,
+  type OperatorEnv,
+  startOperatorEnv,
+  VERSION,
+} from "../support/operator-env.ts";
+
+let env: OperatorEnv;
+const unrelated = `db-password-${randomBytes(6).toString("hex")}`;
+
+const ready = (o: KubeObj) => conditionOf(o, "Ready");
+
+function cachedSecrets(namespace: string): string[] {
+  return env.operator.manager
+    .informer(CoreResources.secrets, { labelSelector: CREDENTIALS_SELECTOR })
+    .list(namespace)
+    .map((s) => s.metadata?.name ?? "")
+    .sort();
+}
+
+async function setLabel(name: string, on: boolean): Promise<void> {
+  const result = await env.kubectl([
+    "label",
+    "secret",
+    name,
+    on ? `${CREDENTIALS_LABEL}=true` : `${CREDENTIALS_LABEL}-`,
+  ]);
+  expect(result.code, result.stderr).toBe(0);
+}
+
+beforeAll(async () => {
+  env = await startOperatorEnv({ vendor: "pfsense", prefix: "op-secrets" });
+  await env.waitReady("vnfdevices", env.deviceName);
+  await env.core.createNamespacedSecret({
+    namespace: env.namespace,
+    body: { metadata: { name: "database" }, stringData: { password: unrelated } },
+  });
+  // The pfSense credentials again, in a Secret without the label.
+  await env.core.createNamespacedSecret({
+    namespace: env.namespace,
+    body: { metadata: { name: "unlabelled-credentials" }, stringData: env.sim.credentials },
+  });
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+describe("only labelled Secrets", () => {
+  it("are cached: an unrelated Secret of the namespace is not", async () => {
+    expect(cachedSecrets(env.namespace)).toEqual([`${env.deviceName}-ca`, `${env.deviceName}-credentials`]);
+  });
+
+  it("can be used: a device naming an unlabelled Secret gets CredentialsNotFound with the fix", async () => {
+    await env.apply({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "VnfDevice",
+      metadata: { name: "second" },
+      spec: {
+        vendor: "pfsense",
+        endpoint: env.sim.url,
+        credentialsSecretRef: { name: "unlabelled-credentials" },
+        tls: { caSecretRef: { name: `${env.deviceName}-ca` } },
+      },
+    });
+    const obj = await env.waitCondition(
+      "vnfdevices",
+      "second",
+      (o) => ready(o)?.reason === "CredentialsNotFound",
+      "Ready=False CredentialsNotFound",
+    );
+    expect(String(ready(obj)?.message)).toBe(
+      `Secret ${env.namespace}/unlabelled-credentials (spec.credentialsSecretRef) was not found among the credential Secrets the operator reads: it must exist and carry the label ${CREDENTIALS_SELECTOR}`,
+    );
+  });
+
+  it("labelling the Secret makes the device Ready; removing the label takes the credentials away", async () => {
+    await setLabel("unlabelled-credentials", true);
+    await env.waitReady("vnfdevices", "second");
+    await setLabel("unlabelled-credentials", false);
+    await env.waitCondition(
+      "vnfdevices",
+      "second",
+      (o) => ready(o)?.reason === "CredentialsNotFound",
+      "Ready=False CredentialsNotFound again",
+    );
+    expect(cachedSecrets(env.namespace)).not.toContain("unlabelled-credentials");
+  });
+
+  it("a rotated password is picked up at once (the Secret watch), without a restart", async () => {
+    const rotated = { ...env.sim.credentials, password: `rotated-${randomBytes(6).toString("hex")}` };
+    const before = await lastSeq(env.sim);
+    await env.sim.control.setCredentials(rotated);
+    await env.core.replaceNamespacedSecret({
+      namespace: env.namespace,
+      name: `${env.deviceName}-credentials`,
+      body: {
+        metadata: { name: `${env.deviceName}-credentials`, labels: { [CREDENTIALS_LABEL]: "true" } },
+        stringData: rotated,
+      },
+    });
+    // The simulator accepts only the new password now: a successful login after the rotation used it.
+    await waitUntil(
+      "a login with the rotated password",
+      async () =>
+        (await env.sim.control.requests()).some(
+          (r) => r.seq > before && r.path.endsWith("/auth/jwt") && r.status === 200,
+        ),
+      30_000,
+    );
+    await env.waitReady("vnfdevices", env.deviceName);
+  });
+});
+
+describe("credentialNamespaces", () => {
+  it("keeps the operator out of every other namespace's Secrets, and says so on the device", async () => {
+    const elsewhere = await createTestNamespace(env.kc, "op-secrets-creds");
+    await env.operator.stop();
+    await env.startOperator({ namespaces: [env.namespace, elsewhere], credentialNamespaces: [elsewhere] });
+    const obj = await env.waitCondition(
+      "vnfdevices",
+      env.deviceName,
+      (o) => ready(o)?.reason === "CredentialsNotFound",
+      "Ready=False CredentialsNotFound",
+    );
+    expect(String(ready(obj)?.message)).toMatch(
+      new RegExp(
+        `cannot be read: the operator reads credential Secrets only in ${elsewhere} \\(--credential-namespaces\\)`,
+      ),
+    );
+    expect(cachedSecrets(env.namespace)).toEqual([]);
+  });
+});
