@@ -3,7 +3,7 @@
 // simulator) lives here, so a new vendor is a new row and the suites keep their shape.
 import type { ErrorCode } from "../../src/dictionary/errors.ts";
 import type { ResourceKind } from "../../src/dictionary/rule-input.ts";
-import type { ObjectsView, SimulatorVendor, VendorObject } from "../simulators/index.ts";
+import type { ObjectsView, SimulatorHandle, SimulatorVendor, VendorObject } from "../simulators/index.ts";
 import { parseFragment, toJson } from "../simulators/panos/xml.ts";
 
 export interface StoredAccess {
@@ -50,6 +50,15 @@ export interface VendorRow {
   vendor: SimulatorVendor;
   /** A second row for the same vendor (another firmware range, another dictionary). */
   variant?: string;
+  /** Makes an address object exist on the appliance, as its administrator would: returns its name. */
+  alias(sim: SimulatorHandle): Promise<string>;
+  /** A hand edit that disables a firewall rule on the appliance (how drift is probed). */
+  tamper: { kind: string; id(object: VendorObject): string; patch: VendorObject };
+  /**
+   * The appliance as shipped, when it differs from `simulator`/`parameters` in what a NAT type
+   * needs (pfSense's outbound NAT mode, FortiOS central NAT): the support matrix notes the refusal.
+   */
+  factory?: { simulator?: Record<string, unknown>; parameters?: Record<string, string> };
   dictionary: string;
   /** Simulator options (version and serial for the health check). */
   simulator: Record<string, unknown>;
@@ -148,7 +157,7 @@ export const VENDORS: VendorRow[] = [
   {
     vendor: "pfsense",
     dictionary: "dictionaries/pfsense-2.7-restapi-v2.yaml",
-    simulator: { version: "2.7.2-RELEASE", serial: "PFSIM-ENGINE-1" },
+    simulator: { version: "2.7.2-RELEASE", serial: "PFSIM-ENGINE-1", aliases: ["lan_servers"] },
     // The factory outbound NAT mode is automatic: the operator may switch it to hybrid for snat.
     parameters: { outboundNatMode: "hybrid" },
     expected: { version: "2.7.2-RELEASE", serial: "PFSIM-ENGINE-1" },
@@ -256,6 +265,9 @@ export const VENDORS: VendorRow[] = [
         native: { interface: "wan", external: "203.0.113.30", source: "10.0.0.30", destination: "any" },
       },
     },
+    alias: async () => "lan_servers",
+    tamper: { kind: "firewallRule", id: (o) => String(o.tracker), patch: { disabled: true } },
+    factory: { parameters: {} },
     hostileVendorRef: "1&id=0",
     volatileFields: ["id", "tracker", "created_time", "updated_time"],
   },
@@ -382,6 +394,12 @@ export const VENDORS: VendorRow[] = [
         },
       },
     },
+    alias: async (sim) => {
+      await sim.control.putObject("address", { name: "internal_nets", subnet: "10.0.0.0 255.0.0.0" });
+      return "internal_nets";
+    },
+    tamper: { kind: "firewallRule", id: (o) => String(o.policyid), patch: { status: "disable" } },
+    factory: { simulator: { version: "v7.4.5", serial: "FGVM-ENGINE-1" } },
     hostileVendorRef: "1/../../address/all",
     volatileFields: ["policyid", "q_origin_key", "uuid", "name"],
     maxDescription: 200,
@@ -503,6 +521,11 @@ export const VENDORS: VendorRow[] = [
         },
       },
     },
+    alias: async (sim) => {
+      await sim.control.putObject("address", { "@name": "branch_nets", "ip-netmask": "10.0.0.0/8" });
+      return "branch_nets";
+    },
+    tamper: { kind: "firewallRule", id: (o) => String(o["@name"]), patch: { disabled: "yes" } },
     hostileVendorRef: "x'] | /config/devices/entry/vsys/entry[@name='vsys1",
     volatileFields: ["@name", "@uuid"],
     maxDescription: 900,
@@ -613,6 +636,14 @@ export const VENDORS: VendorRow[] = [
         },
       },
     },
+    alias: async (sim) => {
+      await sim.control.putObject("config", {
+        path: "firewall group address-group partners",
+        config: { address: ["192.0.2.10", "192.0.2.11"] },
+      });
+      return "partners";
+    },
+    tamper: { kind: "firewallRule", id: (o) => String(o.path), patch: { disable: {} } },
     hostileVendorRef: "1000 action accept",
     volatileFields: ["path"],
     maxDescription: 200,
@@ -625,7 +656,7 @@ export const VENDORS: VendorRow[] = [
   {
     vendor: "opnsense",
     dictionary: "dictionaries/opnsense-26.1-api.yaml",
-    simulator: { version: "26.1.11" },
+    simulator: { version: "26.1.11", aliases: ["partner_nets"] },
     // OPNsense reports no serial number.
     expected: { version: "26.1.11" },
     auth: "static",
@@ -736,6 +767,8 @@ export const VENDORS: VendorRow[] = [
         native: { interface: "wan", type: "binat", external: "203.0.113.30", source_net: "10.0.0.30" },
       },
     },
+    alias: async () => "partner_nets",
+    tamper: { kind: "firewallRule", id: (o) => String(o.uuid), patch: { enabled: "0" } },
     hostileVendorRef: "../delRule/x",
     volatileFields: ["uuid", "sequence"],
     maxDescription: 200,
@@ -746,7 +779,7 @@ export const VENDORS: VendorRow[] = [
     vendor: "opnsense",
     variant: "25.7",
     dictionary: "dictionaries/opnsense-25.7-api.yaml",
-    simulator: { version: "25.7.2" },
+    simulator: { version: "25.7.2", aliases: ["partner_nets"] },
     // OPNsense reports no serial number.
     expected: { version: "25.7.2" },
     auth: "static",
@@ -842,6 +875,8 @@ export const VENDORS: VendorRow[] = [
         native: { interface: "wan", type: "binat", external: "203.0.113.30", source_net: "10.0.0.30" },
       },
     },
+    alias: async () => "partner_nets",
+    tamper: { kind: "firewallRule", id: (o) => String(o.uuid), patch: { enabled: "0" } },
     hostileVendorRef: "../delRule/x",
     volatileFields: ["uuid", "sequence"],
     maxDescription: 200,
