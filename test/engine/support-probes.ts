@@ -57,7 +57,8 @@ async function roundTrip(
   rule: Record<string, unknown>,
 ): Promise<Trial> {
   const s = ctx.session();
-  const marker = `probe/${(markers += 1)}`;
+  markers += 1;
+  const marker = `probe/${markers}`;
   try {
     let vendorRef: string;
     try {
