@@ -46,6 +46,18 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      // The permanent secrets scan (test/scan): after the integration project, on the same control
+      // plane (global-setup.ts shares it), it searches every operator's logs, Events, statuses and
+      // /metrics for every credential value the run's Secrets held.
+      {
+        test: {
+          name: "scan",
+          include: ["test/scan/**/*.test.ts"],
+          globalSetup: ["test/support/global-setup.ts"],
+          sequence: { groupOrder: 3 },
+          testTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -18,7 +18,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import { createOperator, type Operator } from "../../src/operator.ts";
-import { createLogger } from "../../src/runtime/logging.ts";
 import type { SimulatorHandle } from "../simulators/common/types.ts";
 import { startSimulator } from "../simulators/index.ts";
 import { freePorts } from "../support/controlplane.ts";
@@ -33,6 +32,7 @@ import {
 } from "../support/helm.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
 import { SIMULATOR_CIDR } from "../support/operator-env.ts";
+import { recordLog, recordMetrics, testLogger } from "../support/test-logger.ts";
 
 const GROUP = "vnf-operator.io";
 const VERSION = "v1alpha1";
@@ -158,7 +158,7 @@ async function startOperatorAs(
     kubeConfig,
     namespaces: [namespace],
     dictionaryDirectories: [path.join(repoRoot, "dictionaries")],
-    logger: createLogger({ level: process.env.VNF_TEST_LOG_LEVEL ?? "silent" }),
+    logger: testLogger("operator-rbac"),
     probeAddress: "0",
     metricsAddress: "0",
     maxRetryDelayMs: 2_000,
@@ -478,7 +478,8 @@ describe("the `vnf-operator run` process, configured by the chart's Deployment e
       builtinDictionaryDir: path.join(repoRoot, "dictionaries"),
       probes: { port: probePort },
       metrics: { port: metricsPort },
-      logLevel: "debug",
+      // Every level: the secrets scan reads this process's output after the suite.
+      logLevel: "trace",
       endpointPolicy: { allowCidrs: [SIMULATOR_CIDR] },
     });
     const objects = await releaseObjects(kubeconfigPath(), release, releaseNs);
@@ -526,6 +527,7 @@ describe("the `vnf-operator run` process, configured by the chart's Deployment e
       expect(lease.spec?.holderIdentity).toBe(podName);
       await ruleLifecycle(watchedNs, "edge-fw", sim, podName);
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      recordMetrics(metrics);
       expect(metrics).toMatch(/^vnf_/m);
       // Nothing in the log says "forbidden": every call the operator made was allowed.
       expect(output).not.toMatch(/forbidden|\b403\b/i);
@@ -535,5 +537,6 @@ describe("the `vnf-operator run` process, configured by the chart's Deployment e
 
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+    recordLog("operator-run", output);
   });
 });

@@ -46,6 +46,7 @@ import {
   stopSimulators,
   waitForRules,
 } from "../support/samples.ts";
+import { recordLog } from "../support/test-logger.ts";
 
 const { engine, reason } = containerEngine();
 const required = process.env.VNF_REQUIRE_IMAGE_E2E === "1";
@@ -209,6 +210,7 @@ describe.skipIf(!engine)(`the operator image, run as the chart runs it (${engine
 
     // Every API call was allowed by the chart's RBAC, and nothing needed a writable root.
     const logs = await containerLogs(eng, operatorName);
+    recordLog("image-operator", logs);
     expect(logs).not.toMatch(/forbidden|\b403\b|EROFS|EACCES/i);
   }, 360_000);
 
@@ -280,6 +282,7 @@ describe.skipIf(!engine)(`the operator image, run as the chart runs it (${engine
     expect(exitCode, await tail(shimName)).toBe(0);
     expect(seconds).toBeLessThan(shimPlan.gracePeriodSeconds);
     const logs = await containerLogs(eng, shimName);
+    recordLog("image-shim", logs);
     expect(logs).toMatch(/vnf-cloudstack-shim stopped/);
     expect(logs).not.toMatch(/forbidden|\b403\b|EROFS|EACCES/i);
   }, 120_000);

@@ -4,6 +4,7 @@
 // event: started, leading, stopped. SIGTERM stops it gracefully (the lease is released).
 // Imports only src/ and node modules: this runs outside vitest.
 import { KubeConfig } from "@kubernetes/client-node";
+import { pino } from "pino";
 import { createOperator } from "../../src/operator.ts";
 import { createLogger } from "../../src/runtime/logging.ts";
 
@@ -14,6 +15,8 @@ export interface ChildOperatorConfig {
   healthIntervalMs?: number;
   maxRetryDelayMs?: number;
   identity?: string;
+  /** Where to write every log level (the secrets scan reads it after the suite). */
+  logFile?: string;
   /** Default ["127.0.0.1/32"]: the simulators' address, refused by the endpoint policy otherwise. */
   endpointAllowCidrs?: string[];
   leaderElection?: {
@@ -30,16 +33,24 @@ function emit(event: string, fields: Record<string, unknown> = {}): void {
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as ChildOperatorConfig;
+
+/** Every level to config.logFile (synchronous: a SIGKILL must not lose lines), VNF_TEST_LOG_LEVEL to stderr. */
+function childLogger() {
+  const streams: pino.StreamEntry[] = [];
+  if (config.logFile)
+    streams.push({ level: "trace", stream: pino.destination({ dest: config.logFile, sync: true }) });
+  const level = process.env.VNF_TEST_LOG_LEVEL;
+  if (level && level !== "silent") streams.push({ level: level as pino.Level, stream: process.stderr });
+  if (streams.length === 0) return createLogger({ level: "silent" });
+  return createLogger({ level: "trace", destination: pino.multistream(streams) });
+}
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(config.kubeconfig);
 const operator = await createOperator({
   kubeConfig,
   namespaces: config.namespaces,
   dictionaryDirectories: config.dictionaryDirectories,
-  logger: createLogger({
-    level: process.env.VNF_TEST_LOG_LEVEL ?? "silent",
-    destination: process.stderr,
-  }),
+  logger: childLogger(),
   probeAddress: "0",
   metricsAddress: "0",
   endpointPolicy: { allowCidrs: config.endpointAllowCidrs ?? ["127.0.0.1/32"] },

@@ -8,12 +8,12 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client
 import type { Counter } from "prom-client";
 import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import { createOperator, type Operator, type OperatorOptions } from "../../src/operator.ts";
-import { createLogger } from "../../src/runtime/logging.ts";
 import type { ObjectKind, SimulatorHandle, VendorObject } from "../simulators/common/types.ts";
 import { type SimulatorVendor, startSimulator } from "../simulators/index.ts";
 import { installCrds } from "./crd-install.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "./kube.ts";
 import { kubectl } from "./kubectl.ts";
+import { recordMetrics, testLogger } from "./test-logger.ts";
 
 export const GROUP = "vnf-operator.io";
 export const VERSION = "v1alpha1";
@@ -238,7 +238,8 @@ export async function startTestOperator(
     kubeConfig: kc,
     namespaces: [namespace],
     dictionaryDirectories: [path.join(repoRoot, "dictionaries")],
-    logger: createLogger({ level: process.env.VNF_TEST_LOG_LEVEL ?? "silent" }),
+    // Every level, to a file the secrets scan reads after the suite (test/support/test-logger.ts).
+    logger: testLogger(),
     probeAddress: "0",
     metricsAddress: "0",
     maxRetryDelayMs: 2_000,
@@ -246,6 +247,12 @@ export async function startTestOperator(
     endpointPolicy: { allowCidrs: [SIMULATOR_CIDR] },
     ...overrides,
   });
+  // What /metrics served, for the secrets scan: recorded when the operator stops.
+  const stop = operator.stop.bind(operator);
+  operator.stop = async () => {
+    recordMetrics(await operator.manager.metrics.registry.metrics());
+    await stop();
+  };
   await operator.manager.start();
   return operator;
 }

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import type { ChildOperatorConfig } from "./operator-child.ts";
 import { repoRoot } from "./operator-env.ts";
+import { scanFile } from "./test-logger.ts";
 
 export interface OperatorChild {
   pid: number;
@@ -22,8 +23,10 @@ export async function spawnOperator(
   config: Omit<ChildOperatorConfig, "dictionaryDirectories"> & { dictionaryDirectories?: string[] },
   startTimeoutMs = 30_000,
 ): Promise<OperatorChild> {
+  const logFile = scanFile("operator-child", "log");
   const full: ChildOperatorConfig = {
     dictionaryDirectories: [path.join(repoRoot, "dictionaries")],
+    ...(logFile ? { logFile } : {}),
     ...config,
   };
   const child: ChildProcess = spawn(
