@@ -26,6 +26,7 @@ import {
 import { type ApplianceObject, diffCanonical, markersOf, normalizeItem } from "../dictionary/normalize.ts";
 import { type HashableOperation, opHash } from "../dictionary/op-hash.ts";
 import { applyAuth, type RenderedRequest, redactRequest } from "../dictionary/render.ts";
+import { type Reversed, reverseObject } from "../dictionary/reverse.ts";
 import {
   canonicalRule,
   MARKER_ID_PATTERN,
@@ -261,6 +262,22 @@ export class ApplianceSession {
     );
     if (result.absent) return undefined;
     return normalizeItem(resource, vendorRef, result.object, this.executor.context(kind));
+  }
+
+  /**
+   * The reverse mapping of a listed object (`vnf-operator import`): the spec of a rule that describes
+   * it, or why no rule can. A dictionary without `import` for the kind says so.
+   */
+  reverse(kind: ResourceKind, object: ApplianceObject): Reversed {
+    const reverse = this.resource(kind).reverse;
+    if (!reverse) {
+      return {
+        ok: false,
+        reason: `dictionary ${this.dictionary.name} has no reverse mapping for ${kind} (resources.${kind}.import)`,
+        nameHint: "",
+      };
+    }
+    return reverseObject(kind, reverse, object, this.executor.context(kind));
   }
 
   async list(kind: ResourceKind): Promise<ApplianceObject[]> {

@@ -6,6 +6,7 @@ import type { ErrorCode } from "./errors.ts";
 import { checkJsonPath } from "./jsonpath.ts";
 import { type DocPath, LocatedError } from "./located.ts";
 import { type CompiledPredicate, compilePredicate } from "./predicates.ts";
+import { type CompiledImport, compileReverse } from "./reverse.ts";
 import type { ResourceKind } from "./rule-input.ts";
 import { type SampleInputs, type Scope, sampleContexts } from "./samples.ts";
 import { regexProblem } from "./sandbox.ts";
@@ -97,6 +98,8 @@ export interface CompiledResource {
   readonly kind: ResourceKind;
   readonly ownershipField: CompiledTemplate;
   readonly normalize: CompiledStructure;
+  /** The reverse mapping (`import`), when the dictionary declares one. */
+  readonly reverse?: CompiledImport;
   readonly operations: Partial<Record<OperationName, CompiledOperation>> & {
     create: CompiledOperation;
     get: CompiledOperation;
@@ -627,6 +630,7 @@ function compileResource(
       problems.at(() => validator.template(at, template, itemScope));
     }
   }
+  const reverse = compileImportSection(kind, spec, normalize, path, cc, itemScope);
   const operations: Partial<Record<OperationName, CompiledOperation>> = {};
   const opsSpec = spec.operations as OperationsSpec;
   for (const name of OPERATION_ORDER) {
@@ -652,8 +656,27 @@ function compileResource(
     kind,
     ownershipField,
     normalize,
+    ...(reverse ? { reverse } : {}),
     operations: { ...operations, create, get, list, update, delete: del },
   };
+}
+
+function compileImportSection(
+  kind: ResourceKind,
+  spec: ResourceSpec,
+  normalize: CompiledStructure | undefined,
+  path: DocPath,
+  cc: CompileContext,
+  itemScope: Scope,
+): CompiledImport | undefined {
+  if (spec.import === undefined || !normalize) return undefined;
+  const normalizeKeys = normalize.kind === "map" ? normalize.entries.map(([key]) => key) : [];
+  const reverse = compileReverse(kind, spec.import, normalizeKeys, [...path, "import"]);
+  cc.problems.list.push(...reverse.problems);
+  for (const [at, template, condition] of reverse.templates) {
+    cc.problems.at(() => cc.validator.template(at, template, itemScope, condition));
+  }
+  return reverse.problems.length === 0 ? reverse.compiled : undefined;
 }
 
 /** A list's items: from the inline `items` shorthand (compiled with its step) or on the steps. */

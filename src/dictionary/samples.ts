@@ -6,7 +6,7 @@ import type { ResourceKind } from "./rule-input.ts";
 import { strictView } from "./templates.ts";
 
 /** Every key a rule of each kind can have (the shape strict views check reads against). */
-const RULE_SHAPES: Record<ResourceKind, Record<string, unknown>> = {
+export const RULE_SHAPES: Record<ResourceKind, Record<string, unknown>> = {
   firewallRule: {
     ruleId: "",
     interface: "",

@@ -212,6 +212,17 @@ export const ResourceSchema = z.strictObject({
   }),
   /** Vendor object → canonical rule fields: a structure of templates over `item`. */
   normalize: z.record(z.string(), z.unknown()),
+  /**
+   * The reverse mapping for `vnf-operator import` (reverse.ts): `normalize` plus the name hint, the
+   * vendor constructs no rule expresses (each with a reason), and spec fields normalize lacks.
+   */
+  import: z
+    .strictObject({
+      name: Template.optional(),
+      unsupported: z.array(z.strictObject({ when: Template, reason: Template })).optional(),
+      spec: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
   operations: OperationsSchema,
 });
 export type ResourceSpec = z.infer<typeof ResourceSchema>;

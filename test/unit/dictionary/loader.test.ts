@@ -82,6 +82,16 @@ const EXPECTED: Record<string, [number, string, RegExp]> = {
   ],
   "unknown-auth-type.yaml": [7, "auth.type", /Invalid discriminator value/],
   "path-with-query.yaml": [36, "resources.firewallRule.operations.list.path", /must not contain \? or #/],
+  "import-missing-field.yaml": [
+    22,
+    "resources.firewallRule.import",
+    /the reverse mapping \(normalize and import\.spec\) yields no interface/,
+  ],
+  "import-unknown-field.yaml": [
+    25,
+    "resources.firewallRule.import.spec.descripton",
+    /descripton is not a field of a firewallRule spec/,
+  ],
   "two-documents.yaml": [48, "", /one dictionary per file/],
 };
 
