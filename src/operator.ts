@@ -25,6 +25,7 @@ import {
 } from "./controllers/event-filters.ts";
 import type { RuleKind } from "./controllers/ports.ts";
 import { RepairRequests } from "./controllers/repair-requests.ts";
+import { DEFAULT_MAX_RETRY_DELAY_MS } from "./controllers/requeue.ts";
 import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
 import { SessionRegistry } from "./controllers/session-registry.ts";
 import { chooseDictionary } from "./dictionary/choose.ts";
@@ -62,7 +63,10 @@ export interface OperatorOptions {
    */
   concurrency?: number;
   healthIntervalMs?: number;
-  /** Cap of the per-rule retry backoff. */
+  /**
+   * The longest wait before retrying a failed appliance call (device health, rule writes, drift
+   * checks): caps each controller's per-key backoff and an appliance's Retry-After. Default 60 s.
+   */
   maxRetryDelayMs?: number;
   gracefulShutdownTimeoutMs?: number;
   informerDefaults?: Partial<Omit<InformerOptions, "resource">>;
@@ -101,6 +105,7 @@ export const resources = resourceTypes;
 /** Builds the operator (nothing runs until manager.start()). */
 export async function createOperator(options: OperatorOptions): Promise<Operator> {
   const log = options.logger ?? silentLogger;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS;
   const loaded = await loadDictionaryDirectories(options.dictionaryDirectories);
   for (const error of loaded.errors) log.error({ err: error.message }, "dictionary refused");
   const dictionaries = loaded.registry;
@@ -188,6 +193,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     http: manager.http,
     events,
     healthIntervalMs: options.healthIntervalMs ?? 60_000,
+    maxRetryDelayMs,
     onSessionReady: (device) => {
       for (const key of rulesOfDevice(device, "firewallRule")) controllers.firewallRule?.enqueue(key);
       for (const key of rulesOfDevice(device, "natRule")) controllers.natRule?.enqueue(key);
@@ -198,7 +204,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     name: "vnfdevice",
     reconcile: deviceReconciler(deviceDeps),
     maxConcurrentReconciles: 2,
-    maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
+    maxRetryDelayMs,
   });
   // The device's own changes (not its status: the health check runs on its interval, event-filters.ts),
   // and a changed Secret re-queues the devices that use it (credentials or CA). The engine sessions
@@ -233,10 +239,11 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         http: manager.http,
         events,
         repairs,
+        maxRetryDelayMs,
         onRepair,
       }),
       maxConcurrentReconciles: options.concurrency ?? DEFAULT_CONCURRENCY,
-      maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
+      maxRetryDelayMs,
     });
     // The rule's own events, but not its own status writes: they would bypass the backoff and
     // Retry-After (event-filters.ts).
@@ -267,6 +274,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       ...(options.driftClock ? { now: options.driftClock } : {}),
     }),
     maxConcurrentReconciles: 2,
+    maxRetryDelayMs,
   });
   // Spec (driftDetection) and annotation (a requested check) changes; a device that becomes Ready is
   // re-queued by onSessionReady.

@@ -81,7 +81,9 @@ export function transportError(error: unknown, label: string): VnfError {
   if (code === "UND_ERR_ABORTED" || (error instanceof Error && error.name === "AbortError")) {
     return new VnfError("VNF_UNREACHABLE", `${label}: request aborted (session closed)`);
   }
-  return new VnfError("VNF_UNREACHABLE", `${label}: cannot reach the appliance (${reason})`);
+  return new VnfError("VNF_UNREACHABLE", `${label}: cannot reach the appliance (${reason})`, {
+    transport: true,
+  });
 }
 
 export class HttpClient {

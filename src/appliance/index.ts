@@ -11,7 +11,8 @@ export {
   type HealthResult,
   type Position,
   type RenderedOperation,
-  type RetryPolicy,
   type SessionLimits,
+  TRANSPORT_RETRY,
+  type TransportRetry,
   type WriteInput,
 } from "./session.ts";

@@ -1,8 +1,11 @@
 // One ApplianceSession per VnfDevice: every appliance call of the operator goes through it. It owns
 // the device's HTTP agent, credentials and token cache, its concurrency and rate limits, and runs the
-// dictionary's operations with retries (jittered exponential backoff honouring Retry-After) for the
-// retryable codes. Creates are never duplicated by a retry: before re-sending a create, and on a
-// conflict, the session looks for an object carrying the rule's ownership marker and adopts it.
+// dictionary's operations. It is not the retry owner: an answer with an error code (429, 503, 500…) goes
+// straight back to the caller — the controller, which requeues after the appliance's Retry-After or its
+// backoff, without holding a worker. Only a short transport failure (a connection refused or reset
+// before any answer) is re-sent within the call, a couple of times within a few hundred ms. Creates are
+// never duplicated by that re-send: before it, and on a conflict, the session looks for an object
+// carrying the rule's ownership marker and adopts it.
 
 import pRetry from "p-retry";
 import type { Logger } from "pino";
@@ -47,14 +50,16 @@ export interface SessionLimits {
   requestTimeoutMs?: number;
 }
 
-export interface RetryPolicy {
+/** How a call is re-sent after a transport failure (connection refused or reset, no answer). */
+export interface TransportRetry {
   /** Total attempts, including the first. */
   attempts: number;
   minDelayMs: number;
   maxDelayMs: number;
-  /** A Retry-After longer than this ends the call with the error (its retryAfterMs tells when to come back). */
-  maxRetryAfterMs: number;
 }
+
+/** Three attempts, 50 then about 100 ms apart (jittered): a reset connection, not an outage. */
+export const TRANSPORT_RETRY: TransportRetry = { attempts: 3, minDelayMs: 50, maxDelayMs: 150 };
 
 export interface ApplianceSessionOptions {
   dictionary: CompiledDictionary;
@@ -67,8 +72,8 @@ export interface ApplianceSessionOptions {
   metrics?: ApplianceMetrics;
   /** The `vendor` metric label (default: the dictionary's vendor). */
   vendorLabel?: string;
-  /** Overrides the dictionary's retry policy (tests use short delays). */
-  retry?: Partial<RetryPolicy>;
+  /** Overrides TRANSPORT_RETRY (tests). */
+  transportRetry?: Partial<TransportRetry>;
   clock?: { now?: () => number; sleep?: (ms: number) => Promise<void> };
   /** Where credentials may be sent, checked on every connection (the operator always passes one). */
   endpointGuard?: EndpointGuard;
@@ -131,7 +136,7 @@ export class ApplianceSession {
   private readonly logger: Logger | undefined;
   private readonly metrics: ApplianceMetrics;
   private readonly vendor: string;
-  private readonly retry: RetryPolicy;
+  private readonly retry: TransportRetry;
   private readonly requestTimeoutMs: number | undefined;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -167,7 +172,7 @@ export class ApplianceSession {
     this.logger = options.logger?.child({ vendor: dictionary.vendor, dictionary: dictionary.name });
     this.metrics = options.metrics ?? noopMetrics;
     this.vendor = options.vendorLabel ?? dictionary.vendor;
-    this.retry = { ...connection.retry, ...options.retry };
+    this.retry = { ...TRANSPORT_RETRY, ...options.transportRetry };
   }
 
   /** Whether writes need activate() (the dictionary has activation steps). */
@@ -474,9 +479,10 @@ export class ApplianceSession {
   }
 
   /**
-   * Runs one operation with retries. Each attempt holds one of the device's slots for its whole
-   * duration (a multi-step operation such as "look up the index, then PATCH it" must not interleave
-   * with another write on pfSense), and releases it while waiting to retry.
+   * Runs one operation, re-sent only after a transport failure (see TRANSPORT_RETRY). Each attempt
+   * holds one of the device's slots for its whole duration (a multi-step operation such as "look up
+   * the index, then PATCH it" must not interleave with another write on pfSense), and releases it
+   * while waiting to re-send.
    */
   private async perform<T>(
     operation: string,
@@ -517,7 +523,7 @@ export class ApplianceSession {
         factor: 2,
         randomize: true,
         shouldRetry: ({ error }) => this.shouldRetry(error),
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
           const vnfError = error instanceof VnfError ? error : undefined;
           const retrying = retriesLeft > 0 && this.shouldRetry(error);
           this.logger?.warn(
@@ -531,18 +537,14 @@ export class ApplianceSession {
             },
             `appliance operation failed: ${error.message}`,
           );
-          // Honour Retry-After: wait the difference on top of p-retry's own (jittered) delay.
-          if (retrying && vnfError?.retryAfterMs !== undefined && vnfError.retryAfterMs > retryDelay) {
-            await this.sleep(vnfError.retryAfterMs - retryDelay);
-          }
         },
       },
     );
   }
 
+  /** Only a transport failure is re-sent here; every answer with a code goes back to the controller. */
   private shouldRetry(error: Error): boolean {
-    if (!(error instanceof VnfError) || !error.retryable || this.closed) return false;
-    return error.retryAfterMs === undefined || error.retryAfterMs <= this.retry.maxRetryAfterMs;
+    return error instanceof VnfError && error.transport && !this.closed;
   }
 
   /** Sends with auth; on a "token expired" status, logs in again and replays once. */

@@ -2,6 +2,7 @@
 // is configured by the Helm chart (env) or by hand (flags); flags win.
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_MAX_RETRY_DELAY_MS } from "../controllers/requeue.ts";
 import { createOperator, DEFAULT_CONCURRENCY } from "../operator.ts";
 import { createLogger } from "../runtime/logging.ts";
 import { runUntilSignal } from "../runtime/shutdown.ts";
@@ -26,6 +27,8 @@ flags (environment variable in brackets):
   --leader-election-id NAME     Lease name [VNF_LEADER_ELECTION_ID]; default vnf-operator-leader
   --concurrency N               concurrent reconciles per rule kind [VNF_CONCURRENCY]; default 64
   --health-interval SECONDS     appliance health check period [VNF_HEALTH_INTERVAL]; default 60
+  --max-retry-delay SECONDS     longest wait before retrying a failed appliance call, also for an
+                                appliance's Retry-After [VNF_MAX_RETRY_DELAY]; default 60
   --log-level LEVEL             trace|debug|info|warn|error [VNF_LOG_LEVEL]; default info
 
 endpoint policy: where appliance credentials may be sent, checked on every connection after DNS.
@@ -53,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
       "leader-election-id": { type: "string" },
       concurrency: { type: "string" },
       "health-interval": { type: "string" },
+      "max-retry-delay": { type: "string" },
       "log-level": { type: "string" },
       "endpoint-allow-cidrs": { type: "string" },
       "endpoint-deny-cidrs": { type: "string" },
@@ -92,6 +96,12 @@ export async function run(argv: string[]): Promise<number> {
     concurrency: positive("--concurrency", values.concurrency ?? env.VNF_CONCURRENCY, DEFAULT_CONCURRENCY),
     healthIntervalMs:
       positive("--health-interval", values["health-interval"] ?? env.VNF_HEALTH_INTERVAL, 60) * 1000,
+    maxRetryDelayMs:
+      positive(
+        "--max-retry-delay",
+        values["max-retry-delay"] ?? env.VNF_MAX_RETRY_DELAY,
+        DEFAULT_MAX_RETRY_DELAY_MS / 1000,
+      ) * 1000,
     ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),
     endpointPolicy: {
       allowCidrs: list(values["endpoint-allow-cidrs"] ?? env.VNF_ENDPOINT_ALLOW_CIDRS),

@@ -22,6 +22,7 @@ import type { ObjectCache } from "../runtime/informer.ts";
 import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { KubeObject, ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { deepEqual, StatusWriter } from "../runtime/status-writer.ts";
+import { DEFAULT_MAX_RETRY_DELAY_MS, requeueAfter } from "./requeue.ts";
 import type { SessionConfig, SessionRegistry } from "./session-registry.ts";
 import { DEVICE_CONTROLLER_STATUS, FieldManager } from "./status-ownership.ts";
 
@@ -49,6 +50,8 @@ export interface DeviceControllerDeps {
   healthIntervalMs: number;
   /** Which Secrets the operator reads (for the message when a referenced one is not in the cache). */
   credentialScope?: { label: string; namespaces?: readonly string[] };
+  /** The longest wait before checking a failing appliance again, also for its Retry-After; default 60 s. */
+  maxRetryDelayMs?: number;
   /** The device's session just became usable: its rules should be reconciled (wiring enqueues them). */
   onSessionReady?: (device: ObjectKey) => void;
   now?: () => Date;
@@ -168,7 +171,7 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
           return undefined;
         }
         await record((s) => notReady(s, generation, vnf.code, message, now(), true));
-        return vnf.retryAfterMs !== undefined ? { requeueAfterMs: vnf.retryAfterMs } : { requeue: true };
+        return requeueAfter(vnf, deps.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);
       }
 
       // 5. the dictionary for the firmware the appliance runs

@@ -21,6 +21,7 @@ import { StatusWriter } from "../runtime/status-writer.ts";
 import { disownedMarker, ownerMarker } from "./markers.ts";
 import type { DeviceSession, ObservedObject, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
+import { DEFAULT_MAX_RETRY_DELAY_MS, requeueAfter } from "./requeue.ts";
 import { RuleNumberReservations } from "./rule-numbers.ts";
 import { type DeviceFacts, planRule, type RulePlan } from "./rule-plan.ts";
 import { type AppliedAction, nextRuleStatus, type RuleOutcome, withIntent } from "./rule-status.ts";
@@ -42,6 +43,8 @@ export interface RuleControllerDeps {
   events: EventSink;
   /** Repairs the drift controller asked for (absent: drift repair is not wired). */
   repairs?: RepairRequests;
+  /** The longest wait before retrying, also for an appliance's Retry-After; default 60 s. */
+  maxRetryDelayMs?: number;
   now?: () => Date;
   /** Called after a successful repair of drift (metrics). */
   onRepair?: (kind: RuleKind) => void;
@@ -418,9 +421,7 @@ async function failure(
       rule,
       nextRuleStatus(rule.status, generation, { type: "retrying", code: vnf.code, message }, now()),
     );
-    // Honour the appliance's Retry-After; otherwise the controller's per-key backoff.
-    if (vnf.retryAfterMs !== undefined) return { requeueAfterMs: vnf.retryAfterMs };
-    return { requeue: true };
+    return requeueAfter(vnf, deps.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);
   }
   const outcome: RuleOutcome = intent
     ? { type: "stalled", code: vnf.code, message, pending: intent }

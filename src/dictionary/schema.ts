@@ -305,16 +305,6 @@ export const ConnectionSchema = z.strictObject({
   /** How many operations the appliance tolerates at once (pfSense loses parallel writes: 1). */
   maxConcurrentRequests: z.number().int().positive().default(4),
   requestsPerSecond: z.number().positive().optional(),
-  retry: z
-    .strictObject({
-      /** Total attempts, including the first. */
-      attempts: z.number().int().min(1).max(10).default(4),
-      minDelayMs: z.number().int().nonnegative().default(250),
-      maxDelayMs: z.number().int().positive().default(10_000),
-      /** A Retry-After longer than this is not waited for inside one call: the error is returned. */
-      maxRetryAfterMs: z.number().int().positive().default(60_000),
-    })
-    .prefault({}),
 });
 
 export const ActivationSchema = z.strictObject({

@@ -244,6 +244,14 @@ const cases: DeviceCase[] = [
     },
   },
   {
+    name: "a Retry-After beyond --max-retry-delay is cut to it",
+    device: NEW,
+    setup: (w) => {
+      w.session.script("health", vnfError("VNF_RATE_LIMIT", { retryAfterMs: 3_600_000 }));
+    },
+    expect: { calls: ["health"], writes: [APPLY], result: { requeueAfterMs: 60_000 }, sessionReady: false },
+  },
+  {
     name: "a failed status write after a passing health check: an API error, not an unhealthy appliance",
     device: NEW,
     setup: (w) => w.kube.fail({ verb: "apply-status", status: 409 }),

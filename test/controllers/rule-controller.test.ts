@@ -316,6 +316,18 @@ const cases: RuleCase[] = [
     },
   },
   {
+    name: "a Retry-After longer than --max-retry-delay (60 s): tried again after 60 s",
+    setup: (w) => {
+      w.session.script("create", vnfError("VNF_CAPACITY", { retryAfterMs: 600_000 }));
+    },
+    expect: {
+      calls: ["create firewallRule"],
+      writes: [APPLY, APPLY],
+      conditions: ["Ready=False/VNF_CAPACITY", "Reconciling=True/RetryingAfterError"],
+      result: { requeueAfterMs: 60_000 },
+    },
+  },
+  {
     name: "the activation fails after the create: retrying, the intent stays (the next attempt verifies)",
     setup: (w) => {
       w.session.script("activate", vnfError("VNF_UPSTREAM"));

@@ -54,7 +54,7 @@ async function health(
     credentials,
     tls: { caPem },
     endpointGuard,
-    retry: { attempts: 1 },
+    transportRetry: { attempts: 1 },
   });
   try {
     return await session.health();

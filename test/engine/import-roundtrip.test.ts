@@ -56,7 +56,7 @@ describe.each(VENDOR_CASES)(
         credentials: sim.credentials,
         tls: { caPem: sim.caPem },
         ...(row.parameters ? { parameters: row.parameters } : {}),
-        retry: { attempts: 3, minDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 5000 },
+        transportRetry: { attempts: 3, minDelayMs: 10, maxDelayMs: 40 },
         limits: { requestTimeoutMs: 5000, requestsPerSecond: 1000 },
       });
     });

@@ -28,7 +28,7 @@ function sessionFor(
     credentials: sim.credentials,
     tls: { caPem: sim.caPem },
     parameters,
-    retry: { attempts: 2, minDelayMs: 10, maxDelayMs: 20 },
+    transportRetry: { attempts: 2, minDelayMs: 10, maxDelayMs: 20 },
   });
 }
 

@@ -36,7 +36,7 @@ export async function computeRow(row: VendorRow): Promise<MatrixRow> {
         credentials: sim.credentials,
         tls: { caPem: sim.caPem },
         ...(row.parameters ? { parameters: row.parameters } : {}),
-        retry: { attempts: 2, minDelayMs: 10, maxDelayMs: 40 },
+        transportRetry: { attempts: 2, minDelayMs: 10, maxDelayMs: 40 },
         limits: { requestsPerSecond: 1000 },
         ...overrides,
       });

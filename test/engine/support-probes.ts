@@ -197,7 +197,7 @@ async function factoryRefusal(ctx: ProbeContext, rule: Record<string, unknown>):
     credentials: sim.credentials,
     tls: { caPem: sim.caPem },
     parameters: factory.parameters ?? ctx.row.parameters ?? {},
-    retry: { attempts: 1 },
+    transportRetry: { attempts: 1 },
   });
   try {
     await s.create("natRule", ctx.input(rule, "probe/factory"));

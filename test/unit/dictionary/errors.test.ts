@@ -9,6 +9,7 @@ import {
   ERROR_CODES,
   type ErrorCode,
   isRetryable,
+  RETRYABLE_CODES,
   VnfError,
 } from "../../../src/dictionary/errors.ts";
 import { compilePredicate } from "../../../src/dictionary/predicates.ts";
@@ -37,10 +38,20 @@ describe("retryability table", () => {
     expect(new VnfError(code as ErrorCode, "m").retryable).toBe(retryable);
   });
 
-  it("only retryable codes honour Retry-After", () => {
-    for (const code of ERROR_CODES) {
-      if (ERROR_CODE_TABLE[code].honoursRetryAfter) expect(ERROR_CODE_TABLE[code].retryable).toBe(true);
-    }
+  it("RETRYABLE_CODES is derived from the table (what the shim tells its clients)", () => {
+    expect([...RETRYABLE_CODES].sort()).toEqual(
+      Object.entries(decided)
+        .filter(([, retryable]) => retryable)
+        .map(([code]) => code)
+        .sort(),
+    );
+  });
+
+  it("a transport failure is marked as such, and stays marked when scrubbed", () => {
+    const error = new VnfError("VNF_UNREACHABLE", "reset by peer secret", { transport: true });
+    expect(error.transport).toBe(true);
+    expect(error.scrubbed((t) => t.replace("secret", "***")).transport).toBe(true);
+    expect(new VnfError("VNF_UPSTREAM", "500").transport).toBe(false);
   });
 });
 
