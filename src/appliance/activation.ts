@@ -7,6 +7,11 @@
 //   trailing: each request keeps it open for another windowMs, so a burst of writes that a device
 //   serialises (pfSense takes one write at a time) still gets one activation; it closes at the latest
 //   MAX_WINDOW_FACTOR × windowMs after it opened, so a steady trickle is activated regularly.
+// A caller may stop waiting (its signal aborted: shutdown, lost lease). When every caller of a batch
+// has stopped waiting, the batch is dropped before it starts, or its activation's signal is aborted
+// while it runs: after a lost lease nobody activates on this replica's behalf. The writes stay on the
+// appliance with their intents on the API server; the next leader verifies and activates them.
+import { untilAborted } from "../runtime/abort.ts";
 
 export type ActivationMode = { mode: "Immediate" } | { mode: "Batched"; windowMs: number };
 
@@ -18,6 +23,11 @@ interface Batch<T> {
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
   requests: number;
+  /** Callers still waiting for it (a caller without a signal never stops). */
+  waiting: number;
+  /** Aborted once nobody waits any more. */
+  aborter: AbortController;
+  started: boolean;
   /** Batched mode: the window is open until this timer fires. */
   timer?: ReturnType<typeof setTimeout>;
   /** Batched mode: when the window opened (for its cap). */
@@ -38,7 +48,7 @@ export interface CoalescerTimers {
 }
 
 export class ActivationCoalescer<T> {
-  private readonly activate: () => Promise<T>;
+  private readonly activate: (signal: AbortSignal) => Promise<T>;
   private mode: ActivationMode;
   private readonly timers: CoalescerTimers;
   private running: Promise<void> | undefined;
@@ -47,7 +57,7 @@ export class ActivationCoalescer<T> {
   readonly stats: CoalescerStats = { requests: 0, activations: 0 };
 
   constructor(
-    activate: () => Promise<T>,
+    activate: (signal: AbortSignal) => Promise<T>,
     mode: ActivationMode = { mode: "Immediate" },
     timers?: CoalescerTimers,
   ) {
@@ -63,15 +73,19 @@ export class ActivationCoalescer<T> {
     this.mode = mode;
   }
 
-  /** Settles when an activation that started after this call has completed (or failed). */
-  requestActivation(): Promise<T> {
+  /**
+   * Settles when an activation that started after this call has completed (or failed); rejects with
+   * the signal's reason if it aborts first.
+   */
+  requestActivation(signal?: AbortSignal): Promise<T> {
     if (this.closed) return Promise.reject(new Error("activation coalescer closed"));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     this.stats.requests += 1;
     if (this.next) {
       this.next.requests += 1;
       if (this.mode.mode === "Batched" && !this.next.windowClosed)
         this.armWindow(this.next, this.mode.windowMs);
-      return this.next.promise;
+      return this.wait(this.next, signal);
     }
     let resolve!: (value: T) => void;
     let reject!: (error: unknown) => void;
@@ -81,7 +95,16 @@ export class ActivationCoalescer<T> {
     });
     // A batch nobody awaits any more must not become an unhandled rejection.
     promise.catch(() => undefined);
-    const batch: Batch<T> = { promise, resolve, reject, requests: 1, windowClosed: false };
+    const batch: Batch<T> = {
+      promise,
+      resolve,
+      reject,
+      requests: 1,
+      waiting: 0,
+      aborter: new AbortController(),
+      started: false,
+      windowClosed: false,
+    };
     this.next = batch;
     if (this.mode.mode === "Batched") {
       batch.openedAt = this.now();
@@ -91,7 +114,25 @@ export class ActivationCoalescer<T> {
       // Start on the next microtask: writes completing in the same tick share this activation.
       queueMicrotask(() => this.maybeStart());
     }
-    return promise;
+    return this.wait(batch, signal);
+  }
+
+  /** One caller's wait for `batch`; the batch is given up once no caller waits any more. */
+  private wait(batch: Batch<T>, signal: AbortSignal | undefined): Promise<T> {
+    batch.waiting += 1;
+    if (!signal) return batch.promise;
+    const left = () => {
+      batch.waiting -= 1;
+      if (batch.waiting > 0) return;
+      batch.aborter.abort(signal.reason);
+      if (!batch.started && this.next === batch) {
+        if (batch.timer) this.timers.clearTimeout(batch.timer);
+        this.next = undefined;
+        batch.reject(signal.reason);
+      }
+    };
+    signal.addEventListener("abort", left, { once: true });
+    return untilAborted(batch.promise, signal).finally(() => signal.removeEventListener("abort", left));
   }
 
   /** (Re)arms the window's timer: windowMs from now, but never past the cap. */
@@ -114,9 +155,10 @@ export class ActivationCoalescer<T> {
     if (!batch?.windowClosed || this.running) return;
     this.next = undefined;
     this.stats.activations += 1;
+    batch.started = true;
     this.running = (async () => {
       try {
-        batch.resolve(await this.activate());
+        batch.resolve(await this.activate(batch.aborter.signal));
       } catch (error) {
         batch.reject(error);
       }

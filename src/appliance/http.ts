@@ -116,7 +116,9 @@ export class HttpClient {
     });
   }
 
-  async send(rendered: RenderedRequest): Promise<RawResponse> {
+  /** Sends one request; `signal` (the caller's cancellation) aborts it, rejecting with its reason. */
+  async send(rendered: RenderedRequest, signal?: AbortSignal): Promise<RawResponse> {
+    if (signal?.aborted) throw signal.reason;
     const base = new URL(this.endpoint);
     const qs = encodeQuery(rendered.query);
     const path = `${base.pathname.replace(/\/+$/, "")}${rendered.path}${qs === "" ? "" : `?${qs}`}`;
@@ -132,7 +134,9 @@ export class HttpClient {
         headers: rendered.headers,
         body: rendered.body?.text,
         dispatcher: this.agent,
-        signal: AbortSignal.any([this.aborter.signal, deadline]),
+        signal: AbortSignal.any(
+          signal ? [this.aborter.signal, deadline, signal] : [this.aborter.signal, deadline],
+        ),
         headersTimeout: timeout ?? this.options.headersTimeoutMs,
         bodyTimeout: timeout ?? this.options.bodyTimeoutMs,
       });
@@ -148,6 +152,8 @@ export class HttpClient {
       }
       return { status: response.statusCode, headers, text };
     } catch (error) {
+      // Cancelled by the caller: not an appliance failure, and not worth a retry.
+      if (signal?.aborted) throw signal.reason;
       if (deadline.aborted && !this.aborter.signal.aborted) {
         throw new VnfError(
           "VNF_TIMEOUT",

@@ -1,5 +1,7 @@
 // Per-device limits: how many operations run at once (a semaphore; pfSense loses parallel writes, so
-// its dictionary says 1) and how many requests start per second (a spacing limiter).
+// its dictionary says 1) and how many requests start per second (a spacing limiter). Both waits end
+// when the caller's signal aborts.
+import { untilAborted } from "../runtime/abort.ts";
 
 /** A counting semaphore with FIFO fairness. */
 export class Semaphore {
@@ -14,21 +16,42 @@ export class Semaphore {
     this.available = capacity;
   }
 
-  /** Resolves with a release function once a slot is free. */
-  async acquire(): Promise<() => void> {
+  /** Resolves with a release function once a slot is free; rejects if `signal` aborts first. */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) throw signal.reason;
     if (this.available > 0) {
       this.available -= 1;
     } else {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      let granted = false;
+      let grant!: () => void;
+      const slot = new Promise<void>((resolve) => {
+        grant = () => {
+          granted = true;
+          resolve();
+        };
+      });
+      this.waiters.push(grant);
+      try {
+        await untilAborted(slot, signal);
+      } catch (error) {
+        // Gave up waiting: leave the queue, or pass on a slot granted just as we gave up.
+        if (granted) this.releaseSlot();
+        else this.waiters.splice(this.waiters.indexOf(grant), 1);
+        throw error;
+      }
     }
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.available += 1;
+      this.releaseSlot();
     };
+  }
+
+  private releaseSlot(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.available += 1;
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
@@ -63,12 +86,13 @@ export class RateLimiter {
     this.sleep = clock.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Waits for this request's turn. */
-  async take(): Promise<void> {
+  /** Waits for this request's turn; rejects if `signal` aborts first. */
+  async take(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
     if (this.intervalMs === 0) return;
     const now = this.now();
     const slot = Math.max(now, this.next);
     this.next = slot + this.intervalMs;
-    if (slot > now) await this.sleep(slot - now);
+    if (slot > now) await untilAborted(this.sleep(slot - now), signal);
   }
 }

@@ -37,6 +37,7 @@ import {
   type RuleSpec,
 } from "../dictionary/rule-input.ts";
 import { satisfies } from "../dictionary/semver.ts";
+import { checkAborted, untilAborted } from "../runtime/abort.ts";
 import { AuthManager } from "./auth.ts";
 import type { EndpointGuard } from "./guarded-connect.ts";
 import { HttpClient, type TlsOptions } from "./http.ts";
@@ -182,9 +183,12 @@ export class ApplianceSession {
 
   // ---- public operations ---------------------------------------------------------------------
 
-  async health(): Promise<HealthResult> {
-    const result = await this.perform("health", (transport) =>
-      this.executor.run(this.dictionary.health, this.executor.context(undefined), transport, "health"),
+  async health(signal?: AbortSignal): Promise<HealthResult> {
+    const result = await this.perform(
+      "health",
+      (transport) =>
+        this.executor.run(this.dictionary.health, this.executor.context(undefined), transport, "health"),
+      { signal },
     );
     const out: HealthResult = { outputs: result.outputs };
     const version = result.outputs.version;
@@ -227,11 +231,11 @@ export class ApplianceSession {
     return diffCanonical(kind, this.canonical(kind, spec) as unknown as Record<string, unknown>, normalized);
   }
 
-  async create(kind: ResourceKind, input: WriteInput): Promise<CreateResult> {
+  async create(kind: ResourceKind, input: WriteInput, signal?: AbortSignal): Promise<CreateResult> {
     const op = this.operation(kind, "create");
     const operationInput = this.operationInput(kind, input);
     const adopt = async (): Promise<CreateResult | undefined> => {
-      const found = await this.findByMarker(kind, input.marker);
+      const found = await this.findByMarker(kind, input.marker, signal);
       return found ? { vendorRef: found.vendorRef, adopted: true } : undefined;
     };
     try {
@@ -247,10 +251,10 @@ export class ApplianceSession {
           return { vendorRef: result.vendorRef as string, adopted: false };
         },
         // The previous attempt may have reached the appliance: never send the create twice.
-        adopt,
+        { beforeRetry: adopt, signal },
       );
     } catch (error) {
-      if (error instanceof VnfError && error.code === "VNF_CONFLICT") {
+      if (error instanceof VnfError && error.code === "VNF_CONFLICT" && !signal?.aborted) {
         const adopted = await adopt().catch(() => undefined);
         if (adopted) return adopted;
       }
@@ -258,12 +262,18 @@ export class ApplianceSession {
     }
   }
 
-  async get(kind: ResourceKind, vendorRef: string): Promise<ApplianceObject | undefined> {
+  async get(
+    kind: ResourceKind,
+    vendorRef: string,
+    signal?: AbortSignal,
+  ): Promise<ApplianceObject | undefined> {
     const resource = this.resource(kind);
     const op = this.operation(kind, "get");
     const ctx = this.executor.context(kind, { vendorRef });
-    const result = await this.perform(`${kind}.get`, (transport) =>
-      this.executor.run(op, ctx, transport, `${kind}.get`),
+    const result = await this.perform(
+      `${kind}.get`,
+      (transport) => this.executor.run(op, ctx, transport, `${kind}.get`),
+      { signal },
     );
     if (result.absent) return undefined;
     return normalizeItem(resource, vendorRef, result.object, this.executor.context(kind));
@@ -285,21 +295,30 @@ export class ApplianceSession {
     return reverseObject(kind, reverse, object, this.executor.context(kind));
   }
 
-  async list(kind: ResourceKind): Promise<ApplianceObject[]> {
+  async list(kind: ResourceKind, signal?: AbortSignal): Promise<ApplianceObject[]> {
     const resource = this.resource(kind);
     const op = this.operation(kind, "list");
-    const result = await this.perform(`${kind}.list`, (transport) =>
-      this.executor.run(op, this.executor.context(kind), transport, `${kind}.list`),
+    const result = await this.perform(
+      `${kind}.list`,
+      (transport) => this.executor.run(op, this.executor.context(kind), transport, `${kind}.list`),
+      { signal },
     );
     const ctx = this.executor.context(kind);
     return result.items.map((item) => normalizeItem(resource, item.vendorRef, item.raw, ctx));
   }
 
-  async update(kind: ResourceKind, vendorRef: string, input: WriteInput): Promise<void> {
+  async update(
+    kind: ResourceKind,
+    vendorRef: string,
+    input: WriteInput,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const op = this.operation(kind, "update");
     const ctx = this.executor.context(kind, { ...this.operationInput(kind, input), vendorRef });
-    const result = await this.perform(`${kind}.update`, (transport) =>
-      this.executor.run(op, ctx, transport, `${kind}.update`),
+    const result = await this.perform(
+      `${kind}.update`,
+      (transport) => this.executor.run(op, ctx, transport, `${kind}.update`),
+      { signal },
     );
     if (result.absent) {
       throw new VnfError(
@@ -313,19 +332,23 @@ export class ApplianceSession {
   }
 
   /** Deletes by vendorRef; an object that is already absent counts as deleted. */
-  async delete(kind: ResourceKind, vendorRef: string): Promise<void> {
+  async delete(kind: ResourceKind, vendorRef: string, signal?: AbortSignal): Promise<void> {
     const op = this.operation(kind, "delete");
     const ctx = this.executor.context(kind, { vendorRef });
-    await this.perform(`${kind}.delete`, (transport) =>
-      this.executor.run(op, ctx, transport, `${kind}.delete`),
+    await this.perform(
+      `${kind}.delete`,
+      (transport) => this.executor.run(op, ctx, transport, `${kind}.delete`),
+      { signal },
     );
   }
 
-  async move(kind: ResourceKind, vendorRef: string, position: Position): Promise<void> {
+  async move(kind: ResourceKind, vendorRef: string, position: Position, signal?: AbortSignal): Promise<void> {
     const op = this.operation(kind, "move");
     const ctx = this.executor.context(kind, { vendorRef, position });
-    const result = await this.perform(`${kind}.move`, (transport) =>
-      this.executor.run(op, ctx, transport, `${kind}.move`),
+    const result = await this.perform(
+      `${kind}.move`,
+      (transport) => this.executor.run(op, ctx, transport, `${kind}.move`),
+      { signal },
     );
     if (result.absent) {
       throw new VnfError(
@@ -342,7 +365,11 @@ export class ApplianceSession {
    * The object carrying this owner marker, for adoption after a crash. More than one is an error
    * (VNF_CONFLICT): the session never guesses which one is ours.
    */
-  async findByMarker(kind: ResourceKind, marker: string): Promise<ApplianceObject | undefined> {
+  async findByMarker(
+    kind: ResourceKind,
+    marker: string,
+    signal?: AbortSignal,
+  ): Promise<ApplianceObject | undefined> {
     if (!MARKER_ID_PATTERN.test(marker)) {
       throw new VnfError(
         "BROKER_INVALID_REQUEST",
@@ -353,7 +380,9 @@ export class ApplianceSession {
     const op = resource.operations.findByMarker ?? resource.operations.list;
     const label = `${kind}.${op.name}`;
     const ctx = this.executor.context(kind, op.name === "findByMarker" ? { marker } : {});
-    const result = await this.perform(label, (transport) => this.executor.run(op, ctx, transport, label));
+    const result = await this.perform(label, (transport) => this.executor.run(op, ctx, transport, label), {
+      signal,
+    });
     const base = this.executor.context(kind);
     // Server-side searches are hints (a "contains" also matches longer ids): check every candidate.
     const ours = result.items.filter((item) => markersOf(resource, item.raw, base).includes(marker));
@@ -370,12 +399,15 @@ export class ApplianceSession {
   }
 
   /** Runs the dictionary's activation steps (waiting for asynchronous jobs). */
-  async activate(): Promise<ActivationResult> {
+  async activate(signal?: AbortSignal): Promise<ActivationResult> {
     const activation = this.dictionary.activation;
     if (!activation) return { activated: false, jobs: [], outputs: {} };
     try {
-      const result = await this.perform("activation", (transport) =>
-        this.executor.run(activation, this.executor.context(undefined), transport, "activation"),
+      const result = await this.perform(
+        "activation",
+        (transport) =>
+          this.executor.run(activation, this.executor.context(undefined), transport, "activation"),
+        { signal },
       );
       this.metrics.observeActivation({ vendor: this.vendor, result: "success" });
       return { activated: true, jobs: result.jobs, outputs: result.outputs };
@@ -487,10 +519,15 @@ export class ApplianceSession {
   private async perform<T>(
     operation: string,
     attempt: (transport: Transport) => Promise<T>,
-    beforeRetry?: () => Promise<T | undefined>,
+    options: { beforeRetry?: () => Promise<T | undefined>; signal?: AbortSignal | undefined } = {},
   ): Promise<T> {
+    const { beforeRetry, signal } = options;
+    if (signal?.aborted) throw signal.reason;
     if (this.closed) throw new VnfError("VNF_UNREACHABLE", `${operation}: session closed`);
-    const transport: Transport = { send: (request) => this.sendWithAuth(request) };
+    const transport: Transport = {
+      send: (request) => this.sendWithAuth(request, signal),
+      ...(signal ? { signal } : {}),
+    };
     let attempts = 0;
     return pRetry(
       async () => {
@@ -499,24 +536,32 @@ export class ApplianceSession {
           const early = await beforeRetry();
           if (early !== undefined) return early;
         }
-        const release = await this.slots.acquire();
+        const release = await this.slots.acquire(signal);
         const started = this.now();
-        let code: ErrorCode | "OK" = "OK";
+        let code: ErrorCode | "OK" | undefined = "OK";
         try {
           return await attempt(transport);
         } catch (error) {
+          // Cancelled (shutdown, lost lease): the caller's reason, not an appliance failure.
+          if (signal?.aborted) {
+            code = undefined;
+            throw signal.reason;
+          }
           const vnfError = this.toVnfError(error);
           code = vnfError.code;
           throw vnfError;
         } finally {
           release();
-          this.metrics.observeRequest(
-            { vendor: this.vendor, operation, code },
-            (this.now() - started) / 1000,
-          );
+          if (code !== undefined) {
+            this.metrics.observeRequest(
+              { vendor: this.vendor, operation, code },
+              (this.now() - started) / 1000,
+            );
+          }
         }
       },
       {
+        ...(signal ? { signal } : {}),
         retries: Math.max(0, this.retry.attempts - 1),
         minTimeout: this.retry.minDelayMs,
         maxTimeout: this.retry.maxDelayMs,
@@ -548,21 +593,30 @@ export class ApplianceSession {
   }
 
   /** Sends with auth; on a "token expired" status, logs in again and replays once. */
-  private async sendWithAuth(request: RenderedRequest): Promise<RawResponse> {
-    const first = await this.auth.material((login) => this.sendRaw(login));
-    const response = await this.sendRaw(applyAuth(request, first.material));
+  private async sendWithAuth(request: RenderedRequest, signal?: AbortSignal): Promise<RawResponse> {
+    // A login is shared by every caller waiting for a token: one caller's cancellation stops its own
+    // wait, never the login the others wait for.
+    const login = (): ReturnType<AuthManager["material"]> => {
+      checkAborted(signal);
+      return untilAborted(
+        this.auth.material((request) => this.sendRaw(request)),
+        signal,
+      );
+    };
+    const first = await login();
+    const response = await this.sendRaw(applyAuth(request, first.material), signal);
     if (!this.auth.isSession || !this.auth.renewOn.includes(response.status)) return response;
     this.logger?.info(
       { request: request.label, status: response.status },
       "session token refused: logging in again",
     );
     this.auth.invalidate(first.token);
-    const second = await this.auth.material((login) => this.sendRaw(login));
-    return this.sendRaw(applyAuth(request, second.material));
+    const second = await login();
+    return this.sendRaw(applyAuth(request, second.material), signal);
   }
 
-  private async sendRaw(request: RenderedRequest): Promise<RawResponse> {
-    await this.rate.take();
+  private async sendRaw(request: RenderedRequest, signal?: AbortSignal): Promise<RawResponse> {
+    await this.rate.take(signal);
     const timed =
       this.requestTimeoutMs !== undefined && request.timeoutMs === undefined
         ? { ...request, timeoutMs: this.requestTimeoutMs }
@@ -571,7 +625,7 @@ export class ApplianceSession {
     if (this.logger?.isLevelEnabled("trace"))
       this.logger.trace({ request: redactRequest(timed) }, "appliance request (redacted)");
     try {
-      const response = await this.http.send(timed);
+      const response = await this.http.send(timed, signal);
       this.logger?.debug(
         {
           request: request.label,

@@ -83,7 +83,9 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     }
     const generation = device.metadata.generation ?? 0;
     const record = (update: (status: VnfDeviceStatus) => VnfDeviceStatus) =>
-      status.write(device, (current) => update({ ...(current ?? {}), observedGeneration: generation }));
+      status.write(device, (current) => update({ ...(current ?? {}), observedGeneration: generation }), {
+        signal: ctx.signal,
+      });
 
     // 1. dictionary, for the firmware the last check reported (or, if that one fits none, the one a
     // check would run with now: the appliance may have been upgraded since).
@@ -151,8 +153,9 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       // by the controller), not an unhealthy appliance.
       let health: Health;
       try {
-        health = await session.health();
+        health = await session.health(ctx.signal);
       } catch (error) {
+        if (ctx.signal.aborted) throw error; // cancelled: says nothing about the appliance
         lastCheck.delete(id);
         deps.sessions.markReady(key, false);
         const vnf = error instanceof VnfError ? error : new VnfError("BROKER_INTERNAL", String(error));

@@ -107,7 +107,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
       const rules = informer
         .list(key.namespace)
         .filter((r) => r.spec.deviceRef.name === key.name && !r.metadata.deletionTimestamp);
-      const objects = await session.list(kind);
+      const objects = await session.list(kind, ctx.signal);
       // The markers AFTER the list: every object on it was created for a rule the cache already
       // held, so a marker unknown now is a true orphan — not a rule created while the check ran.
       const knownMarkers = new Set<string>();
@@ -143,7 +143,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
             ctx.log.info({ rule: ruleKey, fields: found.fields, mode }, "drift detected");
           }
           if (statusOfRule.differs(rule, next)) {
-            await statusOfRule.write(rule, next);
+            await statusOfRule.write(rule, next, { signal: ctx.signal });
             changes++;
           }
         }
@@ -162,7 +162,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
 
       if (mode === "Repair" && plan.orphans.length > 0) {
         for (const orphan of plan.orphans) {
-          await session.delete(kind, orphan.vendorRef);
+          await session.delete(kind, orphan.vendorRef, ctx.signal);
           changes++;
           deps.onRepair?.(kind, "orphan");
           deps.events.normal(
@@ -172,15 +172,17 @@ export function driftReconciler(deps: DriftControllerDeps) {
             `removed ${kind} ${orphan.vendorRef}: it carries this operator's ownership marker but its resource no longer exists`,
           );
         }
-        await session.activate();
+        await session.activate(ctx.signal);
       }
     }
 
     // The CRD: unmanaged objects are counted only with driftDetection.unmanaged Report.
     const counted = settings.unmanaged === "Report" ? unmanaged : undefined;
     // A requested check always records its time: that is how the requester sees it ran.
-    await deviceStatus.write(device, (current) =>
-      deviceCounters(current, counted, requested ? changes + 1 : changes, now()),
+    await deviceStatus.write(
+      device,
+      (current) => deviceCounters(current, counted, requested ? changes + 1 : changes, now()),
+      { signal: ctx.signal },
     );
     lastRun.set(id, startedAt);
     if (request !== undefined) honoured.set(id, request);

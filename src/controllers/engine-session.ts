@@ -42,12 +42,13 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       ...(options.endpointGuard ? { endpointGuard: options.endpointGuard } : {}),
     });
     const coalescer = new ActivationCoalescer<ActivationResult>(
-      async () => {
+      async (signal) => {
         try {
-          const result = await session.activate();
+          const result = await session.activate(signal);
           options.onActivation?.(config.device, { result: "Succeeded" });
           return result;
         } catch (error) {
+          if (signal.aborted) throw error; // nobody waits any more (shutdown, lost lease): not a failure
           options.onActivation?.(config.device, {
             result: "Failed",
             message: error instanceof Error ? error.message : String(error),
@@ -80,24 +81,24 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       ...(dictionary.ruleNumbers ? { ruleNumbers: dictionary.ruleNumbers } : {}),
       desiredOpHash: (kind, request) => session.desiredOpHash(kind, input(request)),
       differences: (kind, request, object) => session.differences(kind, request.spec, object.normalized),
-      create: async (kind, request) => ({
-        vendorRef: (await session.create(kind, input(request))).vendorRef,
+      create: async (kind, request, signal) => ({
+        vendorRef: (await session.create(kind, input(request), signal)).vendorRef,
       }),
-      get: async (kind, vendorRef) => {
-        const object = await session.get(kind, vendorRef);
+      get: async (kind, vendorRef, signal) => {
+        const object = await session.get(kind, vendorRef, signal);
         return object ? observed(object) : undefined;
       },
-      findByMarker: async (kind, marker) => {
-        const object = await session.findByMarker(kind, marker);
+      findByMarker: async (kind, marker, signal) => {
+        const object = await session.findByMarker(kind, marker, signal);
         return object ? observed(object) : undefined;
       },
-      list: async (kind) => (await session.list(kind)).map(observed),
-      update: (kind, vendorRef, request) => session.update(kind, vendorRef, input(request)),
-      delete: (kind, vendorRef) => session.delete(kind, vendorRef),
-      activate: async () => {
-        if (session.needsActivation) await coalescer.requestActivation();
+      list: async (kind, signal) => (await session.list(kind, signal)).map(observed),
+      update: (kind, vendorRef, request, signal) => session.update(kind, vendorRef, input(request), signal),
+      delete: (kind, vendorRef, signal) => session.delete(kind, vendorRef, signal),
+      activate: async (signal) => {
+        if (session.needsActivation) await coalescer.requestActivation(signal);
       },
-      health: () => session.health(),
+      health: (signal) => session.health(signal),
       close: async () => {
         await coalescer.close();
         await session.close();

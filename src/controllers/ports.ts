@@ -1,6 +1,8 @@
 // What the controllers need from a device's appliance session. The session (src/appliance/) wraps
 // the dictionary engine with the device's auth, limits and coalesced activation; the controllers see
-// only these verbs, so the reconcile code stays vendor-free and readable.
+// only these verbs, so the reconcile code stays vendor-free and readable. Every call takes the
+// reconcile's signal: once it aborts (shutdown, lost lease) the call stops waiting and sends nothing
+// more, rejecting with the signal's reason.
 import type { ObjectKey } from "../runtime/resource.ts";
 
 export type RuleKind = "firewallRule" | "natRule";
@@ -32,15 +34,18 @@ export interface DeviceSession {
   desiredOpHash(kind: RuleKind, request: RuleRequest): string;
   /** The rule fields on which `object` differs from `request` (empty when it matches). */
   differences(kind: RuleKind, request: RuleRequest, object: ObservedObject): string[];
-  create(kind: RuleKind, request: RuleRequest): Promise<{ vendorRef: string }>;
-  get(kind: RuleKind, vendorRef: string): Promise<ObservedObject | undefined>;
-  findByMarker(kind: RuleKind, marker: string): Promise<ObservedObject | undefined>;
-  list(kind: RuleKind): Promise<ObservedObject[]>;
-  update(kind: RuleKind, vendorRef: string, request: RuleRequest): Promise<void>;
+  create(kind: RuleKind, request: RuleRequest, signal?: AbortSignal): Promise<{ vendorRef: string }>;
+  get(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<ObservedObject | undefined>;
+  findByMarker(kind: RuleKind, marker: string, signal?: AbortSignal): Promise<ObservedObject | undefined>;
+  list(kind: RuleKind, signal?: AbortSignal): Promise<ObservedObject[]>;
+  update(kind: RuleKind, vendorRef: string, request: RuleRequest, signal?: AbortSignal): Promise<void>;
   /** Absent is success. */
-  delete(kind: RuleKind, vendorRef: string): Promise<void>;
-  /** Asks for the device's activation (apply/commit); coalesced per the device's activation mode. */
-  activate(): Promise<void>;
+  delete(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Asks for the device's activation (apply/commit); coalesced per the device's activation mode.
+   * Resolves when an activation covering this caller's writes has finished.
+   */
+  activate(signal?: AbortSignal): Promise<void>;
 }
 
 export interface SessionLookup {

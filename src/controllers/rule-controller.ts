@@ -96,6 +96,7 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
           deps,
           rule,
           nextRuleStatus(rule.status, generation, { type: "stalled", code: "VNF_CAPACITY", message }, now()),
+          ctx.signal,
         );
         return undefined;
       }
@@ -161,8 +162,9 @@ async function execute(
   const generation = rule.metadata.generation ?? 0;
   const kind = deps.kind.kind;
   const now = deps.now;
+  const signal = ctx.signal;
   const record = (outcome: RuleOutcome) =>
-    writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()));
+    writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()), signal);
 
   switch (plan.step) {
     case "done":
@@ -170,7 +172,7 @@ async function execute(
       return undefined;
 
     case "addFinalizer":
-      await addFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER);
+      await addFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER, { signal });
       return undefined; // the update event brings us back with the finalizer in the cache
 
     case "waitForDevice": {
@@ -211,12 +213,18 @@ async function execute(
         deviceEpoch: session.epoch,
         ...(plan.vendorRef ? { vendorRef: plan.vendorRef } : {}),
       };
-      const written = await writeStatus(deps, rule, withIntent(rule.status, generation, intent, now()));
+      const written = await writeStatus(
+        deps,
+        rule,
+        withIntent(rule.status, generation, intent, now()),
+        signal,
+      );
       try {
-        const vendorRef = plan.vendorRef ?? (await session.findByMarker(kind, request.marker))?.vendorRef;
+        const vendorRef =
+          plan.vendorRef ?? (await session.findByMarker(kind, request.marker, signal))?.vendorRef;
         if (vendorRef !== undefined) {
-          await session.delete(kind, vendorRef);
-          await session.activate();
+          await session.delete(kind, vendorRef, signal);
+          await session.activate(signal);
           deps.events.normal(
             rule,
             "Deleted",
@@ -227,7 +235,7 @@ async function execute(
       } catch (error) {
         return failure(deps, ctx, written, error, generation, "delete");
       }
-      await removeFinalizer(deps.http, refOf(deps, written), written, FINALIZER);
+      await removeFinalizer(deps.http, refOf(deps, written), written, FINALIZER, { signal });
       return undefined;
     }
 
@@ -236,15 +244,15 @@ async function execute(
       const disowned = disownedMarker(request.marker);
       let vendorRef: string | undefined;
       try {
-        vendorRef = plan.vendorRef ?? (await session.findByMarker(kind, request.marker))?.vendorRef;
+        vendorRef = plan.vendorRef ?? (await session.findByMarker(kind, request.marker, signal))?.vendorRef;
         if (vendorRef !== undefined) {
           // The object as it is, with only the marker rewritten: it stays, but no longer ours.
-          await session.update(kind, vendorRef, { ...request, marker: disowned });
-          await session.activate();
+          await session.update(kind, vendorRef, { ...request, marker: disowned }, signal);
+          await session.activate(signal);
         }
       } catch (error) {
         // Gone, or already disowned by an earlier attempt (a marker-addressed object is no longer found).
-        if (!(error instanceof VnfError && error.notFound)) {
+        if (signal.aborted || !(error instanceof VnfError && error.notFound)) {
           return failure(deps, ctx, rule, error, generation, "disown");
         }
       }
@@ -256,7 +264,7 @@ async function execute(
           ? "deletionPolicy Orphan: no appliance object found to leave behind"
           : `deletionPolicy Orphan: the appliance object (vendorRef ${vendorRef}) is left in place, disowned (marker ${disowned})`,
       );
-      await removeFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER);
+      await removeFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER, { signal });
       return undefined;
     }
 
@@ -276,7 +284,7 @@ async function execute(
           `VnfDevice ${rule.spec.deviceRef.name} no longer exists: the appliance object (if any) could not be deleted`,
         );
       }
-      await removeFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER);
+      await removeFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER, { signal });
       return undefined;
     }
   }
@@ -292,6 +300,7 @@ async function apply(
 ): Promise<ReconcileResult | undefined> {
   const kind = deps.kind.kind;
   const now = deps.now;
+  const signal = ctx.signal;
   const generation = rule.metadata.generation ?? 0;
   const previous = rule.status?.pendingOperation;
   const sameOperation = previous !== undefined && previous.opHash === plan.opHash;
@@ -307,12 +316,12 @@ async function apply(
   // sees anything.
   const intentStatus = withIntent(rule.status, generation, intent, now());
   if (request.ruleNumber !== undefined) intentStatus.ruleNumber = request.ruleNumber;
-  const written = await writeStatus(deps, rule, intentStatus);
+  const written = await writeStatus(deps, rule, intentStatus, signal);
 
   let outcome: RuleOutcome;
   try {
-    outcome = await converge(session, kind, plan, request);
-    await session.activate();
+    outcome = await converge(session, kind, plan, request, signal);
+    await session.activate(signal);
   } catch (error) {
     return failure(deps, ctx, written, error, generation, plan.action, intent);
   }
@@ -329,7 +338,7 @@ async function apply(
       );
     }
   }
-  await writeStatus(deps, written, nextRuleStatus(written.status, generation, outcome, now()));
+  await writeStatus(deps, written, nextRuleStatus(written.status, generation, outcome, now()), signal);
   if (plan.repair) deps.onRepair?.(kind);
   deps.repairs?.done(rule.metadata.uid ?? "");
   return undefined;
@@ -349,6 +358,7 @@ async function converge(
   kind: RuleKind,
   plan: Extract<RulePlan, { step: "apply" }>,
   request: RuleRequest,
+  signal: AbortSignal,
 ): Promise<RuleOutcome> {
   const ruleNumber = request.ruleNumber;
   const applied = (
@@ -363,18 +373,18 @@ async function converge(
   });
 
   if (plan.action === "update" && plan.vendorRef !== undefined) {
-    const current = await session.get(kind, plan.vendorRef);
+    const current = await session.get(kind, plan.vendorRef, signal);
     if (current === undefined) {
       // Deleted behind our back (drift): recreate, adopting a copy carrying our marker if one exists.
-      return createOrAdopt(session, kind, request, true, applied);
+      return createOrAdopt(session, kind, request, true, applied, signal);
     }
     if (plan.verifyFirst && session.differences(kind, request, current).length === 0) {
       return applied("verified", plan.vendorRef);
     }
-    await session.update(kind, plan.vendorRef, request);
+    await session.update(kind, plan.vendorRef, request, signal);
     return applied("updated", plan.vendorRef);
   }
-  return createOrAdopt(session, kind, request, plan.verifyFirst, applied);
+  return createOrAdopt(session, kind, request, plan.verifyFirst, applied, signal);
 }
 
 async function createOrAdopt(
@@ -383,20 +393,21 @@ async function createOrAdopt(
   request: RuleRequest,
   verifyFirst: boolean,
   applied: (action: "created" | "adopted" | "updated" | "verified", vendorRef: string) => RuleOutcome,
+  signal: AbortSignal,
 ): Promise<RuleOutcome> {
   // Every create is preceded by its intent, so without a pending one no earlier create can have
   // landed: only then is the marker lookup (a list call) skipped. The engine still adopts by marker
   // when a create is retried or refused as a duplicate.
   const existing: ObservedObject | undefined = verifyFirst
-    ? await session.findByMarker(kind, request.marker)
+    ? await session.findByMarker(kind, request.marker, signal)
     : undefined;
   if (existing) {
     if (session.differences(kind, request, existing).length === 0)
       return applied("adopted", existing.vendorRef);
-    await session.update(kind, existing.vendorRef, request);
+    await session.update(kind, existing.vendorRef, request, signal);
     return applied("adopted", existing.vendorRef);
   }
-  const { vendorRef } = await session.create(kind, request);
+  const { vendorRef } = await session.create(kind, request, signal);
   return applied("created", vendorRef);
 }
 
@@ -410,6 +421,9 @@ async function failure(
   intent?: PendingOperation,
 ): Promise<ReconcileResult | undefined> {
   const now = deps.now;
+  // Cancelled (shutdown, lost lease): record nothing — the intent on the API server says what may
+  // have happened, and the next reconcile (here or on the new leader) verifies it.
+  if (ctx.signal.aborted) throw error;
   const vnf = asVnfError(error);
   const message = `${operation} failed: ${vnf.code}: ${vnf.message}`;
   const action = operation === "delete" || operation === "disown" ? "Delete" : "Apply";
@@ -420,13 +434,14 @@ async function failure(
       deps,
       rule,
       nextRuleStatus(rule.status, generation, { type: "retrying", code: vnf.code, message }, now()),
+      ctx.signal,
     );
     return requeueAfter(vnf, deps.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);
   }
   const outcome: RuleOutcome = intent
     ? { type: "stalled", code: vnf.code, message, pending: intent }
     : { type: "stalled", code: vnf.code, message };
-  await writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()));
+  await writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()), ctx.signal);
   return undefined;
 }
 
@@ -435,8 +450,13 @@ async function failure(
  * write's resourceVersion), or `rule` when nothing changed. The journal is written with the
  * resourceVersion read: if the rule changed since, 409 → requeue and decide again on a fresh read.
  */
-function writeStatus(deps: Runtime, rule: VnfRule, next: VnfRuleStatus): Promise<VnfRule> {
-  return deps.status.write(rule, next, { lock: true });
+function writeStatus(
+  deps: Runtime,
+  rule: VnfRule,
+  next: VnfRuleStatus,
+  signal: AbortSignal,
+): Promise<VnfRule> {
+  return deps.status.write(rule, next, { lock: true, signal });
 }
 
 function refOf(deps: Runtime, rule: VnfRule) {

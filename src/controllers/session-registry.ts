@@ -5,7 +5,7 @@ import type { DeviceSession, SessionLookup } from "./ports.ts";
 
 /** A session as the device controller manages it: the rule verbs plus health and teardown. */
 export interface ManagedSession extends DeviceSession {
-  health(): Promise<{ version?: string; serial?: string }>;
+  health(signal?: AbortSignal): Promise<{ version?: string; serial?: string }>;
   close(): Promise<void>;
 }
 

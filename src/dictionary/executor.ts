@@ -2,6 +2,7 @@
 // auth, limits and HTTP) → parse → notFound / success / error mapping → extraction → job polling →
 // items. Vendor knowledge lives only in the dictionary; this file is the same for every vendor.
 
+import { untilAborted } from "../runtime/abort.ts";
 import { applianceText, rawBodyForLog } from "./appliance-text.ts";
 import type {
   CompiledDictionary,
@@ -29,6 +30,8 @@ export interface RawResponse {
 /** Sends one rendered request. Transport failures are thrown as VnfError (VNF_UNREACHABLE...). */
 export interface Transport {
   send(request: RenderedRequest): Promise<RawResponse>;
+  /** The caller's cancellation: waits between requests (a job's poll interval) end when it aborts. */
+  signal?: AbortSignal;
 }
 
 export interface Position {
@@ -327,7 +330,7 @@ export class Executor {
     const deadline = this.now() + job.timeoutMs;
     const pollContext = { ...context, job: { id } };
     for (;;) {
-      await this.sleep(job.intervalMs);
+      await untilAborted(this.sleep(job.intervalMs), transport.signal);
       const view = await this.exchange(job.poll, pollContext, transport, `${label} job ${id}`);
       if (view === "absent") throw new VnfError("VNF_UPSTREAM", `${label}: job ${id} disappeared`);
       if (job.failed?.test(view, pollContext)) {

@@ -77,6 +77,7 @@ export class StatusWriter<T extends WithStatus<S>, S extends object = NonNullabl
    * writer owns would change (no request).
    */
   async write(obj: T, compute: S | ((current: S | undefined) => S), options: WriteOptions = {}): Promise<T> {
+    if (options.signal?.aborted) throw options.signal.reason;
     const next = typeof compute === "function" ? compute(obj.status) : compute;
     if (!this.differs(obj, next)) return obj;
     const { resource, client, fieldManager } = this.#options;

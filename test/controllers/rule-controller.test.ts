@@ -10,6 +10,7 @@ import { CoreResources, type KubeObject, type ResourceType } from "../../src/run
 import { opHashOf, vnfError } from "./fakes/fake-session.ts";
 import {
   conditionsOf,
+  context,
   device,
   FIREWALL_SPEC,
   NS,
@@ -584,3 +585,51 @@ describe("rule reconciler: journal safety across attempts", () => {
     for (const body of w.kube.applied("vnf-rule-controller")) expect(body).not.toHaveProperty("drift");
   });
 });
+
+describe("rule reconciler: cancellation (shutdown, lost lease)", () => {
+  const setup = () =>
+    world([
+      [CoreResources.secrets, secret()],
+      [resources.device, device()],
+      [resources.firewallRule, rule()],
+    ]);
+
+  it("aborted during the create: nothing more is sent, nothing recorded beyond the intent", async () => {
+    const w = setup();
+    w.session.script("create", "hang");
+    const stop = new AbortController();
+    const running = w.reconcileRule("web", context(stop.signal));
+    await waitFor(() => w.session.calls.length === 1);
+    stop.abort(new Error("leader election lost"));
+    await expect(running).rejects.toThrow("leader election lost");
+    expect(w.session.calls).toEqual(["create firewallRule"]);
+    expect(w.kube.summary()).toEqual([APPLY]); // the intent only: the next leader verifies
+    expect(w.rule()?.status?.pendingOperation).toMatchObject({ operation: "create" });
+    expect(w.events.summary()).toEqual([]);
+  });
+
+  it("aborted while waiting for the activation: the wait ends, no outcome is written", async () => {
+    const w = setup();
+    w.session.script("activate", "hang");
+    const stop = new AbortController();
+    const running = w.reconcileRule("web", context(stop.signal));
+    await waitFor(() => w.session.calls.includes("activate"));
+    stop.abort(new Error("shutdown"));
+    await expect(running).rejects.toThrow("shutdown");
+    expect(w.kube.summary()).toEqual([APPLY]);
+  });
+
+  it("a reconcile that starts after the abort sends nothing to the appliance nor to the API server", async () => {
+    const w = setup();
+    const stop = new AbortController();
+    stop.abort(new Error("leader election lost"));
+    await expect(w.reconcileRule("web", context(stop.signal))).rejects.toThrow();
+    expect(w.session.calls).toEqual([]);
+    expect(w.kube.summary({ gets: true })).toEqual([]);
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 1));
+  expect(condition()).toBe(true);
+}

@@ -177,8 +177,9 @@ export class FakeKube implements KubeRequester {
     } else if (verb === "patch") {
       action.body = structuredClone(req.body);
     }
-    this.actions.push(action);
+    // A cancelled request is never sent (undici refuses it before connecting): not an action.
     if (req.signal?.aborted) throw req.signal.reason;
+    this.actions.push(action);
 
     const fault = this.#faults.find(
       (f) =>

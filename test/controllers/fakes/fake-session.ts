@@ -10,8 +10,11 @@ import { type ErrorCode, VnfError } from "../../../src/dictionary/errors.ts";
 
 export type Verb = "create" | "get" | "findByMarker" | "list" | "update" | "delete" | "activate" | "health";
 
-/** A scripted answer: an error to throw, or (for get/findByMarker/list/health) a value to return. */
-export type Answer = VnfError | { value: unknown };
+/**
+ * A scripted answer: an error to throw, a value to return (get/findByMarker/list/health), or "hang":
+ * the call stays in flight until the caller's signal aborts (then it rejects with the signal's reason).
+ */
+export type Answer = VnfError | { value: unknown } | "hang";
 
 export interface ApplianceObject extends ObservedObject {
   kind: RuleKind;
@@ -31,6 +34,8 @@ export class FakeSession implements ManagedSession {
   /** Set to make desiredOpHash refuse to render (BROKER_INVALID_REQUEST). */
   renderError: string | undefined;
   readonly calls: string[] = [];
+  /** Calls made after the caller's signal had aborted (refused: nothing sent). */
+  readonly refused: string[] = [];
   readonly objects = new Map<string, ApplianceObject>();
   /** The health answer when nothing is scripted. */
   health_ = { version: "1.2.3", serial: "SN-1" };
@@ -74,23 +79,27 @@ export class FakeSession implements ManagedSession {
       : ["spec"];
   }
 
-  async create(kind: RuleKind, request: RuleRequest): Promise<{ vendorRef: string }> {
-    this.#log("create", kind);
-    this.#scripted("create");
+  async create(kind: RuleKind, request: RuleRequest, signal?: AbortSignal): Promise<{ vendorRef: string }> {
+    this.#log(signal, "create", kind);
+    await this.#scripted("create", signal);
     return { vendorRef: this.put(kind, request) };
   }
 
-  async get(kind: RuleKind, vendorRef: string): Promise<ObservedObject | undefined> {
-    this.#log("get", kind, vendorRef);
-    const answer = this.#scripted("get");
+  async get(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<ObservedObject | undefined> {
+    this.#log(signal, "get", kind, vendorRef);
+    const answer = await this.#scripted("get", signal);
     if (answer) return answer.value as ObservedObject | undefined;
     const object = this.objects.get(vendorRef);
     return object?.kind === kind ? observed(object) : undefined;
   }
 
-  async findByMarker(kind: RuleKind, marker: string): Promise<ObservedObject | undefined> {
-    this.#log("findByMarker", kind);
-    const answer = this.#scripted("findByMarker");
+  async findByMarker(
+    kind: RuleKind,
+    marker: string,
+    signal?: AbortSignal,
+  ): Promise<ObservedObject | undefined> {
+    this.#log(signal, "findByMarker", kind);
+    const answer = await this.#scripted("findByMarker", signal);
     if (answer) return answer.value as ObservedObject | undefined;
     const found = [...this.objects.values()].filter((o) => o.kind === kind && o.marker === marker);
     if (found.length > 1)
@@ -98,16 +107,16 @@ export class FakeSession implements ManagedSession {
     return found[0] ? observed(found[0]) : undefined;
   }
 
-  async list(kind: RuleKind): Promise<ObservedObject[]> {
-    this.#log("list", kind);
-    const answer = this.#scripted("list");
+  async list(kind: RuleKind, signal?: AbortSignal): Promise<ObservedObject[]> {
+    this.#log(signal, "list", kind);
+    const answer = await this.#scripted("list", signal);
     if (answer) return answer.value as ObservedObject[];
     return [...this.objects.values()].filter((o) => o.kind === kind).map(observed);
   }
 
-  async update(kind: RuleKind, vendorRef: string, request: RuleRequest): Promise<void> {
-    this.#log("update", kind, vendorRef);
-    this.#scripted("update");
+  async update(kind: RuleKind, vendorRef: string, request: RuleRequest, signal?: AbortSignal): Promise<void> {
+    this.#log(signal, "update", kind, vendorRef);
+    await this.#scripted("update", signal);
     const object = this.objects.get(vendorRef);
     if (object?.kind !== kind) {
       throw new VnfError("VNF_CONFLICT", `object ${vendorRef} does not exist`, { notFound: true });
@@ -115,20 +124,20 @@ export class FakeSession implements ManagedSession {
     this.put(kind, request, vendorRef);
   }
 
-  async delete(kind: RuleKind, vendorRef: string): Promise<void> {
-    this.#log("delete", kind, vendorRef);
-    this.#scripted("delete");
+  async delete(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<void> {
+    this.#log(signal, "delete", kind, vendorRef);
+    await this.#scripted("delete", signal);
     this.objects.delete(vendorRef);
   }
 
-  async activate(): Promise<void> {
-    this.#log("activate");
-    this.#scripted("activate");
+  async activate(signal?: AbortSignal): Promise<void> {
+    this.#log(signal, "activate");
+    await this.#scripted("activate", signal);
   }
 
-  async health(): Promise<{ version?: string; serial?: string }> {
-    this.#log("health");
-    const answer = this.#scripted("health");
+  async health(signal?: AbortSignal): Promise<{ version?: string; serial?: string }> {
+    this.#log(signal, "health");
+    const answer = await this.#scripted("health", signal);
     return answer ? (answer.value as { version?: string; serial?: string }) : this.health_;
   }
 
@@ -137,13 +146,24 @@ export class FakeSession implements ManagedSession {
   }
 
   /** Throws the next scripted error of `verb`, or returns its scripted value (undefined: none left). */
-  #scripted(verb: Verb): { value: unknown } | undefined {
+  async #scripted(verb: Verb, signal: AbortSignal | undefined): Promise<{ value: unknown } | undefined> {
     const answer = this.#script.get(verb)?.shift();
+    if (answer === "hang") {
+      if (!signal) throw new Error(`FakeSession: ${verb} would hang forever without a signal`);
+      await new Promise((_, reject) => {
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+    }
     if (answer instanceof Error) throw answer;
-    return answer;
+    return answer === "hang" ? undefined : answer;
   }
 
-  #log(verb: Verb, kind?: RuleKind, vendorRef?: string): void {
+  /** Logs a call. One whose signal already aborted is refused before anything is sent, as a real session does. */
+  #log(signal: AbortSignal | undefined, verb: Verb, kind?: RuleKind, vendorRef?: string): void {
+    if (signal?.aborted) {
+      this.refused.push(verb);
+      throw signal.reason;
+    }
     this.calls.push([verb, kind, vendorRef].filter((x) => x !== undefined).join(" "));
   }
 }

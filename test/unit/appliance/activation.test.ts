@@ -189,3 +189,69 @@ describe("Batched mode", () => {
     expect(c.stats).toEqual({ requests: 9, activations: 1 });
   });
 });
+
+describe("cancellation: callers that stop waiting (shutdown, lost lease)", () => {
+  it("a caller whose signal aborts stops waiting; the batch still runs for the others", async () => {
+    const a = controllable();
+    const timers = manualTimers();
+    const c = new ActivationCoalescer(a.activate, { mode: "Batched", windowMs: 1000 }, timers);
+    const leaving = new AbortController();
+    const p1 = c.requestActivation(leaving.signal);
+    const p2 = c.requestActivation();
+    leaving.abort(new Error("stopped"));
+    await expect(p1).rejects.toThrow("stopped");
+    timers.fire();
+    await flush();
+    expect(a.started).toHaveLength(1);
+    a.finish(0);
+    await expect(p2).resolves.toBe(0);
+  });
+
+  it("once every caller of a pending batch has left, the batch is dropped: no activation at all", async () => {
+    const a = controllable();
+    const timers = manualTimers();
+    const c = new ActivationCoalescer(a.activate, { mode: "Batched", windowMs: 1000 }, timers);
+    const lease = new AbortController();
+    const waits = Array.from({ length: 5 }, () => c.requestActivation(lease.signal));
+    lease.abort(new Error("leader election lost"));
+    for (const w of waits) await expect(w).rejects.toThrow("leader election lost");
+    expect(timers.pending()).toBe(0);
+    timers.fire();
+    await flush();
+    expect(a.started).toEqual([]);
+    // The coalescer still serves later requests.
+    const later = c.requestActivation();
+    timers.fire();
+    await flush();
+    a.finish(0);
+    await expect(later).resolves.toBe(0);
+  });
+
+  it("once every caller of a running activation has left, its signal aborts", async () => {
+    const signals: AbortSignal[] = [];
+    const c = new ActivationCoalescer(
+      (signal) =>
+        new Promise<number>((_, reject) => {
+          signals.push(signal);
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }),
+    );
+    const stop = new AbortController();
+    const p = c.requestActivation(stop.signal);
+    await flush();
+    expect(signals).toHaveLength(1);
+    stop.abort(new Error("shutdown"));
+    await expect(p).rejects.toThrow("shutdown");
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
+  it("a request with an already aborted signal is refused at once", async () => {
+    const a = controllable();
+    const c = new ActivationCoalescer(a.activate);
+    const stop = new AbortController();
+    stop.abort(new Error("gone"));
+    await expect(c.requestActivation(stop.signal)).rejects.toThrow("gone");
+    await flush();
+    expect(a.started).toEqual([]);
+  });
+});

@@ -68,3 +68,41 @@ describe("RateLimiter", () => {
     expect(slept).toEqual([]);
   });
 });
+
+describe("cancellation of the waits", () => {
+  it("a semaphore waiter whose signal aborts leaves the queue; the slot goes to the next one", async () => {
+    const s = new Semaphore(1);
+    const release = await s.acquire();
+    const leaving = new AbortController();
+    const first = s.acquire(leaving.signal);
+    const second = s.acquire();
+    leaving.abort(new Error("stopped"));
+    await expect(first).rejects.toThrow("stopped");
+    expect(s.waiting).toBe(1);
+    release();
+    const releaseSecond = await second;
+    releaseSecond();
+    // Capacity is intact: one slot, free again.
+    const again = await s.acquire();
+    again();
+  });
+
+  it("an aborted signal is refused before taking a slot", async () => {
+    const s = new Semaphore(1);
+    const stop = new AbortController();
+    stop.abort(new Error("gone"));
+    await expect(s.acquire(stop.signal)).rejects.toThrow("gone");
+    (await s.acquire())();
+  });
+
+  it("the rate limiter's wait ends when the signal aborts", async () => {
+    const now = 0;
+    const sleeps: Array<() => void> = [];
+    const limiter = new RateLimiter(1, { now: () => now, sleep: () => new Promise((r) => sleeps.push(r)) });
+    await limiter.take();
+    const stop = new AbortController();
+    const waiting = limiter.take(stop.signal);
+    stop.abort(new Error("stopped"));
+    await expect(waiting).rejects.toThrow("stopped");
+  });
+});
