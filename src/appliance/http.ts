@@ -122,6 +122,13 @@ export class HttpClient {
     const base = new URL(this.endpoint);
     const qs = encodeQuery(rendered.query);
     const path = `${base.pathname.replace(/\/+$/, "")}${rendered.path}${qs === "" ? "" : `?${qs}`}`;
+    // Credentials go to the device's endpoint and nowhere else: a path that does not start with "/"
+    // ("@host/x", ".host/x") would move the request to another host (the loader refuses such paths).
+    if (!path.startsWith("/") || new URL(`${base.origin}${path}`).origin !== base.origin)
+      throw new VnfError(
+        "BROKER_INVALID_REQUEST",
+        'the request path must start with "/": it would leave the endpoint',
+      );
     const timeout = rendered.timeoutMs;
     // undici checks its own timeouts on a coarse clock (about a second); an explicit deadline makes a
     // short per-request timeout exact and bounds headers + body together.

@@ -6,7 +6,7 @@
 import type { BodyFormat, CompiledDictionary, CompiledRequest, HttpMethod } from "./compile.ts";
 import { TemplateRefusal } from "./errors.ts";
 import { renderStructure } from "./structure.ts";
-import { OMIT, Placeholder, type RenderOptions } from "./templates.ts";
+import { OMIT, Placeholder, type RenderOptions, TemplateError } from "./templates.ts";
 
 export interface RenderedBody {
   format: BodyFormat;
@@ -85,6 +85,9 @@ export function renderRequest(
   options?: RenderOptions,
 ): RenderedRequest {
   const path = `${dictionary.connection.basePath}${request.path.render(context, options)}`;
+  // Appended to the device's endpoint: anything but "/" first could name another host (schema.ts).
+  if (!path.startsWith("/"))
+    throw new TemplateError('the request path must start with "/"', { forbidden: true });
   const query: [string, string][] = [];
   for (const [key, node] of request.query) {
     const value = renderStructure(node, context, options, [...request.docPath, "query", key]);

@@ -86,10 +86,19 @@ export const ErrorRuleSchema = z.strictObject({
 });
 export type ErrorRule = z.infer<typeof ErrorRuleSchema>;
 
+/**
+ * A request path starts with "/": the URL is the device's endpoint followed by it, so anything else
+ * could change the host ("@attacker.example/x", ".attacker.example/x") and send the credentials there.
+ */
+const RequestPath = Template.regex(
+  /^\//,
+  'a path starting with "/" (it is appended to the device\'s endpoint)',
+);
+
 const requestFields = {
   method: z.enum(HTTP_METHODS),
   /** Appended to connection.basePath. Each `{{ }}` output is percent-encoded (one path segment). */
-  path: Template,
+  path: RequestPath,
   /** Each value is rendered then percent-encoded as a whole; objects/arrays are JSON-encoded. */
   query: z.record(z.string(), z.unknown()).optional(),
   headers: z.record(z.string(), Template).optional(),
@@ -145,7 +154,7 @@ export type StepSpec = z.infer<typeof StepSchema>;
 const operationFields = {
   ...requestFields,
   method: z.enum(HTTP_METHODS).optional(),
-  path: Template.optional(),
+  path: RequestPath.optional(),
   steps: z.array(StepSchema).min(1).optional(),
   job: JobSchema.optional(),
 };

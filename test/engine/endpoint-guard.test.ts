@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EndpointPolicy } from "../../src/appliance/endpoint-policy.ts";
 import type { EndpointGuard } from "../../src/appliance/guarded-connect.ts";
+import { HttpClient } from "../../src/appliance/http.ts";
 import { ApplianceSession } from "../../src/appliance/session.ts";
 import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
@@ -124,4 +125,44 @@ describe("the allow-list opens it", () => {
       expect(JSON.stringify(error.toJSON())).not.toContain(CANARY_TEXT);
     },
   );
+});
+
+describe("a request path cannot leave the device's endpoint", () => {
+  // The loader refuses such a path (test/unit/dictionary/loader.test.ts); this is the HTTP client's own
+  // check, for a request that got past it. Both addresses are allowed here, so only that check stands
+  // between the credentials and the canary.
+  it('refuses "@host/x", which would make the endpoint a user name of another host, and sends nothing', async () => {
+    const client = new HttpClient({
+      endpoint: `https://127.0.0.1:${redirector.port}`,
+      tls: { caPem: canary.caPem },
+      connections: 1,
+      connectTimeoutMs: 2_000,
+      headersTimeoutMs: 2_000,
+      bodyTimeoutMs: 2_000,
+      guard: guard(["127.0.0.1/32", "127.0.0.2/32"]),
+    });
+    try {
+      const error = await client
+        .send({
+          method: "GET",
+          path: `@127.0.0.2:${canary.port}/x`,
+          query: [],
+          headers: { authorization: "Basic Y2FuYXJ5OmxlYWs=" },
+          secret: { headers: ["authorization"], query: [], form: [] },
+          label: "health",
+          responseFormat: "json",
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(VnfError);
+      expect((error as VnfError).code).toBe("BROKER_INVALID_REQUEST");
+      expect((error as VnfError).message).toMatch(/must start with "\/"/);
+      expect(canary.connections()).toBe(0);
+      expect(redirector.requests()).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
 });
