@@ -9,7 +9,7 @@ import type { ZodError } from "zod";
 import { type DocPath, LocatedError } from "./located.ts";
 import type { ApplianceObject } from "./normalize.ts";
 import { canonicalRule, type ResourceKind } from "./rule-input.ts";
-import { RULE_SHAPES } from "./samples.ts";
+import { RULE_SHAPES } from "./rule-schema.generated.ts";
 import { type CompiledStructure, compileStructure, renderStructure, StructureError } from "./structure.ts";
 import { type CompiledTemplate, compileTemplate, OMIT } from "./templates.ts";
 

@@ -1,71 +1,60 @@
-// The canonical rule fields the templates see as `rule`: the CRD specs (VnfFirewallRule, VnfNatRule)
-// with their defaults applied. Defined here with zod so the engine, the CLI's `render` and the tests
-// agree on one shape; the CRD schema is the authority and these mirror its fields and defaults.
-import { z } from "zod";
+// The canonical rule the templates see as `rule`: a VnfFirewallRule or VnfNatRule spec checked against
+// the schema generated from its CRD (rule-schema.generated.ts: types, enums, patterns, bounds, the
+// CRD's defaults), without the fields that are the operator's business (deviceRef, deletionPolicy).
+// What the CRD states in CEL and the engine relies on is added here, with the few defaults a template
+// may count on beyond the CRD's (an empty description is "", an absent NAT address block is {}). A new
+// optional CRD field needs nothing here: run hack/gen-crd-types and use it in the dictionaries.
+import type { z } from "zod";
+import { RULE_FIELDS, RULE_SPEC_SCHEMAS } from "./rule-schema.generated.ts";
 
 export const RESOURCE_KINDS = ["firewallRule", "natRule"] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
-const PortSpec = z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'a port "N" or a range "N-M"');
-const CidrOrAny = z.string().min(1);
+type Endpoint = { cidr?: string; alias?: string; port?: string };
 
-export const FirewallEndpointSchema = z
-  .strictObject({
-    cidr: CidrOrAny.optional(),
-    alias: z.string().min(1).optional(),
-    port: PortSpec.optional(),
-  })
-  .refine((e) => !(e.cidr !== undefined && e.alias !== undefined), "cidr and alias are mutually exclusive")
-  .transform((e) => (e.cidr === undefined && e.alias === undefined ? { ...e, cidr: "any" } : e));
-
-// The CRD fields that are not appliance matters are accepted and dropped: the templates see the rule.
-const crdOnly = {
-  deviceRef: z.unknown().optional(),
-  deletionPolicy: z.unknown().optional(),
-};
-function withoutCrdOnly<T extends { deviceRef?: unknown; deletionPolicy?: unknown }>(
-  spec: T,
-): Omit<T, "deviceRef" | "deletionPolicy"> {
-  const { deviceRef: _d, deletionPolicy: _p, ...rule } = spec;
-  return rule;
+/** Neither cidr nor alias means any address (the CRD's default when the whole block is absent). */
+function anyIfUnset<T extends Endpoint>(endpoint: T): T {
+  return endpoint.cidr === undefined && endpoint.alias === undefined
+    ? { ...endpoint, cidr: "any" }
+    : endpoint;
 }
 
-export const FirewallRuleSpecSchema = z
-  .strictObject({
-    ...crdOnly,
-    ruleId: z.string().min(1).optional(),
-    interface: z.string().min(1),
-    direction: z.enum(["in", "out"]).default("in"),
-    action: z.enum(["allow", "deny", "reject"]),
-    protocol: z.enum(["tcp", "udp", "tcp/udp", "icmp", "any"]).default("any"),
-    source: FirewallEndpointSchema.default({ cidr: "any" }),
-    destination: FirewallEndpointSchema.default({ cidr: "any" }),
-    description: z.string().default(""),
-    enabled: z.boolean().default(true),
-    log: z.boolean().default(false),
-    priority: z.number().int().optional(),
+/** The fields in the CRD's order (what a template iterating the rule sees), undefined ones left out. */
+function inFieldOrder<T extends object>(kind: ResourceKind, rule: T): T {
+  const entries = Object.keys(RULE_FIELDS[kind])
+    .filter((key) => (rule as Record<string, unknown>)[key] !== undefined)
+    .map((key) => [key, (rule as Record<string, unknown>)[key]]);
+  return Object.fromEntries(entries) as T;
+}
+
+export const FirewallRuleSpecSchema = RULE_SPEC_SCHEMAS.firewallRule
+  .superRefine((spec, ctx) => {
+    for (const side of ["source", "destination"] as const) {
+      if (spec[side].cidr !== undefined && spec[side].alias !== undefined) {
+        ctx.addIssue({ code: "custom", path: [side], message: "cidr and alias are mutually exclusive" });
+      }
+    }
   })
-  .transform(withoutCrdOnly);
+  .transform(({ deviceRef: _device, deletionPolicy: _policy, ...rule }) =>
+    inFieldOrder("firewallRule", {
+      ...rule,
+      source: anyIfUnset(rule.source),
+      destination: anyIfUnset(rule.destination),
+      description: rule.description ?? "",
+    }),
+  );
 export type FirewallRuleSpec = z.output<typeof FirewallRuleSpecSchema>;
 
-const Address = z.string().min(1);
-
-export const NatRuleSpecSchema = z
-  .strictObject({
-    ...crdOnly,
-    ruleId: z.string().min(1).optional(),
-    type: z.enum(["dnat", "snat", "1to1"]),
-    interface: z.string().min(1),
-    protocol: z.enum(["tcp", "udp", "tcp/udp", "any"]).default("any"),
-    source: z.strictObject({ cidr: CidrOrAny }).default({ cidr: "any" }),
-    destination: z.strictObject({ address: Address.optional(), port: PortSpec.optional() }).default({}),
-    translated: z.strictObject({ address: Address.optional(), port: PortSpec.optional() }).default({}),
-    description: z.string().default(""),
-    enabled: z.boolean().default(true),
-    log: z.boolean().default(false),
-    priority: z.number().int().optional(),
-  })
-  .transform(withoutCrdOnly);
+export const NatRuleSpecSchema = RULE_SPEC_SCHEMAS.natRule.transform(
+  ({ deviceRef: _device, deletionPolicy: _policy, ...rule }) =>
+    inFieldOrder("natRule", {
+      ...rule,
+      source: rule.source ?? { cidr: "any" },
+      destination: rule.destination ?? {},
+      translated: rule.translated ?? {},
+      description: rule.description ?? "",
+    }),
+);
 export type NatRuleSpec = z.output<typeof NatRuleSpecSchema>;
 
 export type RuleSpec = FirewallRuleSpec | NatRuleSpec;

@@ -3,37 +3,9 @@
 // through strict views: reading a variable that does not exist in that place (a typo, `credentials`
 // outside auth, `vendorRef` in a create) fails the load with the variable's full name.
 import type { ResourceKind } from "./rule-input.ts";
+// Every key a rule of each kind can have (the shape strict views check reads against), from the CRDs.
+import { RULE_SHAPES } from "./rule-schema.generated.ts";
 import { strictView } from "./templates.ts";
-
-/** Every key a rule of each kind can have (the shape strict views check reads against). */
-export const RULE_SHAPES: Record<ResourceKind, Record<string, unknown>> = {
-  firewallRule: {
-    ruleId: "",
-    interface: "",
-    direction: "",
-    action: "",
-    protocol: "",
-    source: { cidr: "", alias: "", port: "" },
-    destination: { cidr: "", alias: "", port: "" },
-    description: "",
-    enabled: true,
-    log: true,
-    priority: 0,
-  },
-  natRule: {
-    ruleId: "",
-    type: "",
-    interface: "",
-    protocol: "",
-    source: { cidr: "" },
-    destination: { address: "", port: "" },
-    translated: { address: "", port: "" },
-    description: "",
-    enabled: true,
-    log: true,
-    priority: 0,
-  },
-};
 
 export const RULE_SAMPLES: Record<ResourceKind, Record<string, unknown>[]> = {
   firewallRule: [

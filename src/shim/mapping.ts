@@ -3,6 +3,7 @@
 // current spec (update), then checked for the combinations the CRD refuses, so the caller gets a
 // field-level 400 instead of an admission error.
 import type { VnfFirewallRuleSpec, VnfNatRuleSpec } from "../api/types.ts";
+import { RULE_FIELDS } from "../dictionary/rule-schema.generated.ts";
 import { ANNOTATION_DEFAULT_INTERFACE } from "./names.ts";
 import {
   type CreateFirewallRuleCmd,
@@ -26,20 +27,15 @@ interface EndpointPatch {
   port?: string | null;
 }
 
-export interface FirewallFragment {
-  ruleId?: string;
-  interface?: string;
-  direction?: "in" | "out";
-  action?: "allow" | "deny" | "reject";
-  protocol?: "tcp" | "udp" | "tcp/udp" | "icmp" | "any";
+/** What a request sets of a firewall spec: the CRD's scalar fields (generated types), and patches. */
+export type FirewallFragment = Partial<
+  Omit<FirewallSpec, "source" | "destination" | "description" | "deletionPolicy">
+> & {
   source?: EndpointPatch;
   destination?: EndpointPatch;
   /** null: remove. */
   description?: string | null;
-  enabled?: boolean;
-  log?: boolean;
-  priority?: number;
-}
+};
 
 const PORT_PROTOCOLS = new Set(["tcp", "udp", "tcp/udp"]);
 
@@ -175,17 +171,11 @@ export function overlayFirewall(
   fragment: FirewallFragment,
 ): Partial<FirewallSpec> {
   const next: Partial<FirewallSpec> = { ...base };
-  for (const key of [
-    "ruleId",
-    "interface",
-    "direction",
-    "action",
-    "protocol",
-    "enabled",
-    "log",
-    "priority",
-  ] as const) {
-    if (fragment[key] !== undefined) (next as Record<string, unknown>)[key] = fragment[key];
+  // The CRD's scalar fields (generated): a field added to the CRD is carried over without a change here.
+  for (const [key, type] of Object.entries(RULE_FIELDS.firewallRule)) {
+    if (type === "object" || key === "description") continue;
+    const value = (fragment as Record<string, unknown>)[key];
+    if (value !== undefined) (next as Record<string, unknown>)[key] = value;
   }
   next.source = overlayEndpoint(base.source, fragment.source);
   next.destination = overlayEndpoint(base.destination, fragment.destination);

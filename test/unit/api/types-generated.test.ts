@@ -1,18 +1,42 @@
-// The TypeScript types are generated from the CRD YAML; this fails when someone changed one without
-// regenerating the other.
+// Everything generated from the CRD YAML (types, the rules' input schema, shapes and fields, the
+// chart's CRD copies); this fails when someone changed a CRD without regenerating, or edited an output.
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type CrdFile, OUTPUT_FILE, readCrds, renderCrdTypes } from "../../../hack/gen-crd-types.ts";
+import {
+  type CrdFile,
+  generatedFiles,
+  OUTPUT_FILE,
+  readCrds,
+  renderCrdTypes,
+  renderRuleSchema,
+} from "../../../hack/gen-crd-types.ts";
+import { canonicalRule } from "../../../src/dictionary/rule-input.ts";
+import { RULE_FIELDS, RULE_SHAPES } from "../../../src/dictionary/rule-schema.generated.ts";
 
-describe("src/api/types.generated.ts", () => {
-  it("is what hack/gen-crd-types generates from crds/*.yaml", () => {
-    const committed = readFileSync(OUTPUT_FILE, "utf8");
-    const fresh = renderCrdTypes(readCrds());
-    expect(
-      committed === fresh,
-      "src/api/types.generated.ts is stale: run hack/gen-crd-types and commit the result",
-    ).toBe(true);
+describe("generated files", () => {
+  const files = [...generatedFiles()];
+  it("cover the types, the rule schema and every chart CRD copy", () => {
+    const names = files.map(([file]) => path.basename(file));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "types.generated.ts",
+        "rule-schema.generated.ts",
+        "vnf-operator.io_vnfdevices.yaml",
+        "vnf-operator.io_vnffirewallrules.yaml",
+        "vnf-operator.io_vnfnatrules.yaml",
+      ]),
+    );
   });
+  it.each(files.map(([file, text]) => [path.relative(process.cwd(), file), file, text]))(
+    "%s is what hack/gen-crd-types generates from crds/*.yaml",
+    (relative, file, fresh) => {
+      const committed = readFileSync(file, "utf8");
+      expect(committed === fresh, `${relative} is stale: run hack/gen-crd-types and commit the result`).toBe(
+        true,
+      );
+    },
+  );
 
   it("exports the friendly names the operator imports", () => {
     const text = readFileSync(OUTPUT_FILE, "utf8");
@@ -149,5 +173,74 @@ describe("renderCrdTypes", () => {
     expect(() => renderCrdTypes([crd("Alpha", { properties: { x: { type: "null" } } })])).toThrow(
       /Alpha spec.x: unsupported schema type null/,
     );
+  });
+});
+
+describe("the rule schema generated from the CRDs", () => {
+  it("has a shape and a field list for every rule kind, without the operator's own fields", () => {
+    for (const kind of ["firewallRule", "natRule"] as const) {
+      expect(Object.keys(RULE_SHAPES[kind])).toEqual(Object.keys(RULE_FIELDS[kind]));
+      expect(Object.keys(RULE_FIELDS[kind])).not.toContain("deviceRef");
+      expect(Object.keys(RULE_FIELDS[kind])).not.toContain("deletionPolicy");
+    }
+  });
+
+  it.each([
+    [
+      "the CRD's defaults",
+      { interface: "wan", action: "allow" },
+      { direction: "in", protocol: "any", enabled: true, log: false, source: { cidr: "any" } },
+    ],
+    [
+      "the CRD-only fields dropped",
+      { deviceRef: { name: "d" }, deletionPolicy: "Orphan", interface: "wan", action: "deny" },
+      { interface: "wan" },
+    ],
+  ])("canonicalises a firewall spec: %s", (_name, spec, expected) => {
+    const rule = canonicalRule("firewallRule", spec) as Record<string, unknown>;
+    expect(rule).toMatchObject(expected);
+    expect(rule).not.toHaveProperty("deviceRef");
+    expect(rule).not.toHaveProperty("deletionPolicy");
+  });
+
+  it.each([
+    ["a value outside the enum", { interface: "wan", action: "permit" }, /action/],
+    ["a pattern the CRD refuses", { interface: "wan", action: "allow", ruleId: "has space" }, /ruleId/],
+    ["a length beyond the CRD's", { interface: "w".repeat(33), action: "allow" }, /interface/],
+    ["a field the CRD does not have", { interface: "wan", action: "allow", colour: "red" }, /colour/],
+    ["a bound beyond the CRD's", { interface: "wan", action: "allow", priority: 100000 }, /priority/],
+    [
+      "cidr and alias together",
+      { interface: "wan", action: "allow", source: { cidr: "any", alias: "x" } },
+      /source/,
+    ],
+  ])("refuses %s, naming the field", (_name, spec, field) => {
+    expect(() => canonicalRule("firewallRule", spec)).toThrow(field);
+  });
+
+  it("renders the schema of an optional field added to a CRD", () => {
+    const [crd] = readCrds().filter((c) => c.kind === "VnfFirewallRule");
+    if (!crd?.schema.properties?.spec?.properties) throw new Error("no firewall CRD");
+    const spec = crd.schema.properties.spec;
+    const withTags: CrdFile = {
+      ...crd,
+      schema: {
+        ...crd.schema,
+        properties: {
+          ...crd.schema.properties,
+          spec: {
+            ...spec,
+            properties: {
+              ...spec.properties,
+              tags: { type: "array", maxItems: 8, items: { type: "string", maxLength: 32 } },
+            },
+          },
+        },
+      },
+    };
+    const text = renderRuleSchema([withTags]);
+    expect(text).toContain("tags: z.array(z.string().max(32)).max(8).optional(),");
+    expect(text).toContain('"tags":[]');
+    expect(text).toContain('tags: "array"');
   });
 });
