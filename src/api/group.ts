@@ -54,6 +54,12 @@ export const CATEGORY = "vnf";
 export const CREDENTIALS_LABEL = `${GROUP}/credentials`;
 export const CREDENTIALS_SELECTOR = `${CREDENTIALS_LABEL}=true`;
 
+/**
+ * The annotation that makes a rule adopt an existing appliance object (its vendorRef) instead of
+ * creating one: `vnf-operator import` writes it on every manifest it prints.
+ */
+export const ADOPT_ANNOTATION = `${GROUP}/adopt`;
+
 /** `<plural>.<group>`, the CRD's metadata.name. */
 export function crdName(resource: ResourceNames): string {
   return `${resource.plural}.${GROUP}`;

@@ -22,6 +22,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "print the exact HTTP request(s) an operation would send (secrets masked)",
     load: () => import("./render.ts"),
   },
+  import: {
+    summary: "print rule manifests for an appliance's existing rules, to adopt them in place",
+    load: () => import("./import.ts"),
+  },
   run: {
     summary: "run the operator (reconcile devices and rules against the appliances)",
     load: () => import("./run.ts"),

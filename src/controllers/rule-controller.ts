@@ -22,6 +22,14 @@ import { disownedMarker, ownerMarker } from "./markers.ts";
 import type { DeviceSession, ObservedObject, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
 import { DEFAULT_MAX_RETRY_DELAY_MS, requeueAfter } from "./requeue.ts";
+import {
+  ADOPTION_RECHECK_MS,
+  type AdoptionDecision,
+  adoptedRuleNumber,
+  adoptInPlace,
+  adoptionTarget,
+  decideAdoption,
+} from "./rule-adopt.ts";
 import { RuleNumberReservations } from "./rule-numbers.ts";
 import { type DeviceFacts, planRule, type RulePlan } from "./rule-plan.ts";
 import { type AppliedAction, nextRuleStatus, type RuleOutcome, withIntent } from "./rule-status.ts";
@@ -79,6 +87,11 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
     const deviceFacts = factsOfDevice(device, session);
     let request = requestFor(rule);
     const scope = `${key.namespace}/${rule.spec.deviceRef.name}/${deps.kind.kind}`;
+    // An adopted object keeps its number (VyOS: the number is its identity).
+    const adoptedNumber = session?.ruleNumbers ? adoptedRuleNumber(rule, session.ruleNumbers) : undefined;
+    if (adoptedNumber !== undefined && request.ruleNumber === undefined) {
+      request = { ...request, ruleNumber: adoptedNumber };
+    }
     if (session?.ruleNumbers && request.ruleNumber === undefined && !rule.metadata.deletionTimestamp) {
       const recorded = new Set(
         deps.rules
@@ -302,6 +315,12 @@ async function apply(
   const now = deps.now;
   const signal = ctx.signal;
   const generation = rule.metadata.generation ?? 0;
+  // Adoption in place (the adopt annotation): checked before any write, refused without one.
+  const adopting = plan.action === "create" ? adoptionTarget(rule) : undefined;
+  if (adopting !== undefined) {
+    const refused = await refusedAdoption(deps, ctx, rule, session, request, adopting);
+    if (refused) return refused;
+  }
   const previous = rule.status?.pendingOperation;
   const sameOperation = previous !== undefined && previous.opHash === plan.opHash;
   const intent: PendingOperation = {
@@ -320,7 +339,10 @@ async function apply(
 
   let outcome: RuleOutcome;
   try {
-    outcome = await converge(session, kind, plan, request, signal);
+    outcome =
+      adopting !== undefined
+        ? await adoptInPlace(session, kind, plan, request, adopting, signal)
+        : await converge(session, kind, plan, request, signal);
     await session.activate(signal);
   } catch (error) {
     return failure(deps, ctx, written, error, generation, plan.action, intent);
@@ -351,6 +373,46 @@ const EVENT_REASONS: Record<AppliedAction, string> = {
   verified: "Verified",
   repaired: "Repaired",
 };
+
+/**
+ * Refuses an adoption that would not be a pure change of owner (rule-adopt.ts): Stalled with the
+ * reason, no intent written, re-checked on the rule's next change and every minute.
+ */
+async function refusedAdoption(
+  deps: Runtime,
+  ctx: ReconcileContext,
+  rule: VnfRule,
+  session: DeviceSession,
+  request: RuleRequest,
+  vendorRef: string,
+): Promise<ReconcileResult | undefined> {
+  const kind = deps.kind.kind;
+  let decision: AdoptionDecision;
+  try {
+    const object = await session.get(kind, vendorRef, ctx.signal);
+    decision = decideAdoption({
+      kind,
+      vendorRef,
+      object,
+      ownMarker: request.marker,
+      differences: object ? session.differences(kind, request, object) : [],
+      spec: request.spec as Record<string, unknown>,
+    });
+  } catch (error) {
+    return failure(deps, ctx, rule, error, rule.metadata.generation ?? 0, "adopt");
+  }
+  if (decision.adopt) return undefined;
+  deps.events.warning(rule, "AdoptionRefused", "Adopt", decision.message);
+  ctx.log.warn({ vendorRef }, decision.message);
+  const outcome: RuleOutcome = { type: "stalled", code: "VNF_CONFLICT", message: decision.message };
+  await writeStatus(
+    deps,
+    rule,
+    nextRuleStatus(rule.status, rule.metadata.generation ?? 0, outcome, deps.now()),
+    ctx.signal,
+  );
+  return { requeueAfterMs: ADOPTION_RECHECK_MS };
+}
 
 /** The appliance calls for an apply plan. Never sends a create when our object already exists. */
 async function converge(

@@ -31,7 +31,8 @@ export type RuleOutcome =
 
 const appliedMessages: Record<AppliedAction, string> = {
   created: "created on the appliance",
-  adopted: "adopted an existing appliance object carrying this resource's ownership marker",
+  adopted:
+    "adopted an existing appliance object (carrying this resource's ownership marker, or named by its adopt annotation)",
   updated: "updated on the appliance",
   verified: "the appliance already held the desired rule",
   repaired: "repaired drift on the appliance",

@@ -92,7 +92,11 @@ const EXPECTED: Record<string, [number, string, RegExp]> = {
     "resources.firewallRule.import.spec.descripton",
     /descripton is not a field of a firewallRule spec/,
   ],
-  "path-leaves-endpoint.yaml": [36, "resources.firewallRule.operations.list.path", /a path starting with "\/"/],
+  "path-leaves-endpoint.yaml": [
+    36,
+    "resources.firewallRule.operations.list.path",
+    /a path starting with "\/"/,
+  ],
   "two-documents.yaml": [48, "", /one dictionary per file/],
 };
 

@@ -1,0 +1,159 @@
+// What `vnf-operator import` makes of one bulk list per rule kind, as a pure function: a manifest for
+// every object nobody manages that the dictionary's reverse mapping expresses, and, for every other
+// object, why it is left out. No I/O here (the command reads and prints; tests call this directly).
+//
+//   - Names are readable and stable: derived from the object's name hint (its description, or the
+//     vendor's rule name), made a DNS label; a hint several objects share gets a short hash of each
+//     one's vendorRef, so a name does not depend on the order of the list.
+//   - Priorities keep the appliance's order: the objects of a kind are numbered in the order the bulk
+//     list returns them (the order the appliance evaluates them), every object counted (managed and
+//     unexpressible ones too), so applying the manifests moves nothing.
+//   - Each manifest carries the adopt annotation naming its object: the operator's first reconcile
+//     adopts that object (writes its marker) instead of creating a copy.
+import { createHash } from "node:crypto";
+import { ADOPT_ANNOTATION, API_VERSION, VNF_FIREWALL_RULE, VNF_NAT_RULE } from "../api/group.ts";
+import type { Reversed } from "../dictionary/reverse.ts";
+import type { ResourceKind } from "../dictionary/rule-input.ts";
+
+export { ADOPT_ANNOTATION };
+
+export const KIND_NAMES: Readonly<Record<ResourceKind, string>> = {
+  firewallRule: VNF_FIREWALL_RULE.kind,
+  natRule: VNF_NAT_RULE.kind,
+};
+
+/** One object of a bulk list, with what the reverse mapping made of it. */
+export interface ListedObject {
+  vendorRef: string;
+  /** The object carries an ownership marker (a vnf-operator manages it): never imported. */
+  managedBy?: string;
+  reversed: Reversed;
+  /** The canonical fields the dictionary read (for the commented manifests of unsupported objects). */
+  normalized: Record<string, unknown>;
+}
+
+export interface ImportInput {
+  device: { namespace: string; name: string };
+  /** Per kind, the bulk list in the appliance's order. */
+  lists: Partial<Record<ResourceKind, ListedObject[]>>;
+  /** `kind/vendorRef` of objects a rule in the cluster records as its own (status.vendorRef). */
+  recorded: ReadonlySet<string>;
+  namePrefix?: string;
+}
+
+export interface RuleManifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; annotations: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+export interface LeftOut {
+  kind: ResourceKind;
+  vendorRef: string;
+  /** The name the manifest would have had. */
+  name: string;
+  reason: string;
+  /** For --include-unsupported: the manifest as far as the fields go (commented out). */
+  draft?: RuleManifest;
+}
+
+export interface ImportPlan {
+  manifests: RuleManifest[];
+  unsupported: LeftOut[];
+  managed: LeftOut[];
+}
+
+const MAX_NAME = 63;
+const MAX_PRIORITY = 99_999;
+
+/** A DNS label from free text: lower-case letters, digits and dashes, no dash at either end. */
+export function slug(text: string, max: number): string {
+  const base = text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return base.slice(0, Math.max(1, max)).replace(/-+$/g, "");
+}
+
+function shortHash(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 5);
+}
+
+/** Spacing of priorities: 10 apart while they fit (room to insert rules later), else as wide as fits. */
+export function priorityStep(count: number): number {
+  if (count * 10 <= MAX_PRIORITY) return 10;
+  return Math.max(1, Math.floor(MAX_PRIORITY / Math.max(1, count)));
+}
+
+interface Named {
+  kind: ResourceKind;
+  object: ListedObject;
+  priority: number;
+  base: string;
+}
+
+export function planImport(input: ImportInput): ImportPlan {
+  const prefix = input.namePrefix ? slug(input.namePrefix, 30) : "";
+  const room = MAX_NAME - (prefix ? prefix.length + 1 : 0) - 6;
+  const named: Named[] = [];
+  for (const kind of ["firewallRule", "natRule"] as const) {
+    const list = input.lists[kind] ?? [];
+    const step = priorityStep(list.length);
+    list.forEach((object, index) => {
+      const fallback = `${kind === "firewallRule" ? "fw" : "nat"}-${object.vendorRef}`;
+      const base = slug(object.reversed.nameHint, room) || slug(fallback, room) || kind.toLowerCase();
+      named.push({ kind, object, priority: (index + 1) * step, base });
+    });
+  }
+  // A base several objects share: each gets a hash of its own kind and vendorRef (order-independent).
+  const uses = new Map<string, number>();
+  for (const n of named) uses.set(n.base, (uses.get(n.base) ?? 0) + 1);
+  const nameOf = (n: Named) => {
+    const unique =
+      (uses.get(n.base) ?? 0) > 1 ? `${n.base}-${shortHash(`${n.kind}/${n.object.vendorRef}`)}` : n.base;
+    return prefix ? `${prefix}-${unique}` : unique;
+  };
+
+  const plan: ImportPlan = { manifests: [], unsupported: [], managed: [] };
+  for (const n of named) {
+    const name = nameOf(n);
+    const { kind, object } = n;
+    const manifest = (spec: Record<string, unknown>): RuleManifest => ({
+      apiVersion: API_VERSION,
+      kind: KIND_NAMES[kind],
+      metadata: {
+        name,
+        namespace: input.device.namespace,
+        annotations: { [ADOPT_ANNOTATION]: object.vendorRef },
+      },
+      spec: { deviceRef: { name: input.device.name }, priority: n.priority, ...spec },
+    });
+    if (object.managedBy !== undefined) {
+      plan.managed.push({ kind, vendorRef: object.vendorRef, name, reason: object.managedBy });
+    } else if (input.recorded.has(`${kind}/${object.vendorRef}`)) {
+      plan.managed.push({
+        kind,
+        vendorRef: object.vendorRef,
+        name,
+        reason: "a rule in the cluster records it as its appliance object",
+      });
+    } else if (object.reversed.ok) {
+      plan.manifests.push(manifest(object.reversed.spec));
+    } else {
+      const draft = manifest(
+        Object.fromEntries(Object.entries(object.normalized).filter(([key]) => !key.startsWith("$"))),
+      );
+      plan.unsupported.push({
+        kind,
+        vendorRef: object.vendorRef,
+        name,
+        reason: object.reversed.reason,
+        draft,
+      });
+    }
+  }
+  return plan;
+}
