@@ -1,6 +1,7 @@
-// List + watch of one resource into a Store, with the robustness client-node's informer lacks
-// (reference §4): bookmarks, relist on 410, restart with jittered backoff on any other error, an idle
-// watchdog for silently stalled watches, managedFields stripped, synced only after the first list.
+// List + watch of one resource into a Store, with the robustness client-node's informer lacks (it
+// stops for good on any error but a 410 and never asks for bookmarks; see docs/design.md): bookmarks,
+// relist on 410, restart with jittered backoff on any other error, an idle watchdog for silently
+// stalled watches, managedFields stripped, synced only after the first list.
 // Handlers are synchronous and should only enqueue keys (the reconciler re-reads the cache).
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import { type Clock, sleep, systemClock } from "./clock.ts";

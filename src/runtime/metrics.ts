@@ -1,5 +1,6 @@
-// Prometheus metrics with controller-runtime's and client-go's names (reference §1), in a registry
-// owned by the manager (not prom-client's global one, so two managers in one process don't collide).
+// Prometheus metrics with controller-runtime's and client-go's names (existing dashboards work), in a
+// registry owned by the manager (not prom-client's global one, so two managers in one process don't
+// collide).
 // Domain metrics (appliance requests, drift repairs, ...) register on the same `registry`.
 import { Counter, exponentialBuckets, Gauge, Histogram, Registry } from "prom-client";
 import type { KubeHttp } from "./kube-http.ts";
