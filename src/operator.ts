@@ -165,8 +165,10 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       endpointGuard,
       logger: log,
       metrics: new PromApplianceMetrics(registry),
-      // The device controller publishes activations in status.
+      // The device controller publishes activations in status (lastActivation, pendingActivations);
+      // queued writes at most once a second.
       onActivation: (device) => controllers.device?.enqueue(device),
+      onActivationQueued: (device) => controllers.device?.enqueue(device, { afterMs: 1000 }),
     }),
   );
 

@@ -47,8 +47,11 @@ export interface CoalescerTimers {
   now?: () => number;
 }
 
+/** Runs one activation covering `changes` requests. */
+export type ActivateFn<T> = (signal: AbortSignal, changes: number) => Promise<T>;
+
 export class ActivationCoalescer<T> {
-  private readonly activate: (signal: AbortSignal) => Promise<T>;
+  private readonly activate: ActivateFn<T>;
   private mode: ActivationMode;
   private readonly timers: CoalescerTimers;
   private running: Promise<void> | undefined;
@@ -57,7 +60,7 @@ export class ActivationCoalescer<T> {
   readonly stats: CoalescerStats = { requests: 0, activations: 0 };
 
   constructor(
-    activate: (signal: AbortSignal) => Promise<T>,
+    activate: ActivateFn<T>,
     mode: ActivationMode = { mode: "Immediate" },
     timers?: CoalescerTimers,
   ) {
@@ -71,6 +74,11 @@ export class ActivationCoalescer<T> {
 
   setMode(mode: ActivationMode): void {
     this.mode = mode;
+  }
+
+  /** Requests waiting for an activation that has not started yet (a Batched window's writes). */
+  get pending(): number {
+    return this.next?.requests ?? 0;
   }
 
   /**
@@ -158,7 +166,7 @@ export class ActivationCoalescer<T> {
     batch.started = true;
     this.running = (async () => {
       try {
-        batch.resolve(await this.activate(batch.aborter.signal));
+        batch.resolve(await this.activate(batch.aborter.signal, batch.requests));
       } catch (error) {
         batch.reject(error);
       }

@@ -23,7 +23,7 @@ import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { KubeObject, ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { deepEqual, StatusWriter } from "../runtime/status-writer.ts";
 import { DEFAULT_MAX_RETRY_DELAY_MS, requeueAfter } from "./requeue.ts";
-import type { SessionConfig, SessionRegistry } from "./session-registry.ts";
+import type { ManagedSession, SessionConfig, SessionRegistry } from "./session-registry.ts";
 import { DEVICE_CONTROLLER_STATUS, FieldManager } from "./status-ownership.ts";
 
 export interface SecretObject extends KubeObject {
@@ -134,17 +134,21 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       ) {
         const used = dictionary;
         await record((s) =>
-          withTransport(
-            healthy(
-              s,
-              generation,
-              used,
-              previous.health,
-              countRules(deps, key),
-              new Date(previous.at),
-              previous.unsupported,
+          withActivation(
+            withTransport(
+              healthy(
+                s,
+                generation,
+                used,
+                previous.health,
+                countRules(deps, key),
+                new Date(previous.at),
+                previous.unsupported,
+              ),
+              transportOf(device),
             ),
-            transportOf(device),
+            device,
+            session,
           ),
         );
         return { requeueAfterMs: deps.healthIntervalMs - sinceCheck };
@@ -222,9 +226,13 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       }
       const used = dictionary;
       await record((s) =>
-        withTransport(
-          healthy(s, generation, used, health, countRules(deps, key), now(), fit.unsupported),
-          transportOf(device),
+        withActivation(
+          withTransport(
+            healthy(s, generation, used, health, countRules(deps, key), now(), fit.unsupported),
+            transportOf(device),
+          ),
+          device,
+          session,
         ),
       );
       if (!wasReady) deps.onSessionReady?.(key);
@@ -262,6 +270,25 @@ function withTransport(status: VnfDeviceStatus, transport: Transport): VnfDevice
       : c,
   );
   return { ...status, transport, ...(conditions ? { conditions } : {}) };
+}
+
+/**
+ * status.pendingActivations (Batched devices: the writes waiting for the window to close) and
+ * status.lastActivation (kept from status when this session has not activated yet, e.g. after a restart).
+ */
+function withActivation(
+  status: VnfDeviceStatus,
+  device: VnfDevice,
+  session: ManagedSession,
+): VnfDeviceStatus {
+  const activation = session.activation?.();
+  const { pendingActivations: _pending, ...rest } = status;
+  if (!activation) return rest;
+  return {
+    ...rest,
+    ...(device.spec.activation?.mode === "Batched" ? { pendingActivations: activation.pending } : {}),
+    ...(activation.last ? { lastActivation: activation.last } : {}),
+  };
 }
 
 function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: string): ConfigResult {

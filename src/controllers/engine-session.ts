@@ -2,13 +2,17 @@
 // retries) plus an ActivationCoalescer in the device's activation mode, presented to the controllers
 // through their port (ports.ts). The only place where controllers meet the engine's types.
 import type { Logger } from "pino";
+import { kubeTime } from "../api/conditions.ts";
 import { ActivationCoalescer } from "../appliance/activation.ts";
 import type { EndpointGuard } from "../appliance/guarded-connect.ts";
 import type { ApplianceMetrics } from "../appliance/metrics.ts";
 import { type ActivationResult, ApplianceSession } from "../appliance/session.ts";
 import type { CompiledDictionary } from "../dictionary/compile.ts";
 import type { ObservedObject, RuleRequest } from "./ports.ts";
-import type { ManagedSession, SessionConfig, SessionFactory } from "./session-registry.ts";
+import type { LastActivation, ManagedSession, SessionConfig, SessionFactory } from "./session-registry.ts";
+
+/** status.lastActivation.message is capped (the CRD allows 4096; a Ready message says the rest). */
+const ACTIVATION_MESSAGE_MAX = 1024;
 
 export interface EngineSessionOptions {
   dictionary: (name: string) => CompiledDictionary | undefined;
@@ -17,10 +21,9 @@ export interface EngineSessionOptions {
   logger?: Logger;
   metrics?: ApplianceMetrics;
   /** Called after each activation (the device controller records it in status). */
-  onActivation?: (
-    device: SessionConfig["device"],
-    outcome: { result: "Succeeded" | "Failed"; message?: string },
-  ) => void;
+  onActivation?: (device: SessionConfig["device"], outcome: LastActivation) => void;
+  /** Called when a write waits for a Batched activation (the device controller shows the count). */
+  onActivationQueued?: (device: SessionConfig["device"]) => void;
 }
 
 export function engineSessionFactory(options: EngineSessionOptions): SessionFactory {
@@ -41,17 +44,32 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.endpointGuard ? { endpointGuard: options.endpointGuard } : {}),
     });
+    let last: LastActivation | undefined;
+    const finished = (outcome: LastActivation) => {
+      last = outcome;
+      options.onActivation?.(config.device, outcome);
+    };
     const coalescer = new ActivationCoalescer<ActivationResult>(
-      async (signal) => {
+      async (signal, changes) => {
         try {
           const result = await session.activate(signal);
-          options.onActivation?.(config.device, { result: "Succeeded" });
+          const jobId = result.jobs.at(-1);
+          finished({
+            time: kubeTime(new Date()),
+            result: "Succeeded",
+            changes,
+            ...(jobId !== undefined ? { jobId } : {}),
+          });
           return result;
         } catch (error) {
           if (signal.aborted) throw error; // nobody waits any more (shutdown, lost lease): not a failure
-          options.onActivation?.(config.device, {
+          // The session's errors carry no appliance text beyond the dictionary's mapping, secrets scrubbed.
+          const message = error instanceof Error ? error.message : String(error);
+          finished({
+            time: kubeTime(new Date()),
             result: "Failed",
-            message: error instanceof Error ? error.message : String(error),
+            changes,
+            message: message.slice(0, ACTIVATION_MESSAGE_MAX),
           });
           throw error;
         }
@@ -96,8 +114,16 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       update: (kind, vendorRef, request, signal) => session.update(kind, vendorRef, input(request), signal),
       delete: (kind, vendorRef, signal) => session.delete(kind, vendorRef, signal),
       activate: async (signal) => {
-        if (session.needsActivation) await coalescer.requestActivation(signal);
+        if (!session.needsActivation) return;
+        const activated = coalescer.requestActivation(signal);
+        if (config.activation.mode === "Batched") options.onActivationQueued?.(config.device);
+        await activated;
       },
+      ...(session.needsActivation
+        ? {
+            activation: () => ({ pending: coalescer.pending, ...(last ? { last } : {}) }),
+          }
+        : {}),
       health: (signal) => session.health(signal),
       close: async () => {
         await coalescer.close();

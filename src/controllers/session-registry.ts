@@ -1,11 +1,24 @@
 // One appliance session per VnfDevice, rebuilt when what it was built from changes (device spec,
 // credentials, CA). The device controller owns the entries; rule and drift controllers only look up.
+import type { VnfDeviceStatus } from "../api/types.ts";
 import type { ObjectKey } from "../runtime/resource.ts";
 import type { DeviceSession, SessionLookup } from "./ports.ts";
+
+export type LastActivation = NonNullable<VnfDeviceStatus["lastActivation"]>;
+
+/** What the device's status says of activations (status.pendingActivations, status.lastActivation). */
+export interface ActivationState {
+  /** Writes waiting for an activation that has not started (a Batched window). */
+  pending: number;
+  /** The last activation this session ran, if any. */
+  last?: LastActivation;
+}
 
 /** A session as the device controller manages it: the rule verbs plus health and teardown. */
 export interface ManagedSession extends DeviceSession {
   health(signal?: AbortSignal): Promise<{ version?: string; serial?: string }>;
+  /** Absent when the dictionary activates nothing (writes are live). */
+  activation?(): ActivationState;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { resourceTypes as resources } from "../../src/api/group.ts";
 import type { VnfDevice } from "../../src/api/types.ts";
+import type { ActivationState } from "../../src/controllers/session-registry.ts";
 import { ERROR_CODE_TABLE, ERROR_CODES, VnfError } from "../../src/dictionary/errors.ts";
 import type { ReconcileResult } from "../../src/runtime/controller.ts";
 import { CoreResources, type KubeObject, type ResourceType } from "../../src/runtime/resource.ts";
@@ -450,6 +451,92 @@ describe("device reconciler", () => {
     });
     for (const body of w.kube.applied("vnf-device-controller"))
       expect(body).not.toHaveProperty("unmanagedObjects");
+  });
+});
+
+describe("device reconciler: activations in status", () => {
+  const LAST = { time: "2026-02-03T04:05:00Z", result: "Succeeded", changes: 50, jobId: "17" } as const;
+  const reconciled = async (spec: Partial<VnfDevice["spec"]>, state?: () => ActivationState) => {
+    const w = world(
+      [
+        [resources.device, device(spec, {})],
+        [CoreResources.secrets, secret()],
+      ],
+      { session: "none" },
+    );
+    if (state) w.session.activation = state;
+    await w.reconcileDevice();
+    return w;
+  };
+  const batched = { activation: { mode: "Batched", batchWindow: "2s" } } as const;
+
+  it.each([
+    [
+      "a Batched device: the writes waiting for the window, and the last activation",
+      batched,
+      { pending: 7, last: LAST },
+      { pendingActivations: 7, lastActivation: LAST },
+    ],
+    [
+      "a Batched device before its first activation: 0 waiting, no lastActivation",
+      batched,
+      { pending: 0 },
+      { pendingActivations: 0 },
+    ],
+    [
+      "an Immediate device: the last activation only (nothing waits for a window)",
+      {},
+      { pending: 0, last: LAST },
+      { lastActivation: LAST },
+    ],
+    [
+      "a failed activation, with its message",
+      batched,
+      {
+        pending: 2,
+        last: { time: LAST.time, result: "Failed", changes: 3, message: "VNF_INVALID: commit refused" },
+      },
+      {
+        pendingActivations: 2,
+        lastActivation: { result: "Failed", changes: 3, message: "VNF_INVALID: commit refused" },
+      },
+    ],
+  ] as const)("%s", async (_name, spec, state, expected) => {
+    const w = await reconciled(spec, () => state as ActivationState);
+    expect(w.device()?.status).toMatchObject(expected);
+    if (!("pendingActivations" in expected))
+      expect(w.device()?.status).not.toHaveProperty("pendingActivations");
+    if (!("lastActivation" in expected)) expect(w.device()?.status).not.toHaveProperty("lastActivation");
+  });
+
+  it("a dictionary without activation: neither field", async () => {
+    const w = await reconciled(batched);
+    expect(w.device()?.status).not.toHaveProperty("pendingActivations");
+    expect(w.device()?.status).not.toHaveProperty("lastActivation");
+  });
+
+  it("a reconcile after an activation (within the health interval) records it without a health call", async () => {
+    let state: ActivationState = { pending: 4 };
+    const w = await reconciled(batched, () => state);
+    expect(w.device()?.status).toMatchObject({ pendingActivations: 4 });
+    state = { pending: 0, last: LAST };
+    w.advance(2_000);
+    await w.reconcileDevice();
+    expect(w.session.calls).toEqual(["health"]);
+    expect(w.device()?.status).toMatchObject({ pendingActivations: 0, lastActivation: LAST });
+  });
+
+  it("a new session that has not activated yet keeps the lastActivation already in status", async () => {
+    const w = world(
+      [
+        [resources.device, device(batched, { lastActivation: LAST })],
+        [CoreResources.secrets, secret()],
+      ],
+      { session: "none" },
+    );
+    w.session.activation = () => ({ pending: 0 });
+    await w.reconcileDevice();
+    expect(w.device()?.status).toMatchObject({ pendingActivations: 0, lastActivation: LAST });
   });
 });
 

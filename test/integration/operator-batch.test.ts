@@ -1,6 +1,7 @@
 // Batched activation: 50 firewall rules applied at once on one Batched pfSense device become Ready
 // with one apply (pfSense's POST /firewall/apply) — at most two, whatever the timing — and nothing is
-// lost although pfSense takes one write at a time. The appliance calls are printed by method and path
+// lost although pfSense takes one write at a time; the device's status shows the writes waiting
+// (pendingActivations) and then the activation that covered them (lastActivation). The appliance calls are printed by method and path
 // (the closing note of issue #6 quotes them).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/kube.ts";
@@ -16,6 +17,10 @@ import {
 } from "../support/operator-env.ts";
 
 const COUNT = 50;
+
+interface DeviceStatusView {
+  status?: { pendingActivations?: number; lastActivation?: { result: string; changes?: number } };
+}
 let env: OperatorEnv;
 
 beforeAll(async () => {
@@ -46,9 +51,13 @@ describe("Batched activation on pfSense", () => {
     );
     const started = Date.now();
     await env.apply({ apiVersion: "v1", kind: "List", items: rules });
+    // The device's status shows the writes waiting for the window while the rules converge.
+    let maxPending = 0;
     const all = await waitUntil(
       `${COUNT} rules Ready`,
       async () => {
+        const device = await env.get<DeviceStatusView>("vnfdevices", env.deviceName);
+        maxPending = Math.max(maxPending, device.status?.pendingActivations ?? 0);
         const list = (await env.custom.listNamespacedCustomObject({
           group: GROUP,
           version: VERSION,
@@ -61,6 +70,18 @@ describe("Batched activation on pfSense", () => {
       250,
     );
     const elapsedMs = Date.now() - started;
+    // Then the activation that covered them, and nothing waiting any more.
+    const device = await env.waitCondition(
+      "vnfdevices",
+      env.deviceName,
+      (d) => {
+        const status = (d as DeviceStatusView).status;
+        return status?.lastActivation?.result === "Succeeded" && status.pendingActivations === 0;
+      },
+      "lastActivation Succeeded, pendingActivations 0",
+      30_000,
+    );
+    const lastActivation = (device as DeviceStatusView).status?.lastActivation;
 
     const requests = await env.sim.control.requests();
     const stats = await env.sim.control.stats();
@@ -70,8 +91,13 @@ describe("Batched activation on pfSense", () => {
     const applies = stats.applyCount - statsBefore.applyCount;
     console.log(
       `${COUNT} rules on one Batched pfSense device (window 2 s): all Ready in ${(elapsedMs / 1000).toFixed(1)} s, ` +
-        `${requests.length} appliance calls, ${applies} apply(ies): ${JSON.stringify(Object.fromEntries(byRoute))}`,
+        `${requests.length} appliance calls, ${applies} apply(ies): ${JSON.stringify(Object.fromEntries(byRoute))}; ` +
+        `device status: up to ${maxPending} pendingActivations, lastActivation ${JSON.stringify(lastActivation)}`,
     );
+    expect(maxPending).toBeGreaterThan(0);
+    expect(maxPending).toBeLessThanOrEqual(COUNT);
+    expect(lastActivation?.changes).toBeGreaterThanOrEqual(1);
+    if (applies === 1) expect(lastActivation?.changes).toBe(COUNT);
 
     expect(applies).toBeGreaterThanOrEqual(1);
     expect(applies).toBeLessThanOrEqual(2);

@@ -5,7 +5,7 @@
 // rule number, and an object differs from a request when their specs differ.
 import { createHash } from "node:crypto";
 import type { ObservedObject, RuleKind, RuleRequest } from "../../../src/controllers/ports.ts";
-import type { ManagedSession } from "../../../src/controllers/session-registry.ts";
+import type { ActivationState, ManagedSession } from "../../../src/controllers/session-registry.ts";
 import { type ErrorCode, VnfError } from "../../../src/dictionary/errors.ts";
 
 export type Verb = "create" | "get" | "findByMarker" | "list" | "update" | "delete" | "activate" | "health";
@@ -39,6 +39,8 @@ export class FakeSession implements ManagedSession {
   readonly objects = new Map<string, ApplianceObject>();
   /** The health answer when nothing is scripted. */
   health_ = { version: "1.2.3", serial: "SN-1" };
+  /** What the session says of activations (set it to model a dictionary with activation steps). */
+  activation?: () => ActivationState;
   closed = false;
   readonly #script = new Map<Verb, Answer[]>();
   #nextId = 100;

@@ -131,6 +131,30 @@ describe("Batched mode", () => {
     expect(c.stats).toEqual({ requests: 50, activations: 1 });
   });
 
+  it("counts the writes waiting for the window (pending) and tells the activation how many it covers", async () => {
+    const covered: number[] = [];
+    const timers = manualTimers();
+    const c = new ActivationCoalescer(
+      async (_signal, changes) => {
+        covered.push(changes);
+        return changes;
+      },
+      { mode: "Batched", windowMs: 2000 },
+      timers,
+    );
+    expect(c.pending).toBe(0);
+    const waits = Array.from({ length: 7 }, () => c.requestActivation());
+    expect(c.pending).toBe(7);
+    timers.fire();
+    await Promise.all(waits);
+    expect(c.pending).toBe(0);
+    const more = [c.requestActivation(), c.requestActivation()];
+    expect(c.pending).toBe(2);
+    timers.fire();
+    await Promise.all(more);
+    expect(covered).toEqual([7, 2]);
+  });
+
   it("puts requests arriving during a running activation into the next window", async () => {
     const a = controllable();
     const timers = manualTimers();
