@@ -81,6 +81,9 @@ describe("reverse mapping (pfSense filter rules)", () => {
     [{ source: "lan", destination: "any", ipprotocol: "inet" }, /address family inet/],
     // A value the dictionary's value map lacks: the CRD would refuse it, so import does.
     [{ protocol: "esp" }, /not a valid firewallRule: protocol:/],
+    [{ protocol: "icmp", icmptype: ["echoreq", "unreach"] }, /ICMP types echoreq, unreach/],
+    [{ sched: "office-hours" }, /a gateway, schedule, limiter or queue/],
+    [{ statetype: "sloppy state" }, /state type sloppy state/],
   ])("refuses %j, saying why", (patch, reason) => {
     const out = reverse({ ...rule, ...patch });
     expect(out.ok).toBe(false);
