@@ -189,7 +189,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     rules: [firewallRules, natRules],
     catalog: {
       choose: (request) => chooseDictionary(dictionaries.all(), request),
-      credentialKeys: () => [],
+      credentialKeys: (name) => [...(dictionaries.get(name)?.credentialKeys ?? [])],
     },
     sessions,
     http: manager.http,

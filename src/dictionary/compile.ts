@@ -145,6 +145,11 @@ export interface CompiledDictionary {
   readonly parameters: DictionarySpec["parameters"];
   readonly connection: DictionarySpec["connection"] & { headerTemplates: [string, CompiledTemplate][] };
   readonly auth: CompiledAuth;
+  /**
+   * The keys of the credentials Secret the auth templates read (recorded while every template was
+   * checked against samples): a Secret without one of them cannot work, and the device says so.
+   */
+  readonly credentialKeys: readonly string[];
   readonly valueMaps: Record<string, Record<string, unknown>>;
   readonly reverseValueMaps: Record<string, Record<string, unknown>>;
   readonly errors: CompiledErrorRule[];
@@ -851,10 +856,12 @@ export function compileDictionary(spec: DictionarySpec, name: string, source: st
   const sampleParameters = Object.fromEntries(
     Object.entries(spec.parameters).map(([k, p]) => [k, p.default ?? `sample-${k}`]),
   );
+  const credentialReads = new Set<string>();
   const validator = new Validator({
     parameters: sampleParameters,
     valueMaps: spec.valueMaps,
     reverseValueMaps,
+    credentialReads,
   });
   const cc: CompileContext = { problems, validator, defaultResponseFormat: spec.connection.responseFormat };
 
@@ -908,6 +915,7 @@ export function compileDictionary(spec: DictionarySpec, name: string, source: st
     parameters: spec.parameters,
     connection: { ...spec.connection, headerTemplates },
     auth,
+    credentialKeys: [...credentialReads].sort(),
     valueMaps: spec.valueMaps,
     reverseValueMaps,
     errors,

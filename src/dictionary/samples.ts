@@ -119,15 +119,20 @@ export interface SampleInputs {
   parameters: Record<string, string>;
   valueMaps: Record<string, Record<string, unknown>>;
   reverseValueMaps: Record<string, Record<string, unknown>>;
+  /** Collects every credentials key a template reads while it is checked (the Secret keys it needs). */
+  credentialReads?: Set<string>;
 }
 
 const SAMPLE_SECRET = "sample-secret";
 
-/** A permissive map (credentials): any key reads as a sample string. */
-function anyKeys(value: string): Record<string, unknown> {
+/** A permissive map (credentials): any key reads as a sample string, and is recorded in `reads`. */
+function anyKeys(value: string, reads: Set<string> | undefined): Record<string, unknown> {
   return new Proxy({} as Record<string, unknown>, {
-    get: (target, key) =>
-      typeof key === "symbol" || key === "toJSON" || key === "then" ? Reflect.get(target, key) : value,
+    get: (target, key) => {
+      if (typeof key === "symbol" || key === "toJSON" || key === "then") return Reflect.get(target, key);
+      reads?.add(key);
+      return value;
+    },
     has: () => true,
   });
 }
@@ -162,7 +167,7 @@ export function sampleContexts(scope: Scope, inputs: SampleInputs): Record<strin
     if (scope.response) ctx.response = { status: 200, headers: {}, body: {} };
     if (scope.item) ctx.item = {};
     if (scope.itemKey) ctx.itemKey = "10";
-    if (scope.credentials) ctx.credentials = anyKeys(SAMPLE_SECRET);
+    if (scope.credentials) ctx.credentials = anyKeys(SAMPLE_SECRET, inputs.credentialReads);
     if (scope.session) ctx.session = strictView({ token: SAMPLE_SECRET }, { token: "" }, "session");
     return ctx;
   });

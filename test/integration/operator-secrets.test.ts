@@ -100,6 +100,50 @@ describe("only labelled Secrets", () => {
     expect(cachedSecrets(env.namespace)).not.toContain("unlabelled-credentials");
   });
 
+  it("a Secret without a key the dictionary's auth reads: CredentialsInvalid naming it, before any appliance call; adding it makes the device Ready", async () => {
+    const { password: _password, ...withoutPassword } = env.sim.credentials;
+    await env.core.createNamespacedSecret({
+      namespace: env.namespace,
+      body: {
+        metadata: { name: "partial-credentials", labels: { [CREDENTIALS_LABEL]: "true" } },
+        stringData: withoutPassword,
+      },
+    });
+    await env.apply({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "VnfDevice",
+      metadata: { name: "third" },
+      spec: {
+        vendor: "pfsense",
+        endpoint: env.sim.url,
+        credentialsSecretRef: { name: "partial-credentials" },
+        tls: { caSecretRef: { name: `${env.deviceName}-ca` } },
+      },
+    });
+    const obj = await env.waitCondition(
+      "vnfdevices",
+      "third",
+      (o) => ready(o)?.reason === "CredentialsInvalid",
+      "Ready=False CredentialsInvalid",
+    );
+    const dictionary = env.operator.dictionaries.all().find((d) => d.vendor === "pfsense");
+    expect(dictionary?.credentialKeys).toEqual(["password", "username"]);
+    expect(String(ready(obj)?.message)).toBe(
+      `Secret ${env.namespace}/partial-credentials lacks the key(s) password that dictionary ${dictionary?.name} needs`,
+    );
+    // No health check was made: nothing the appliance reports is recorded.
+    expect((obj as { status?: { vendorVersion?: string } }).status?.vendorVersion).toBeUndefined();
+    await env.core.replaceNamespacedSecret({
+      namespace: env.namespace,
+      name: "partial-credentials",
+      body: {
+        metadata: { name: "partial-credentials", labels: { [CREDENTIALS_LABEL]: "true" } },
+        stringData: env.sim.credentials,
+      },
+    });
+    await env.waitReady("vnfdevices", "third");
+  });
+
   it("a rotated password is picked up at once (the Secret watch), without a restart", async () => {
     const rotated = { ...env.sim.credentials, password: `rotated-${randomBytes(6).toString("hex")}` };
     const before = await lastSeq(env.sim);
