@@ -9,8 +9,9 @@ import { ApplianceSession, type ApplianceSessionOptions } from "../../src/applia
 import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
 import type { ResourceKind } from "../../src/dictionary/rule-input.ts";
+import { canonicalRule } from "../../src/dictionary/rule-input.ts";
 import { type SimulatorHandle, startSimulator } from "../simulators/index.ts";
-import { caseOf, isRefusal, type NatType, type VendorRow } from "./vendors.ts";
+import { caseOf, isRefusal, kindCases, type NatType, type VendorRow } from "./vendors.ts";
 
 export type Status = "yes" | "partial" | "no";
 
@@ -445,6 +446,43 @@ export const FEATURES: Feature[] = [
         await first.close();
         await second.close();
       }
+    },
+  },
+  {
+    id: "import",
+    title: "import",
+    how: "for the firewall rule and every NAT type: the object a rule created, read back by the bulk list, is turned back into the same rule by the reverse mapping (vnf-operator import), and an update writing another ownership marker adopts it in place",
+    async probe(ctx) {
+      const s = ctx.session();
+      const notes: string[] = [];
+      const cases = kindCases(ctx.row);
+      let imported = 0;
+      for (const c of cases) {
+        const created = ctx.input(c.create, `probe/import-${c.label.replace(" ", "-")}`);
+        const { vendorRef } = await s.create(c.kind, created);
+        const before = await s.list(c.kind);
+        const listed = before.find((o) => o.vendorRef === vendorRef);
+        const reversed = listed ? s.reverse(c.kind, listed) : undefined;
+        if (!listed || !reversed?.ok) {
+          notes.push(`${c.label}: ${reversed && !reversed.ok ? reversed.reason : "not in the bulk list"}`);
+          await s.delete(c.kind, vendorRef);
+          continue;
+        }
+        const back = canonicalRule(c.kind, reversed.spec) as unknown as Record<string, unknown>;
+        const differs = s.differences(c.kind, c.create, back);
+        // Adoption in place: the same object now carries another marker, and nothing was added.
+        await s.update(c.kind, vendorRef, { ...created, marker: "probe/adopted" });
+        const adopted = await s.findByMarker(c.kind, "probe/adopted");
+        const after = await s.list(c.kind);
+        await s.delete(c.kind, adopted?.vendorRef ?? vendorRef);
+        if (differs.length > 0) notes.push(`${c.label}: imported back differently: ${differs.join(", ")}`);
+        else if (!adopted || after.length !== before.length) notes.push(`${c.label}: not adopted in place`);
+        else imported++;
+      }
+      return {
+        status: imported === cases.length ? "yes" : imported > 0 ? "partial" : "no",
+        notes,
+      };
     },
   },
   {
