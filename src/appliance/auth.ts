@@ -4,7 +4,7 @@
 // module adds, and `secrets()` feeds the scrubber that cleans error messages.
 
 import { rawBodyForLog } from "../dictionary/appliance-text.ts";
-import type { CompiledAuth, CompiledDictionary, CompiledInject } from "../dictionary/compile.ts";
+import type { CompiledAuth, CompiledDictionary, CompiledInject } from "../dictionary/compiled.ts";
 import { extractValue, mapResponseError } from "../dictionary/error-mapping.ts";
 import { VnfError } from "../dictionary/errors.ts";
 import type { RawResponse } from "../dictionary/executor.ts";

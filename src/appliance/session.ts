@@ -15,7 +15,7 @@ import type {
   CompiledOperation,
   CompiledResource,
   OperationName,
-} from "../dictionary/compile.ts";
+} from "../dictionary/compiled.ts";
 import { type ErrorCode, VnfError } from "../dictionary/errors.ts";
 import {
   Executor,

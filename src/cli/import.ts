@@ -7,7 +7,7 @@ import { resourceTypes } from "../api/group.ts";
 import type { VnfDevice, VnfRule } from "../api/types.ts";
 import { ApplianceSession } from "../appliance/session.ts";
 import { isDisowned } from "../controllers/markers.ts";
-import type { CompiledDictionary } from "../dictionary/compile.ts";
+import type { CompiledDictionary } from "../dictionary/compiled.ts";
 import { loadDictionaryDirectories } from "../dictionary/registry.ts";
 import type { ResourceKind } from "../dictionary/rule-input.ts";
 import { type ListedObject, planImport } from "../import/plan.ts";

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { ApplianceSession } from "../appliance/session.ts";
-import type { OperationName } from "../dictionary/compile.ts";
+import type { OperationName } from "../dictionary/compiled.ts";
 import { VnfError } from "../dictionary/errors.ts";
 import { DictionaryLoadError, formatProblem, loadDictionaryFile } from "../dictionary/loader.ts";
 import { formatRequest } from "../dictionary/render.ts";

@@ -7,7 +7,7 @@ import { ActivationCoalescer } from "../appliance/activation.ts";
 import type { EndpointGuard } from "../appliance/guarded-connect.ts";
 import type { ApplianceMetrics } from "../appliance/metrics.ts";
 import { type ActivationResult, ApplianceSession } from "../appliance/session.ts";
-import type { CompiledDictionary } from "../dictionary/compile.ts";
+import type { CompiledDictionary } from "../dictionary/compiled.ts";
 import type { ObservedObject, RuleRequest } from "./ports.ts";
 import type { LastActivation, ManagedSession, SessionConfig, SessionFactory } from "./session-registry.ts";
 

@@ -7,7 +7,7 @@
 //   - firmware outside every range is refused, naming the version and the ranges there are, unless the
 //     device opts in (spec.allowUnsupportedFirmware): then the named or newest dictionary is used anyway
 //     and the choice says so.
-import type { CompiledDictionary } from "./compile.ts";
+import type { CompiledDictionary } from "./compiled.ts";
 import { compareVersions, rangeFloor, satisfies } from "./semver.ts";
 
 export interface DictionaryChoiceRequest {

@@ -2,7 +2,7 @@
 // dictionary's, then the built-in status table. The vendor message is taken from where the matching
 // rule says (never from the request, so it cannot echo credentials; the session scrubs it anyway).
 import { applianceText, rawBodyForLog } from "./appliance-text.ts";
-import type { CompiledErrorRule, CompiledExtractor } from "./compile.ts";
+import type { CompiledErrorRule, CompiledExtractor } from "./compiled.ts";
 import { type ErrorCode, VnfError } from "./errors.ts";
 import { queryFirst } from "./jsonpath.ts";
 import type { ResponseView } from "./predicates.ts";

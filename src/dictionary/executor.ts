@@ -10,7 +10,7 @@ import type {
   CompiledJob,
   CompiledOperation,
   CompiledStep,
-} from "./compile.ts";
+} from "./compiled.ts";
 import { extractValue, mapResponseError } from "./error-mapping.ts";
 import { VnfError } from "./errors.ts";
 import { queryEntries, queryFirst } from "./jsonpath.ts";

@@ -1,5 +1,5 @@
 // The dictionary engine's public surface.
-export type { CompiledDictionary, OperationName } from "./compile.ts";
+export type { CompiledDictionary, OperationName } from "./compiled.ts";
 export { ERROR_CODE_TABLE, ERROR_CODES, type ErrorCode, isRetryable, VnfError } from "./errors.ts";
 export {
   DictionaryLoadError,

@@ -4,7 +4,8 @@ import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from "yaml";
 import type { z } from "zod";
-import { type CompiledDictionary, compileDictionary, DictionaryCompileError } from "./compile.ts";
+import { compileDictionary, DictionaryCompileError } from "./compile.ts";
+import type { CompiledDictionary } from "./compiled.ts";
 import { type DocPath, formatDocPath } from "./located.ts";
 import { DictionarySchema } from "./schema.ts";
 

@@ -1,7 +1,7 @@
 // Vendor objects → canonical rule fields, and the comparison the drift check uses. Both sides go
 // through the same canonicalisation, and only the fields the dictionary normalises are compared, so
 // a field the appliance cannot represent (pfSense port forwards have no `log`) never shows as drift.
-import type { CompiledResource } from "./compile.ts";
+import type { CompiledResource } from "./compiled.ts";
 import { readMarkers } from "./rule-input.ts";
 import { renderStructure } from "./structure.ts";
 import { OMIT } from "./templates.ts";

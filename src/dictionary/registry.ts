@@ -4,7 +4,7 @@
 // the first health check), the vendor's newest.
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { CompiledDictionary } from "./compile.ts";
+import type { CompiledDictionary } from "./compiled.ts";
 import { DictionaryLoadError, loadDictionaryFile } from "./loader.ts";
 import { compareVersions, rangeFloor, satisfies } from "./semver.ts";
 

@@ -3,7 +3,7 @@
 // built as structures then serialised, form fields URL-encoded, XML outputs escaped. Headers are
 // checked for CR/LF. Auth material is added separately (applyAuth) and marked secret, so the
 // redacted view, logs and the opHash never carry it.
-import type { BodyFormat, CompiledDictionary, CompiledRequest, HttpMethod } from "./compile.ts";
+import type { BodyFormat, CompiledDictionary, CompiledRequest, HttpMethod } from "./compiled.ts";
 import { TemplateRefusal } from "./errors.ts";
 import { renderStructure } from "./structure.ts";
 import { OMIT, Placeholder, type RenderOptions, TemplateError } from "./templates.ts";

@@ -8,7 +8,7 @@ import { EndpointPolicy } from "../../src/appliance/endpoint-policy.ts";
 import type { EndpointGuard } from "../../src/appliance/guarded-connect.ts";
 import { HttpClient } from "../../src/appliance/http.ts";
 import { ApplianceSession } from "../../src/appliance/session.ts";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import {

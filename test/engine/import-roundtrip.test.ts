@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApplianceSession, type WriteInput } from "../../src/appliance/session.ts";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { canonicalForCompare } from "../../src/dictionary/normalize.ts";
 import { canonicalRule, type ResourceKind } from "../../src/dictionary/rule-input.ts";

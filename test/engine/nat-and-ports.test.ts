@@ -3,7 +3,7 @@
 // and FortiOS custom services shared between rules and removed with the last one.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApplianceSession } from "../../src/appliance/session.ts";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { type SimulatorHandle, startSimulator } from "../simulators/index.ts";

@@ -6,7 +6,7 @@
 // the dictionary's own refusal messages are the notes. Anything else (an appliance error, a crash) is
 // not a cell: the probe throws, and the test or the generator fails.
 import { ApplianceSession, type ApplianceSessionOptions } from "../../src/appliance/session.ts";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
 import type { ResourceKind } from "../../src/dictionary/rule-input.ts";
 import { canonicalRule } from "../../src/dictionary/rule-input.ts";

@@ -11,7 +11,7 @@ import {
   TRANSPORT_RETRY,
   type WriteInput,
 } from "../../src/appliance/session.ts";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { ERROR_CODE_TABLE, VnfError } from "../../src/dictionary/errors.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { type Fault, type SimulatorHandle, startSimulator } from "../simulators/index.ts";

@@ -3,7 +3,7 @@
 // outside every range.
 import { beforeAll, describe, expect, it } from "vitest";
 import { chooseDictionary, type DictionaryChoiceRequest } from "../../../src/dictionary/choose.ts";
-import type { CompiledDictionary } from "../../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../../src/dictionary/compiled.ts";
 import { loadDictionaryDirectories } from "../../../src/dictionary/registry.ts";
 
 let shipped: CompiledDictionary[] = [];

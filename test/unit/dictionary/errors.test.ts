@@ -2,7 +2,7 @@
 // retryability table, one decision per code.
 import { describe, expect, it } from "vitest";
 import { transportError } from "../../../src/appliance/http.ts";
-import type { CompiledErrorRule } from "../../../src/dictionary/compile.ts";
+import type { CompiledErrorRule } from "../../../src/dictionary/compiled.ts";
 import { codeForStatus, mapResponseError, parseRetryAfter } from "../../../src/dictionary/error-mapping.ts";
 import {
   ERROR_CODE_TABLE,

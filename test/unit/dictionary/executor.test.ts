@@ -2,7 +2,7 @@
 // PAN-OS-like XML + commit jobs, VyOS-like form + command lists, OPNsense-like body-only errors and
 // savepoint → apply → cancelRollback. No network: a Transport that answers from a script.
 import { describe, expect, it } from "vitest";
-import type { CompiledDictionary } from "../../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../../src/dictionary/compiled.ts";
 import { VnfError } from "../../../src/dictionary/errors.ts";
 import {
   Executor,

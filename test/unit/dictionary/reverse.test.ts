@@ -1,7 +1,7 @@
 // The reverse mapping (`import`) as a table: vendor objects an administrator made on pfSense → the
 // spec of a manifest, or the reason no rule expresses them (never a spec the CRD would refuse).
 import { beforeAll, describe, expect, it } from "vitest";
-import type { CompiledDictionary } from "../../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../../src/dictionary/compiled.ts";
 import { loadDictionaryFile } from "../../../src/dictionary/loader.ts";
 import { normalizeItem } from "../../../src/dictionary/normalize.ts";
 import { reverseObject } from "../../../src/dictionary/reverse.ts";
