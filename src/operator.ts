@@ -28,6 +28,7 @@ import { RepairRequests } from "./controllers/repair-requests.ts";
 import { DEFAULT_MAX_RETRY_DELAY_MS } from "./controllers/requeue.ts";
 import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
 import { SessionRegistry } from "./controllers/session-registry.ts";
+import type { StalledRetryPolicy } from "./controllers/stalled.ts";
 import { chooseDictionary } from "./dictionary/choose.ts";
 import { type DictionaryRegistry, loadDictionaryDirectories } from "./dictionary/registry.ts";
 import { discoverClusterNetwork } from "./runtime/cluster-network.ts";
@@ -63,6 +64,13 @@ export interface OperatorOptions {
    */
   concurrency?: number;
   healthIntervalMs?: number;
+  /**
+   * How long a rule waits for a missing VnfDevice, and a device for a missing Secret, after its
+   * creation before it is Stalled (GitOps tools may apply them in another order). Default 120 s.
+   */
+  gracePeriodMs?: number;
+  /** When Stalled objects are looked at again (default: 1 min, doubling, at most 15 min). */
+  stalledRetry?: StalledRetryPolicy;
   /**
    * The longest wait before retrying a failed appliance call (device health, rule writes, drift
    * checks): caps each controller's per-key backoff and an appliance's Retry-After. Default 60 s.
@@ -196,6 +204,8 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     events,
     healthIntervalMs: options.healthIntervalMs ?? 60_000,
     maxRetryDelayMs,
+    ...(options.gracePeriodMs !== undefined ? { gracePeriodMs: options.gracePeriodMs } : {}),
+    ...(options.stalledRetry ? { stalledRetry: options.stalledRetry } : {}),
     onSessionReady: (device) => {
       for (const key of rulesOfDevice(device, "firewallRule")) controllers.firewallRule?.enqueue(key);
       for (const key of rulesOfDevice(device, "natRule")) controllers.natRule?.enqueue(key);
@@ -243,6 +253,14 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         repairs,
         maxRetryDelayMs,
         onRepair,
+        ...(options.gracePeriodMs !== undefined ? { gracePeriodMs: options.gracePeriodMs } : {}),
+        ...(options.stalledRetry ? { stalledRetry: options.stalledRetry } : {}),
+        // Refused credentials are the device's matter: its rules stop using the session until the
+        // device checked it again (passing: they retry; failing: the device is Stalled VNF_AUTH).
+        onCredentialsRefused: (device) => {
+          sessions.markReady(device, false);
+          controllers.device?.enqueue(device);
+        },
       }),
       maxConcurrentReconciles: options.concurrency ?? DEFAULT_CONCURRENCY,
       maxRetryDelayMs,

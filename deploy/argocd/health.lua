@@ -51,6 +51,9 @@ if metadata.deletionTimestamp ~= nil then
   elseif isTrue(reconciling) and reconciling.message ~= nil and reconciling.message ~= "" then
     hs.status = "Progressing"
     hs.message = "Deleting: " .. reconciling.message
+  elseif isTrue(suspended) then
+    hs.status = "Progressing"
+    hs.message = "Deleting: " .. describe(suspended)
   elseif ready ~= nil and ready.status ~= "True" then
     hs.status = "Progressing"
     hs.message = "Deleting: " .. describe(ready)

@@ -6,8 +6,10 @@
 // conditions by: Ready is the summary; Reconciling and Stalled are "abnormal-true" (present only while
 // True) and never both; Stalled comes with Ready=False; becoming Ready ends both. (kstatus reads
 // Reconciling=True as InProgress before it looks at Ready, so an update in progress on a Ready object
-// may keep Ready=True.) Controllers say what happened (ready, reconciling, stalled, waiting) and never
-// set those three by hand.
+// may keep Ready=True.) Suspended=True replaces all three: a suspended object is neither Ready nor
+// waiting, so kstatus reads it as Current (a wait ends) while `kubectl wait --for=condition=Ready` does
+// not pass and Argo CD's health check shows Suspended. Controllers say what happened (ready,
+// reconciling, stalled, waiting, suspended) and never set these four by hand.
 import type { Condition, ConditionStatus } from "./types.generated.ts";
 
 /** The condition types the operator writes (kstatus: Ready summary, abnormal-true Reconciling/Stalled). */
@@ -15,6 +17,7 @@ export const ConditionType = {
   Ready: "Ready",
   Reconciling: "Reconciling",
   Stalled: "Stalled",
+  Suspended: "Suspended",
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -109,10 +112,10 @@ export interface Mark {
   observedGeneration: number;
 }
 
-/** Ready=True; Reconciling and Stalled removed (kstatus: Current). */
+/** Ready=True; Reconciling, Stalled and Suspended removed (kstatus: Current). */
 export function markReady(conditions: readonly Condition[] | undefined, mark: Mark, now: Date): Condition[] {
   const list = setCondition(conditions, { type: ConditionType.Ready, status: "True", ...mark }, now);
-  return removeCondition(removeCondition(list, ConditionType.Reconciling), ConditionType.Stalled);
+  return without(list, ConditionType.Reconciling, ConditionType.Stalled, ConditionType.Suspended);
 }
 
 /**
@@ -125,7 +128,7 @@ export function markNotReady(
   now: Date,
 ): Condition[] {
   const list = setCondition(conditions, { type: ConditionType.Ready, status: "False", ...mark }, now);
-  return removeCondition(removeCondition(list, ConditionType.Reconciling), ConditionType.Stalled);
+  return without(list, ConditionType.Reconciling, ConditionType.Stalled, ConditionType.Suspended);
 }
 
 /**
@@ -153,7 +156,7 @@ export function markReconciling(
     );
   }
   list = setCondition(list, { type: ConditionType.Reconciling, status: "True", ...mark }, now);
-  return removeCondition(list, ConditionType.Stalled);
+  return without(list, ConditionType.Stalled, ConditionType.Suspended);
 }
 
 /**
@@ -172,5 +175,23 @@ export function markStalled(
     { type: ConditionType.Stalled, status: "True", ...mark, message: stalledMessage },
     now,
   );
-  return removeCondition(list, ConditionType.Reconciling);
+  return without(list, ConditionType.Reconciling, ConditionType.Suspended);
+}
+
+/**
+ * Suspended=True with `mark`; Ready, Reconciling and Stalled removed. kstatus: Current (nothing in
+ * progress, nothing failed: a wait on a suspended object ends); Argo CD: Suspended; `kubectl wait
+ * --for=condition=Ready` does not pass. Any other mark* ends the suspension.
+ */
+export function markSuspended(
+  conditions: readonly Condition[] | undefined,
+  mark: Mark,
+  now: Date,
+): Condition[] {
+  const list = setCondition(conditions, { type: ConditionType.Suspended, status: "True", ...mark }, now);
+  return without(list, ConditionType.Ready, ConditionType.Reconciling, ConditionType.Stalled);
+}
+
+function without(conditions: readonly Condition[], ...types: string[]): Condition[] {
+  return conditions.filter((c) => !types.includes(c.type));
 }

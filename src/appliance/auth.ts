@@ -79,6 +79,17 @@ export class AuthManager {
     return this.auth.type === "session" ? this.auth.renewOn : [];
   }
 
+  /**
+   * Whether an answer with this status is a refusal of our credentials worth one renewal and one
+   * replay: 401 and 403 for every authenticated device (an appliance's own session may expire while
+   * static keys stay valid), plus the statuses a session dictionary names as "token expired". Only a
+   * refusal after that is VNF_AUTH.
+   */
+  refuses(status: number): boolean {
+    if (this.auth.type === "none") return false;
+    return status === 401 || status === 403 || this.renewOn.includes(status);
+  }
+
   /** Every secret value this device knows (credentials and the current token), for scrubbing. */
   secrets(): string[] {
     // A user name is an identity, not a secret: scrubbing it would corrupt unrelated text (a user

@@ -592,7 +592,11 @@ export class ApplianceSession {
     return error instanceof VnfError && error.transport && !this.closed;
   }
 
-  /** Sends with auth; on a "token expired" status, logs in again and replays once. */
+  /**
+   * Sends with auth; on a refusal (401/403, or the dictionary's "token expired" statuses) renews the
+   * credentials — a new login for a session, the same static key or password again otherwise — and
+   * replays the request once. A second refusal is the answer (mapped to VNF_AUTH by the dictionary).
+   */
   private async sendWithAuth(request: RenderedRequest, signal?: AbortSignal): Promise<RawResponse> {
     // A login is shared by every caller waiting for a token: one caller's cancellation stops its own
     // wait, never the login the others wait for.
@@ -605,10 +609,12 @@ export class ApplianceSession {
     };
     const first = await login();
     const response = await this.sendRaw(applyAuth(request, first.material), signal);
-    if (!this.auth.isSession || !this.auth.renewOn.includes(response.status)) return response;
+    if (!this.auth.refuses(response.status)) return response;
     this.logger?.info(
-      { request: request.label, status: response.status },
-      "session token refused: logging in again",
+      { request: request.label, status: response.status, session: this.auth.isSession },
+      this.auth.isSession
+        ? "credentials refused: logging in again, then one replay"
+        : "credentials refused: one replay before reporting VNF_AUTH",
     );
     this.auth.invalidate(first.token);
     const second = await login();

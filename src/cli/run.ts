@@ -29,6 +29,8 @@ flags (environment variable in brackets):
   --health-interval SECONDS     appliance health check period [VNF_HEALTH_INTERVAL]; default 60
   --max-retry-delay SECONDS     longest wait before retrying a failed appliance call, also for an
                                 appliance's Retry-After [VNF_MAX_RETRY_DELAY]; default 60
+  --grace-period SECONDS        how long a rule waits for a missing VnfDevice, and a device for a missing
+                                Secret, before it is Stalled [VNF_GRACE_PERIOD]; default 120
   --log-level LEVEL             trace|debug|info|warn|error [VNF_LOG_LEVEL]; default info
 
 endpoint policy: where appliance credentials may be sent, checked on every connection after DNS.
@@ -57,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       concurrency: { type: "string" },
       "health-interval": { type: "string" },
       "max-retry-delay": { type: "string" },
+      "grace-period": { type: "string" },
       "log-level": { type: "string" },
       "endpoint-allow-cidrs": { type: "string" },
       "endpoint-deny-cidrs": { type: "string" },
@@ -102,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
         values["max-retry-delay"] ?? env.VNF_MAX_RETRY_DELAY,
         DEFAULT_MAX_RETRY_DELAY_MS / 1000,
       ) * 1000,
+    gracePeriodMs: positive("--grace-period", values["grace-period"] ?? env.VNF_GRACE_PERIOD, 120) * 1000,
     ...(env.POD_NAME ? { instance: env.POD_NAME } : {}),
     endpointPolicy: {
       allowCidrs: list(values["endpoint-allow-cidrs"] ?? env.VNF_ENDPOINT_ALLOW_CIDRS),

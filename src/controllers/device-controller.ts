@@ -1,21 +1,32 @@
 // The VnfDevice reconciler: which dictionary speaks to this appliance, with which credentials, and
 // is it healthy? It owns the device's session (auth, limits, coalesced activation) and publishes
 // Ready, firmware version and serial. Runbook:
+//   0. suspended (spec.suspend): no session, no appliance call; Suspended=True, nothing else;
 //   1. choose the dictionary by vendor (or spec.dictionary) and the firmware version last reported
 //      (Stalled when the vendor has none: only a spec change or a new dictionary helps);
-//   2. read the credentials Secret and the CA Secret (a Secret change re-queues the device);
+//   2. read the credentials Secret and the CA Secret (a Secret change re-queues the device); missing,
+//      waited for during the grace period after the device's creation, then Stalled;
 //   3. (re)build the session when any of that changed;
 //   4. health check — when the interval is up, the session is new, or the last one failed; a reconcile
 //      for anything else (an activation, a label) records status from the last result;
 //   5. choose again for the version it reported: another dictionary → switch to it and check again;
-//      none admits the firmware → Ready=False FirmwareUnsupported (unless spec.allowUnsupportedFirmware),
+//      none admits the firmware → Stalled FirmwareUnsupported (unless spec.allowUnsupportedFirmware),
 //      rules paused; else record version, serial, dictionary, Ready; check again when the interval is up.
-import { kubeTime, markNotReady, markReady, markReconciling, markStalled } from "../api/conditions.ts";
+// Every Stalled state is looked at again after the stalled backoff (stalled.ts), and at once when the
+// spec or a Secret changes.
+import {
+  kubeTime,
+  markNotReady,
+  markReady,
+  markReconciling,
+  markStalled,
+  markSuspended,
+} from "../api/conditions.ts";
 import { DEFAULT_BATCH_WINDOW } from "../api/defaults.ts";
 import { parseDuration } from "../api/duration.ts";
 import type { VnfDevice, VnfDeviceStatus, VnfRule } from "../api/types.ts";
 import type { DictionaryChoice, DictionaryChoiceRequest } from "../dictionary/choose.ts";
-import { VnfError } from "../dictionary/errors.ts";
+import { type ErrorCode, VnfError } from "../dictionary/errors.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
 import type { EventSink } from "../runtime/events.ts";
 import type { ObjectCache } from "../runtime/informer.ts";
@@ -24,6 +35,13 @@ import type { KubeObject, ObjectKey, ResourceType } from "../runtime/resource.ts
 import { deepEqual, StatusWriter } from "../runtime/status-writer.ts";
 import { DEFAULT_MAX_RETRY_DELAY_MS, requeueAfter } from "./requeue.ts";
 import type { ManagedSession, SessionConfig, SessionRegistry } from "./session-registry.ts";
+import {
+  DEFAULT_GRACE_PERIOD_MS,
+  DEFAULT_STALLED_RETRY,
+  graceLeft,
+  StallBook,
+  type StalledRetryPolicy,
+} from "./stalled.ts";
 import { DEVICE_CONTROLLER_STATUS, FieldManager } from "./status-ownership.ts";
 
 export interface SecretObject extends KubeObject {
@@ -52,6 +70,10 @@ export interface DeviceControllerDeps {
   credentialScope?: { label: string; namespaces?: readonly string[] };
   /** The longest wait before checking a failing appliance again, also for its Retry-After; default 60 s. */
   maxRetryDelayMs?: number;
+  /** How long a device waits for a missing credentials or CA Secret after its creation before Stalled. */
+  gracePeriodMs?: number;
+  /** When a Stalled device is looked at again. */
+  stalledRetry?: StalledRetryPolicy;
   /** The device's session just became usable: its rules should be reconciled (wiring enqueues them). */
   onSessionReady?: (device: ObjectKey) => void;
   now?: () => Date;
@@ -73,11 +95,13 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
     string,
     { at: number; fingerprint: string; health: Health; unsupported: string | undefined }
   >();
+  const stalls = new StallBook(deps.stalledRetry ?? DEFAULT_STALLED_RETRY);
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const id = `${key.namespace}/${key.name}`;
     const device = deps.devices.get(key.namespace, key.name);
     if (!device || device.metadata.deletionTimestamp) {
       lastCheck.delete(id);
+      stalls.clear(id);
       await deps.sessions.remove(key);
       return undefined;
     }
@@ -86,6 +110,24 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       status.write(device, (current) => update({ ...(current ?? {}), observedGeneration: generation }), {
         signal: ctx.signal,
       });
+    /** Records a state that needs a person; looked at again after the stalled backoff. */
+    const stall = async (reason: string, message: string, code?: ErrorCode): Promise<ReconcileResult> => {
+      const retryInMs = stalls.stalled(id, now());
+      await record((s) => {
+        const next = stalled(s, generation, reason, message, retryInMs, now());
+        return code ? { ...next, errorCode: code } : next;
+      });
+      return { requeueAfterMs: retryInMs };
+    };
+
+    // 0. suspended: no session, nothing sent; resuming is a spec change, which re-queues the device.
+    if (device.spec.suspend) {
+      lastCheck.delete(id);
+      stalls.clear(id);
+      await deps.sessions.remove(key);
+      await record((s) => suspended(s, generation, now()));
+      return undefined;
+    }
 
     // 1. dictionary, for the firmware the last check reported (or, if that one fits none, the one a
     // check would run with now: the appliance may have been upgraded since).
@@ -102,8 +144,7 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       lastCheck.delete(id);
       await deps.sessions.remove(key);
       deps.events.warning(device, "NoDictionary", "Resolve", error);
-      await record((s) => stalled(s, generation, "NoDictionary", error, now()));
-      return undefined;
+      return stall("NoDictionary", error);
     }
     let dictionary = choice.name;
 
@@ -111,11 +152,20 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       // 2. credentials and CA
       const config = buildConfig(deps, device, dictionary);
       if ("problem" in config) {
+        // A missing Secret may still be on its way (GitOps ordering, an external-secrets controller):
+        // waited for during the grace period. Its arrival, or any change of it, re-queues this device.
+        lastCheck.delete(id);
         deps.sessions.markReady(key, false);
-        await record((s) =>
-          notReady(s, generation, config.problem.reason, config.problem.message, now(), false),
-        );
-        return undefined; // the Secret's arrival re-queues this device
+        const { reason, message, missing } = config.problem;
+        const left = missing
+          ? graceLeft(device.metadata.creationTimestamp, now(), deps.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS)
+          : 0;
+        if (left > 0) {
+          const waiting = `${message} (yet): waiting up to ${Math.ceil(left / 1000)} s more for it, then Stalled`;
+          await record((s) => notReady(s, generation, reason, waiting, now(), false));
+          return { requeueAfterMs: left };
+        }
+        return stall(reason, missing ? `${message}: create it` : message);
       }
 
       // 3. session (rebuilt only when its inputs changed)
@@ -170,12 +220,10 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
         ctx.log.warn({ code: vnf.code, reason }, message);
         if (!vnf.retryable) {
           const hint =
-            vnf.code === "VNF_AUTH" ? ` (check Secret ${device.spec.credentialsSecretRef.name})` : "";
-          await record((s) => ({
-            ...stalled(s, generation, reason, `${message}${hint}`, now()),
-            errorCode: vnf.code,
-          }));
-          return undefined;
+            vnf.code === "VNF_AUTH"
+              ? `: the appliance refused the credentials in Secret ${device.spec.credentialsSecretRef.name} even after a fresh login; correct the Secret, or the account on the appliance`
+              : "";
+          return stall(reason, `${message}${hint}`, vnf.code);
         }
         await record((s) => notReady(s, generation, vnf.code, message, now(), true));
         return requeueAfter(vnf, deps.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);
@@ -194,7 +242,8 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
         if (device.status?.conditions?.find((c) => c.type === "Ready")?.reason !== reason) {
           deps.events.warning(device, reason, "Resolve", error);
         }
-        await record((s) => unsupported(s, generation, reason, error, health, now()));
+        const what = `${error}: upgrade or downgrade the appliance, add a dictionary for it, or set spec.allowUnsupportedFirmware`;
+        await record((s) => unsupported(s, generation, reason, what, health, deps.healthIntervalMs, now()));
         return { requeueAfterMs: deps.healthIntervalMs };
       }
       if (fit.name !== dictionary && attempt === 1) {
@@ -208,6 +257,7 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
         dictionary = fit.name;
         continue;
       }
+      stalls.clear(id);
       lastCheck.set(id, {
         at: now().getTime(),
         fingerprint: config.fingerprint,
@@ -245,7 +295,8 @@ type Health = { version?: string; serial?: string };
 
 type ConfigResult =
   | { config: SessionConfig; fingerprint: string }
-  | { problem: { reason: string; message: string } };
+  /** `missing`: a Secret does not exist (it may still come); otherwise it exists but lacks a key. */
+  | { problem: { reason: string; message: string; missing: boolean } };
 
 type Transport = NonNullable<VnfDeviceStatus["transport"]>;
 
@@ -299,6 +350,7 @@ function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: 
       problem: {
         reason: "InsecureEndpoint",
         message: `endpoint ${device.spec.endpoint} would send the credentials unencrypted: use https://, or set spec.allowInsecureHttp: true to accept that`,
+        missing: false,
       },
     };
   }
@@ -309,6 +361,7 @@ function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: 
       problem: {
         reason: "CredentialsNotFound",
         message: `Secret ${namespace}/${secretName} (spec.credentialsSecretRef) ${notReadable(deps, namespace)}`,
+        missing: true,
       },
     };
   }
@@ -318,7 +371,8 @@ function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: 
     return {
       problem: {
         reason: "CredentialsInvalid",
-        message: `Secret ${namespace}/${secretName} lacks the key(s) ${missing.join(", ")} that dictionary ${dictionary} needs`,
+        message: `Secret ${namespace}/${secretName} lacks the key(s) ${missing.join(", ")} that dictionary ${dictionary} needs: add them`,
+        missing: false,
       },
     };
   }
@@ -333,7 +387,10 @@ function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: 
       return {
         problem: {
           reason: "CaNotFound",
-          message: `Secret ${namespace}/${caRef.name} with key ${keyName} (spec.tls.caSecretRef) ${notReadable(deps, namespace)}`,
+          message: caSecret
+            ? `Secret ${namespace}/${caRef.name} (spec.tls.caSecretRef) has no key ${keyName}: add the appliance's CA certificate under it`
+            : `Secret ${namespace}/${caRef.name} with key ${keyName} (spec.tls.caSecretRef) ${notReadable(deps, namespace)}`,
+          missing: !caSecret,
         },
       };
     }
@@ -449,16 +506,20 @@ function healthy(
   return next;
 }
 
-/** Firmware no dictionary admits: Ready=False with the version and the ranges, version recorded. */
+/**
+ * Firmware no dictionary admits: Stalled with the version and the ranges (a person must act), version
+ * recorded; checked again at the health interval.
+ */
 function unsupported(
   status: VnfDeviceStatus,
   generation: number,
   reason: string,
   message: string,
   health: Health,
+  retryInMs: number,
   now: Date,
 ): VnfDeviceStatus {
-  const next = notReady(status, generation, reason, message, now, false);
+  const next = stalled(status, generation, reason, message, retryInMs, now);
   if (health.version) next.vendorVersion = health.version;
   if (health.serial) next.serial = health.serial;
   return next;
@@ -496,17 +557,37 @@ function stalled(
   generation: number,
   reason: string,
   message: string,
+  retryInMs: number,
   now: Date,
 ): VnfDeviceStatus {
   const conditions = markStalled(
     status.conditions,
     { reason, message, observedGeneration: generation },
     now,
-    `${message} (not retried until the device's spec or its Secret changes)`,
+    `${message} (checked again in ${Math.round(retryInMs / 1000)} s, and at once when the device's spec or its Secrets change)`,
   );
   const next: VnfDeviceStatus = { ...status, conditions };
   if (isErrorCode(reason)) next.errorCode = reason;
   else delete next.errorCode;
+  return next;
+}
+
+/** spec.suspend: Suspended=True, no Ready, Reconciling or Stalled; errorCode cleared. */
+function suspended(status: VnfDeviceStatus, generation: number, now: Date): VnfDeviceStatus {
+  const next: VnfDeviceStatus = {
+    ...status,
+    conditions: markSuspended(
+      status.conditions,
+      {
+        reason: "Suspended",
+        message:
+          "spec.suspend is true: no call is made to this appliance, for the device or its rules; set it to false to resume",
+        observedGeneration: generation,
+      },
+      now,
+    ),
+  };
+  delete next.errorCode;
   return next;
 }
 

@@ -7,7 +7,7 @@
 //   4. write the intent, then create (adopting our own object if a crash left one) or update;
 //   5. activate (apply/commit, coalesced per device);
 //   6. record vendorRef, opHash and Ready.
-import { ConditionType, getCondition, isTrue } from "../api/conditions.ts";
+import { ConditionType, getCondition } from "../api/conditions.ts";
 import { GROUP } from "../api/group.ts";
 import type { PendingOperation, VnfDevice, VnfRule, VnfRuleStatus } from "../api/types.ts";
 import { VnfError } from "../dictionary/errors.ts";
@@ -21,7 +21,6 @@ import { StatusWriter } from "../runtime/status-writer.ts";
 import { disownedMarker, ownerMarker } from "./markers.ts";
 import type { DeviceSession, ObservedObject, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
-import { DEFAULT_MAX_RETRY_DELAY_MS, requeueAfter } from "./requeue.ts";
 import {
   ADOPTION_RECHECK_MS,
   type AdoptionDecision,
@@ -30,9 +29,18 @@ import {
   adoptionTarget,
   decideAdoption,
 } from "./rule-adopt.ts";
+import { deviceKey, deviceReadyByStatus, factsOfDevice, recoveredAt } from "./rule-device-facts.ts";
+import { type FailureDeps, ruleFailure, stallKey } from "./rule-failure.ts";
 import { RuleNumberReservations } from "./rule-numbers.ts";
-import { type DeviceFacts, planRule, type RulePlan } from "./rule-plan.ts";
+import { planRule, type RulePlan } from "./rule-plan.ts";
 import { type AppliedAction, nextRuleStatus, type RuleOutcome, withIntent } from "./rule-status.ts";
+import {
+  DEFAULT_GRACE_PERIOD_MS,
+  DEFAULT_STALLED_RETRY,
+  graceLeft,
+  StallBook,
+  type StalledRetryPolicy,
+} from "./stalled.ts";
 import { FieldManager, RULE_CONTROLLER_STATUS } from "./status-ownership.ts";
 
 export const FINALIZER = `${GROUP}/cleanup`;
@@ -53,15 +61,26 @@ export interface RuleControllerDeps {
   repairs?: RepairRequests;
   /** The longest wait before retrying, also for an appliance's Retry-After; default 60 s. */
   maxRetryDelayMs?: number;
+  /** How long a rule waits for a missing VnfDevice after its creation before it is Stalled. */
+  gracePeriodMs?: number;
+  /** When a Stalled rule is tried again. */
+  stalledRetry?: StalledRetryPolicy;
+  /**
+   * The appliance refused the device's credentials on a rule's call (after the session's renewal):
+   * the device must check them again before its rules use the session (wiring: mark the session not
+   * Ready, enqueue the device).
+   */
+  onCredentialsRefused?: (device: ObjectKey) => void;
   now?: () => Date;
   /** Called after a successful repair of drift (metrics). */
   onRepair?: (kind: RuleKind) => void;
 }
 
-/** What execute() works with besides the deps: the status writer and the clock. */
+/** What execute() works with besides the deps: the status writer, the clock and the stall book. */
 interface Runtime extends RuleControllerDeps {
   status: StatusWriter<VnfRule>;
   now: () => Date;
+  stalls: StallBook;
 }
 
 /** The per-rule reconcile function, for a runtime Controller. */
@@ -69,6 +88,7 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
   const deps: Runtime = {
     ...ruleDeps,
     now: ruleDeps.now ?? (() => new Date()),
+    stalls: new StallBook(ruleDeps.stalledRetry ?? DEFAULT_STALLED_RETRY),
     status: new StatusWriter<VnfRule>({
       client: ruleDeps.http,
       resource: ruleDeps.kind.resource,
@@ -80,7 +100,10 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
   const reservations = new RuleNumberReservations();
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const rule = deps.rules.get(key.namespace, key.name);
-    if (!rule) return undefined; // gone: the finalizer already did its work
+    if (!rule) {
+      deps.stalls.clear(`${key.namespace}/${key.name}`);
+      return undefined; // gone: the finalizer already did its work
+    }
     const generation = rule.metadata.generation ?? 0;
     const device = deps.devices.get(key.namespace, rule.spec.deviceRef.name);
     const session = device ? deps.sessions.get(deviceKey(device)) : undefined;
@@ -105,13 +128,19 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
       if (number === undefined) {
         const { min, max } = session.ruleNumbers;
         const message = `no free rule number left in ${min}-${max} on this device`;
+        const retryInMs = deps.stalls.stalled(stallKey(rule), now());
         await writeStatus(
           deps,
           rule,
-          nextRuleStatus(rule.status, generation, { type: "stalled", code: "VNF_CAPACITY", message }, now()),
+          nextRuleStatus(
+            rule.status,
+            generation,
+            { type: "stalled", code: "VNF_CAPACITY", message, retryInMs },
+            now(),
+          ),
           ctx.signal,
         );
-        return undefined;
+        return { requeueAfterMs: retryInMs };
       }
       request = { ...request, ruleNumber: number };
     } else if (request.ruleNumber !== undefined) {
@@ -150,7 +179,14 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
               deviceEpoch: status.pendingOperation?.deviceEpoch,
             }
           : undefined,
+      stallRetry: deps.stalls.due(stallKey(rule), now(), recoveredAt(device)),
       device: deviceFacts,
+      deviceGraceLeftMs: graceLeft(
+        rule.metadata.creationTimestamp,
+        now(),
+        deps.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
+      ),
+      deviceRef: { namespace: key.namespace, name: rule.spec.deviceRef.name },
       ...(repair ? { repair: repair.vendorRef === undefined ? {} : { vendorRef: repair.vendorRef } } : {}),
       desired,
     });
@@ -181,8 +217,10 @@ async function execute(
 
   switch (plan.step) {
     case "done":
-    case "stayStalled":
       return undefined;
+
+    case "stayStalled":
+      return { requeueAfterMs: plan.inMs };
 
     case "addFinalizer":
       await addFinalizer(deps.http, refOf(deps, rule), rule, FINALIZER, { signal });
@@ -190,22 +228,37 @@ async function execute(
 
     case "waitForDevice": {
       const deleting = rule.metadata.deletionTimestamp !== undefined;
+      deps.stalls.clear(stallKey(rule));
       await record(
         deleting
           ? { type: "deleting", reason: plan.reason, message: plan.message }
           : { type: "waiting", reason: plan.reason, message: plan.message },
       );
-      return undefined; // the device's next status change re-queues its rules
+      // The device's next change re-queues its rules; a grace period's end is a deadline of our own.
+      return plan.retryInMs === undefined ? undefined : { requeueAfterMs: plan.retryInMs };
+    }
+
+    case "blockedByDevice": {
+      await record({ type: "blocked", reason: plan.reason, message: plan.message });
+      return { requeueAfterMs: deps.stalls.stalled(stallKey(rule), now()) };
+    }
+
+    case "suspend": {
+      deps.stalls.clear(stallKey(rule));
+      await record({ type: "suspended", message: plan.message });
+      return undefined; // resuming changes the device's spec, which re-queues its rules
     }
 
     case "stallInvalid": {
       const message = `cannot build the appliance request: ${plan.message}`;
       deps.events.warning(rule, "InvalidRequest", "Render", message);
-      await record({ type: "stalled", code: "BROKER_INVALID_REQUEST", message });
-      return undefined;
+      const retryInMs = deps.stalls.stalled(stallKey(rule), now());
+      await record({ type: "stalled", code: "BROKER_INVALID_REQUEST", message, retryInMs });
+      return { requeueAfterMs: retryInMs };
     }
 
     case "inSync":
+      deps.stalls.clear(stallKey(rule));
       await record({ type: "inSync", recordGeneration: plan.recordGeneration });
       return undefined;
 
@@ -246,8 +299,9 @@ async function execute(
           );
         }
       } catch (error) {
-        return failure(deps, ctx, written, error, generation, "delete");
+        return ruleFailure(failureDeps(deps), ctx, written, error, generation, "delete");
       }
+      deps.stalls.clear(stallKey(rule));
       await removeFinalizer(deps.http, refOf(deps, written), written, FINALIZER, { signal });
       return undefined;
     }
@@ -266,7 +320,7 @@ async function execute(
       } catch (error) {
         // Gone, or already disowned by an earlier attempt (a marker-addressed object is no longer found).
         if (signal.aborted || !(error instanceof VnfError && error.notFound)) {
-          return failure(deps, ctx, rule, error, generation, "disown");
+          return ruleFailure(failureDeps(deps), ctx, rule, error, generation, "disown");
         }
       }
       deps.events.normal(
@@ -345,7 +399,7 @@ async function apply(
         : await converge(session, kind, plan, request, signal);
     await session.activate(signal);
   } catch (error) {
-    return failure(deps, ctx, written, error, generation, plan.action, intent);
+    return ruleFailure(failureDeps(deps), ctx, written, error, generation, plan.action, intent);
   }
   // A repair is complete whichever way the appliance got there (also "verified": an earlier attempt
   // of this repair wrote it and then failed to record it).
@@ -360,6 +414,7 @@ async function apply(
       );
     }
   }
+  deps.stalls.clear(stallKey(rule));
   await writeStatus(deps, written, nextRuleStatus(written.status, generation, outcome, now()), signal);
   if (plan.repair) deps.onRepair?.(kind);
   deps.repairs?.done(rule.metadata.uid ?? "");
@@ -399,12 +454,17 @@ async function refusedAdoption(
       spec: request.spec as Record<string, unknown>,
     });
   } catch (error) {
-    return failure(deps, ctx, rule, error, rule.metadata.generation ?? 0, "adopt");
+    return ruleFailure(failureDeps(deps), ctx, rule, error, rule.metadata.generation ?? 0, "adopt");
   }
   if (decision.adopt) return undefined;
   deps.events.warning(rule, "AdoptionRefused", "Adopt", decision.message);
   ctx.log.warn({ vendorRef }, decision.message);
-  const outcome: RuleOutcome = { type: "stalled", code: "VNF_CONFLICT", message: decision.message };
+  const outcome: RuleOutcome = {
+    type: "stalled",
+    code: "VNF_CONFLICT",
+    message: decision.message,
+    retryInMs: ADOPTION_RECHECK_MS,
+  };
   await writeStatus(
     deps,
     rule,
@@ -473,40 +533,6 @@ async function createOrAdopt(
   return applied("created", vendorRef);
 }
 
-async function failure(
-  deps: Runtime,
-  ctx: ReconcileContext,
-  rule: VnfRule,
-  error: unknown,
-  generation: number,
-  operation: string,
-  intent?: PendingOperation,
-): Promise<ReconcileResult | undefined> {
-  const now = deps.now;
-  // Cancelled (shutdown, lost lease): record nothing — the intent on the API server says what may
-  // have happened, and the next reconcile (here or on the new leader) verifies it.
-  if (ctx.signal.aborted) throw error;
-  const vnf = asVnfError(error);
-  const message = `${operation} failed: ${vnf.code}: ${vnf.message}`;
-  const action = operation === "delete" || operation === "disown" ? "Delete" : "Apply";
-  deps.events.warning(rule, vnf.code, action, message);
-  ctx.log.warn({ code: vnf.code, retryable: vnf.retryable }, message);
-  if (vnf.retryable) {
-    await writeStatus(
-      deps,
-      rule,
-      nextRuleStatus(rule.status, generation, { type: "retrying", code: vnf.code, message }, now()),
-      ctx.signal,
-    );
-    return requeueAfter(vnf, deps.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);
-  }
-  const outcome: RuleOutcome = intent
-    ? { type: "stalled", code: vnf.code, message, pending: intent }
-    : { type: "stalled", code: vnf.code, message };
-  await writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()), ctx.signal);
-  return undefined;
-}
-
 /**
  * Writes the rule controller's status fields when they changed; returns the stored object (the next
  * write's resourceVersion), or `rule` when nothing changed. The journal is written with the
@@ -521,6 +547,10 @@ function writeStatus(
   return deps.status.write(rule, next, { lock: true, signal });
 }
 
+function failureDeps(deps: Runtime): FailureDeps {
+  return { ...deps, write: (rule, next, signal) => writeStatus(deps, rule, next, signal) };
+}
+
 function refOf(deps: Runtime, rule: VnfRule) {
   return {
     resource: deps.kind.resource,
@@ -529,43 +559,11 @@ function refOf(deps: Runtime, rule: VnfRule) {
   };
 }
 
-function deviceReadyByStatus(device: VnfDevice): boolean {
-  return (
-    !device.spec.suspend && isTrue(device.status?.conditions, ConditionType.Ready, device.metadata.generation)
-  );
-}
-
-function factsOfDevice(device: VnfDevice | undefined, session: DeviceSession | undefined): DeviceFacts {
-  if (!device || device.metadata.deletionTimestamp) return { state: "missing" };
-  const epoch = session?.epoch ?? `${device.metadata.generation ?? 0}`;
-  if (device.spec.suspend) return { state: "suspended", epoch };
-  const ready = isTrue(device.status?.conditions, ConditionType.Ready, device.metadata.generation);
-  if (!ready || !session) {
-    const condition = getCondition(device.status?.conditions, ConditionType.Ready);
-    return {
-      state: "notReady",
-      epoch,
-      reason: condition?.reason ?? "Pending",
-      message: !session && ready ? "connecting to the appliance" : (condition?.message ?? "not checked yet"),
-    };
-  }
-  return { state: "ready", epoch };
-}
-
 export function requestFor(rule: VnfRule): RuleRequest {
   const marker = ownerMarker(rule);
   return rule.status?.ruleNumber === undefined
     ? { spec: rule.spec, marker }
     : { spec: rule.spec, marker, ruleNumber: rule.status.ruleNumber };
-}
-
-function deviceKey(device: VnfDevice): ObjectKey {
-  return { namespace: device.metadata.namespace ?? "", name: device.metadata.name ?? "" };
-}
-
-function asVnfError(error: unknown): VnfError {
-  if (error instanceof VnfError) return error;
-  return new VnfError("BROKER_INTERNAL", errorMessage(error));
 }
 
 function errorMessage(error: unknown): string {

@@ -24,7 +24,16 @@ export interface RuleFacts {
   pendingOperation?: PendingOperationFact;
   /** Set while the rule is Stalled: the (generation, opHash, device epoch) it stalled on. */
   stalledOn?: { generation: number; opHash?: string; deviceEpoch?: string };
+  /**
+   * Whether a Stalled rule may be tried again now (its backoff is over, or its device recovered since
+   * the last attempt), else the wait left. Absent: due.
+   */
+  stallRetry?: { due: true } | { due: false; inMs: number };
   device: DeviceFacts;
+  /** For a missing device: how much of the grace period after the rule's creation is left (ms). */
+  deviceGraceLeftMs?: number;
+  /** spec.deviceRef and the rule's namespace, for messages. */
+  deviceRef?: { namespace: string; name: string };
   /**
    * The drift controller found the appliance object differing from the applied request (and, when
    * it was found under another id, that id): converge again although the journal says applied.
@@ -41,6 +50,8 @@ export interface RuleFacts {
 export type DeviceFacts =
   | { state: "missing" }
   | { state: "notReady"; epoch: string; reason: string; message: string }
+  /** Stalled for its current generation: a person must act on the device (its condition says what). */
+  | { state: "stalled"; epoch: string; reason: string; message: string }
   | { state: "suspended"; epoch: string }
   | { state: "ready"; epoch: string };
 
@@ -59,9 +70,15 @@ export type RulePlan =
   | { step: "disownOnAppliance"; vendorRef?: string }
   | {
       step: "waitForDevice";
-      reason: "DeviceNotFound" | "DeviceNotReady" | "DeviceSuspended";
+      reason: "DeviceNotFound" | "DeviceNotReady";
       message: string;
+      /** Look again after this long (the end of a grace period); absent: the device's next change. */
+      retryInMs?: number;
     }
+  /** The device is missing past the grace period, or Stalled: Stalled until that changes. */
+  | { step: "blockedByDevice"; reason: "DeviceNotFound" | "DeviceStalled"; message: string }
+  /** The device is suspended: nothing is sent, the rule is Suspended (deleting: waits for resume). */
+  | { step: "suspend"; message: string }
   | { step: "stallInvalid"; message: string }
   /**
    * The appliance already holds the desired request: no appliance call. `recordGeneration` when only
@@ -69,8 +86,11 @@ export type RulePlan =
    * otherwise no status write either.
    */
   | { step: "inSync"; recordGeneration: boolean }
-  /** Stalled on exactly these inputs before: do not retry until the spec or the device changes. */
-  | { step: "stayStalled" }
+  /**
+   * Stalled on exactly these inputs before, and not due for another attempt: look again after `inMs`
+   * (or at once when the spec or the device changes).
+   */
+  | { step: "stayStalled"; inMs: number }
   /**
    * Converge the appliance. `create` first looks for an object carrying our marker (adoption), so a
    * crash between the appliance write and the status write never yields a duplicate. `verifyFirst`
@@ -94,17 +114,25 @@ export function planRule(facts: RuleFacts): RulePlan {
 
   const device = facts.device;
   if (device.state === "missing") {
-    return {
-      step: "waitForDevice",
-      reason: "DeviceNotFound",
-      message: "the referenced VnfDevice does not exist",
-    };
+    const left = facts.deviceGraceLeftMs ?? 0;
+    if (left > 0) {
+      return {
+        step: "waitForDevice",
+        reason: "DeviceNotFound",
+        message: `${deviceName(facts)} does not exist (yet): waiting up to ${Math.ceil(left / 1000)} s more for it, then Stalled`,
+        retryInMs: left,
+      };
+    }
+    return { step: "blockedByDevice", reason: "DeviceNotFound", message: missingDevice(facts) };
   }
   if (device.state === "suspended") {
+    return { step: "suspend", message: SUSPENDED_DEVICE };
+  }
+  if (device.state === "stalled") {
     return {
-      step: "waitForDevice",
-      reason: "DeviceSuspended",
-      message: "the VnfDevice is suspended (spec.suspend)",
+      step: "blockedByDevice",
+      reason: "DeviceStalled",
+      message: `${stalledDevice(facts, device)}; this rule resumes by itself when the device is Ready`,
     };
   }
   if (device.state === "notReady") {
@@ -122,9 +150,10 @@ export function planRule(facts: RuleFacts): RulePlan {
     facts.stalledOn &&
     facts.stalledOn.generation === facts.generation &&
     facts.stalledOn.opHash === opHash &&
-    facts.stalledOn.deviceEpoch === device.epoch
+    facts.stalledOn.deviceEpoch === device.epoch &&
+    facts.stallRetry?.due === false
   ) {
-    return { step: "stayStalled" };
+    return { step: "stayStalled", inMs: facts.stallRetry.inMs };
   }
 
   const applianceInSync =
@@ -159,18 +188,42 @@ function planDeletion(facts: RuleFacts): RulePlan {
   ) {
     return { step: "releaseFinalizer", why: orphan ? "orphaned" : "deleted" };
   }
+  const what = orphan ? "disowned (deletionPolicy Orphan)" : "deleted";
+  if (facts.device.state === "suspended") {
+    return {
+      step: "suspend",
+      message: `${SUSPENDED_DEVICE}; the appliance object is ${what} when it resumes`,
+    };
+  }
+  if (facts.device.state === "stalled") {
+    return {
+      step: "blockedByDevice",
+      reason: "DeviceStalled",
+      message: `deletion blocked: ${stalledDevice(facts, facts.device)}; the appliance object is ${what} as soon as the device is Ready (to give up on it instead, remove the finalizer vnf-operator.io/cleanup)`,
+    };
+  }
   if (facts.device.state !== "ready") {
-    const what = orphan ? "disowned (deletionPolicy Orphan)" : "deleted";
-    const message =
-      facts.device.state === "suspended"
-        ? `the VnfDevice is suspended; the appliance object is ${what} when it resumes`
-        : `the VnfDevice is not Ready (${facts.device.reason}); ${orphan ? `the appliance object is ${what}` : "deletion completes"} when it recovers`;
     return {
       step: "waitForDevice",
-      reason: facts.device.state === "suspended" ? "DeviceSuspended" : "DeviceNotReady",
-      message,
+      reason: "DeviceNotReady",
+      message: `the VnfDevice is not Ready (${facts.device.reason}); ${orphan ? `the appliance object is ${what}` : "deletion completes"} when it recovers`,
     };
   }
   const step = orphan ? "disownOnAppliance" : "deleteOnAppliance";
   return facts.vendorRef === undefined ? { step } : { step, vendorRef: facts.vendorRef };
+}
+
+const SUSPENDED_DEVICE = "the VnfDevice is suspended (spec.suspend): nothing is sent to the appliance";
+
+function deviceName(facts: RuleFacts): string {
+  return facts.deviceRef ? `VnfDevice ${facts.deviceRef.name}` : "the referenced VnfDevice";
+}
+
+function missingDevice(facts: RuleFacts): string {
+  const where = facts.deviceRef ? ` in namespace ${facts.deviceRef.namespace}` : "";
+  return `${deviceName(facts)} does not exist${where}: create it, or delete this rule and create it again with the right device (spec.deviceRef is immutable)`;
+}
+
+function stalledDevice(facts: RuleFacts, device: { reason: string; message: string }): string {
+  return `${deviceName(facts)} is Stalled (${device.reason}: ${device.message})`;
 }

@@ -10,6 +10,7 @@ import {
   markReady,
   markReconciling,
   markStalled,
+  markSuspended,
 } from "../api/conditions.ts";
 import type { Condition, ErrorCode, PendingOperation, VnfRuleStatus } from "../api/types.ts";
 
@@ -24,8 +25,20 @@ export type RuleOutcome =
   | { type: "waiting"; reason: string; message: string }
   /** A retryable failure: the controller requeues with backoff. */
   | { type: "retrying"; code: ErrorCode; message: string }
-  /** Only a spec or device change can help: no retry until then. */
-  | { type: "stalled"; code: ErrorCode; message: string; pending?: PendingOperation }
+  /**
+   * A person must act (the message says what): tried again after `retryInMs`, and at once when the
+   * rule's spec or its device changes.
+   */
+  | { type: "stalled"; code: ErrorCode; message: string; pending?: PendingOperation; retryInMs?: number }
+  /** The device is missing past the grace period, or Stalled itself: Stalled until that changes. */
+  | { type: "blocked"; reason: string; message: string }
+  /** The device is suspended: Suspended, neither Ready nor waiting. */
+  | { type: "suspended"; message: string }
+  /**
+   * The appliance refused the device's credentials (after a fresh login): the device checks them
+   * again, the rule retries once it passed.
+   */
+  | { type: "credentialsRecheck"; message: string }
   /** Deletion in progress, waiting for the appliance. */
   | { type: "deleting"; reason: string; message: string };
 
@@ -106,11 +119,41 @@ export function nextRuleStatus(
     case "stalled": {
       status.errorCode = outcome.code;
       if (outcome.pending) status.pendingOperation = outcome.pending;
+      const again =
+        outcome.retryInMs === undefined
+          ? ""
+          : `tried again in ${Math.round(outcome.retryInMs / 1000)} s and `;
       conditions = markStalled(
         conditions,
         mark(outcome.code, outcome.message),
         now,
-        `${outcome.message} (not retried until the rule's spec or its device changes)`,
+        `${outcome.message} (${again}at once when the rule's spec or its device changes)`,
+      );
+      status.observedGeneration = generation;
+      break;
+    }
+    case "blocked": {
+      delete status.errorCode;
+      conditions = markStalled(conditions, mark(outcome.reason, outcome.message), now);
+      status.observedGeneration = generation;
+      break;
+    }
+    case "suspended": {
+      delete status.errorCode;
+      conditions = markSuspended(conditions, mark("DeviceSuspended", outcome.message), now);
+      status.observedGeneration = generation;
+      break;
+    }
+    case "credentialsRecheck": {
+      status.errorCode = "VNF_AUTH";
+      conditions = markReconciling(
+        conditions,
+        mark(
+          "CredentialsRecheck",
+          "the appliance refused the device's credentials after a fresh login: the device checks them again, this rule retries once it passed",
+        ),
+        now,
+        { reason: "VNF_AUTH", message: outcome.message },
       );
       status.observedGeneration = generation;
       break;

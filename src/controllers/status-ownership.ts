@@ -15,7 +15,12 @@ export const FieldManager = {
 /** The condition a drift check in Report mode sets on a rule that differs on the appliance. */
 export const DRIFTED = "Drifted";
 
-const KSTATUS_CONDITIONS = [ConditionType.Ready, ConditionType.Reconciling, ConditionType.Stalled];
+const KSTATUS_CONDITIONS = [
+  ConditionType.Ready,
+  ConditionType.Reconciling,
+  ConditionType.Stalled,
+  ConditionType.Suspended,
+];
 
 /** The rule controller owns the operation journal and the kstatus conditions. */
 export const RULE_CONTROLLER_STATUS = {

@@ -8,8 +8,12 @@ export type RuleAnswer =
   | { state: "Failed"; errorCode: string; message: string }
   | { state: "Pending"; errorCode?: string; message: string };
 
-/** The rule controller's reasons for a rule that waits for its device (no appliance call yet). */
-const DEVICE_WAIT_REASONS = new Set(["DeviceNotFound", "DeviceNotReady", "DeviceSuspended"]);
+/**
+ * The rule controller's reasons for a rule held by its device (no appliance call yet): waiting for it
+ * (Ready=False), or Stalled because the device is missing past the grace period or Stalled itself. The
+ * rule resumes by itself once the device is Ready, so the broker's answer is "ask again", not a failure.
+ */
+const DEVICE_WAIT_REASONS = new Set(["DeviceNotFound", "DeviceNotReady", "DeviceStalled"]);
 
 export interface RuleLike {
   metadata: { generation?: number };
@@ -30,7 +34,7 @@ export function decide(rule: RuleLike, generation: number): RuleAnswer | undefin
       message: ready.message,
     };
   const stalled = current("Stalled");
-  if (stalled?.status === "True")
+  if (stalled?.status === "True" && !DEVICE_WAIT_REASONS.has(stalled.reason))
     return {
       state: "Failed",
       errorCode: (rule.status?.errorCode as ErrorCode | undefined) ?? stalled.reason,
@@ -59,14 +63,21 @@ export function pending(rule: RuleLike | undefined, generation: number, waitedMs
  * enhanced broker family's "circuit open" answer).
  */
 export function waitingForDevice(rule: RuleLike, generation: number): RuleAnswer | undefined {
-  const ready = rule.status?.conditions?.find(
-    (c) => c.type === "Ready" && (c.observedGeneration ?? -1) >= generation,
-  );
-  if (ready?.status !== "False" || !DEVICE_WAIT_REASONS.has(ready.reason)) return undefined;
+  const current = (type: string) =>
+    rule.status?.conditions?.find((c) => c.type === type && (c.observedGeneration ?? -1) >= generation);
+  const ready = current("Ready");
+  const suspended = current("Suspended");
+  const held =
+    suspended?.status === "True"
+      ? suspended
+      : ready?.status === "False" && DEVICE_WAIT_REASONS.has(ready.reason)
+        ? ready
+        : undefined;
+  if (!held) return undefined;
   return {
     state: "Pending",
     errorCode: "VNF_UNREACHABLE",
-    message: `${ready.reason}: ${ready.message}; the rule is applied once the device is Ready again (repeat the request with the same ruleId for the outcome)`,
+    message: `${held.reason}: ${held.message}; the rule is applied once the device is Ready again (repeat the request with the same ruleId for the outcome)`,
   };
 }
 

@@ -15,6 +15,7 @@ import {
   NS,
   readyCondition,
   rule,
+  STALLED_RETRY,
   secret,
   type World,
   type WorldOptions,
@@ -22,6 +23,8 @@ import {
 } from "./fakes/world.ts";
 
 const APPLY = "apply-status vnfdevices/edge";
+/** A Stalled device is looked at again after the stalled backoff (1 min the first time). */
+const STALLED_REQUEUE = { requeueAfterMs: STALLED_RETRY.initialMs };
 const NEW = device({}, {});
 
 interface DeviceCase {
@@ -125,13 +128,14 @@ const cases: DeviceCase[] = [
     },
   },
   {
-    name: "plain http:// without the opt-in (stored before the CRD refused it): InsecureEndpoint, no appliance call",
+    name: "plain http:// without the opt-in (stored before the CRD refused it): Stalled InsecureEndpoint, no appliance call",
     device: device({ endpoint: "http://192.0.2.1" }, {}),
     options: { session: "none" },
     expect: {
       calls: [],
       writes: [APPLY],
-      conditions: ["Ready=False/InsecureEndpoint"],
+      conditions: ["Ready=False/InsecureEndpoint", "Stalled=True/InsecureEndpoint"],
+      result: STALLED_REQUEUE,
       sessionReady: false,
     },
   },
@@ -152,6 +156,7 @@ const cases: DeviceCase[] = [
       conditions: ["Ready=False/EndpointNotAllowed", "Stalled=True/EndpointNotAllowed"],
       status: { errorCode: "BROKER_INVALID_REQUEST" },
       events: ["Warning EndpointNotAllowed"],
+      result: STALLED_REQUEUE,
       sessionReady: false,
     },
   },
@@ -164,11 +169,12 @@ const cases: DeviceCase[] = [
       writes: [APPLY],
       conditions: ["Ready=False/NoDictionary", "Stalled=True/NoDictionary"],
       events: ["Warning NoDictionary"],
+      result: STALLED_REQUEUE,
       sessionReady: false,
     },
   },
   {
-    name: "credentials Secret missing: Ready=False CredentialsNotFound before any appliance call",
+    name: "credentials Secret missing (device just created): Ready=False CredentialsNotFound until the grace period ends",
     device: NEW,
     noSecret: true,
     options: { session: "none" },
@@ -176,25 +182,33 @@ const cases: DeviceCase[] = [
       calls: [],
       writes: [APPLY],
       conditions: ["Ready=False/CredentialsNotFound"],
+      result: { requeueAfterMs: 120_000 },
       sessionReady: false,
     },
   },
   {
-    name: "the Secret lacks a key the dictionary reads: Ready=False CredentialsInvalid, no appliance call",
+    name: "the Secret lacks a key the dictionary reads: Stalled CredentialsInvalid at once, no appliance call",
     device: NEW,
     options: { session: "none", credentialKeys: ["username", "password", "otp"] },
     expect: {
       calls: [],
       writes: [APPLY],
-      conditions: ["Ready=False/CredentialsInvalid"],
+      conditions: ["Ready=False/CredentialsInvalid", "Stalled=True/CredentialsInvalid"],
+      result: STALLED_REQUEUE,
       sessionReady: false,
     },
   },
   {
-    name: "the CA Secret is missing: Ready=False CaNotFound",
+    name: "the CA Secret is missing (device just created): Ready=False CaNotFound until the grace period ends",
     device: device({ endpoint: "https://192.0.2.1", tls: { caSecretRef: { name: "ca" } } }, {}),
     options: { session: "none" },
-    expect: { calls: [], writes: [APPLY], conditions: ["Ready=False/CaNotFound"], sessionReady: false },
+    expect: {
+      calls: [],
+      writes: [APPLY],
+      conditions: ["Ready=False/CaNotFound"],
+      result: { requeueAfterMs: 120_000 },
+      sessionReady: false,
+    },
   },
   ...retryable.map(
     (code): DeviceCase => ({
@@ -216,7 +230,7 @@ const cases: DeviceCase[] = [
   ),
   ...terminal.map(
     (code): DeviceCase => ({
-      name: `health check fails with ${code} (not retryable): Stalled until the spec or Secret changes`,
+      name: `health check fails with ${code} (not retryable): Stalled, checked again after the stalled backoff or when the spec or Secret changes`,
       device: NEW,
       setup: (w) => {
         w.session.script("health", vnfError(code));
@@ -227,6 +241,7 @@ const cases: DeviceCase[] = [
         conditions: [`Ready=False/${code}`, `Stalled=True/${code}`],
         status: { errorCode: code },
         events: [`Warning ${code}`],
+        result: STALLED_REQUEUE,
         sessionReady: false,
       },
     }),
@@ -344,22 +359,23 @@ function firmwareCases(): DeviceCase[] {
       },
     },
     {
-      name: "firmware outside every range: Ready=False FirmwareUnsupported naming version and ranges, rules paused, checked again",
+      name: "firmware outside every range: Stalled FirmwareUnsupported naming version, ranges and what to do, rules paused, checked again",
       device: acme("2.1.0"),
       options: { choose },
       setup: (w) => w.session.script("health", { value: { version: "3.0.1", serial: "SN-9" } }),
       expect: {
         calls: ["health"],
         writes: [APPLY],
-        conditions: ["Ready=False/FirmwareUnsupported"],
+        conditions: ["Ready=False/FirmwareUnsupported", "Stalled=True/FirmwareUnsupported"],
         status: {
           vendorVersion: "3.0.1",
           serial: "SN-9",
           conditions: [
             expect.objectContaining({
               type: "Ready",
-              message: `acme firmware 3.0.1 is outside every acme dictionary's range (${RANGES})`,
+              message: `acme firmware 3.0.1 is outside every acme dictionary's range (${RANGES}): upgrade or downgrade the appliance, add a dictionary for it, or set spec.allowUnsupportedFirmware`,
             }),
+            expect.objectContaining({ type: "Stalled" }),
           ],
         },
         events: ["Warning FirmwareUnsupported"],

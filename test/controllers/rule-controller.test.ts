@@ -16,6 +16,7 @@ import {
   NS,
   readyCondition,
   rule,
+  STALLED_RETRY,
   secret,
   T0,
   type World,
@@ -68,7 +69,10 @@ interface RuleCase {
 }
 
 const retryable = ERROR_CODES.filter((code) => ERROR_CODE_TABLE[code].retryable);
-const terminal = ERROR_CODES.filter((code) => !ERROR_CODE_TABLE[code].retryable);
+// VNF_AUTH is the device's matter first (needs-a-human.test.ts has its whole story).
+const terminal = ERROR_CODES.filter((code) => !ERROR_CODE_TABLE[code].retryable && code !== "VNF_AUTH");
+/** A Stalled rule is looked at again after the stalled backoff (1 min the first time). */
+const STALLED_REQUEUE = { requeueAfterMs: STALLED_RETRY.initialMs };
 
 const cases: RuleCase[] = [
   // ---- before any appliance call
@@ -78,10 +82,15 @@ const cases: RuleCase[] = [
     expect: { calls: [], writes: [FINALIZER_PATCH] },
   },
   {
-    name: "device missing: waits with DeviceNotFound, no appliance call",
+    name: "device missing (rule just created): waits with DeviceNotFound until the grace period ends",
     device: null,
     options: { session: "none" },
-    expect: { calls: [], writes: [APPLY], conditions: ["Ready=False/DeviceNotFound"] },
+    expect: {
+      calls: [],
+      writes: [APPLY],
+      conditions: ["Ready=False/DeviceNotFound"],
+      result: { requeueAfterMs: 120_000 },
+    },
   },
   {
     name: "device not Ready: waits with DeviceNotReady",
@@ -90,9 +99,9 @@ const cases: RuleCase[] = [
     expect: { calls: [], writes: [APPLY], conditions: ["Ready=False/DeviceNotReady"] },
   },
   {
-    name: "device suspended: waits with DeviceSuspended",
+    name: "device suspended: Suspended=True DeviceSuspended and no Ready, nothing sent",
     device: device({ suspend: true }),
-    expect: { calls: [], writes: [APPLY], conditions: ["Ready=False/DeviceSuspended"] },
+    expect: { calls: [], writes: [APPLY], conditions: ["Suspended=True/DeviceSuspended"] },
   },
   {
     name: "device Ready by status but its session not rebuilt yet (restart): quiet requeue, no write",
@@ -109,6 +118,7 @@ const cases: RuleCase[] = [
       writes: [APPLY],
       conditions: ["Ready=False/BROKER_INVALID_REQUEST", "Stalled=True/BROKER_INVALID_REQUEST"],
       events: ["Warning InvalidRequest"],
+      result: STALLED_REQUEUE,
     },
   },
   {
@@ -136,7 +146,8 @@ const cases: RuleCase[] = [
     expect: { calls: [], writes: [APPLY], conditions: ["Ready=True/Applied"] },
   },
   {
-    name: "stalled on the same generation, request and device epoch: stays stalled, nothing sent",
+    // Not due only after a stall this operator saw (needs-a-human.test.ts): Stalled is not forever.
+    name: "stalled on the same inputs, first look since the operator started: tried once more",
     rule: {
       status: {
         observedGeneration: 1,
@@ -148,7 +159,11 @@ const cases: RuleCase[] = [
         ],
       },
     },
-    expect: { calls: [], writes: [] },
+    expect: {
+      calls: ["findByMarker firewallRule", "create firewallRule", "activate"],
+      writes: [APPLY, APPLY],
+      conditions: ["Ready=True/Applied"],
+    },
   },
 
   // ---- create
@@ -210,6 +225,7 @@ const cases: RuleCase[] = [
       writes: [APPLY, APPLY],
       conditions: ["Ready=False/VNF_CONFLICT", "Stalled=True/VNF_CONFLICT"],
       events: ["Warning VNF_CONFLICT"],
+      result: STALLED_REQUEUE,
     },
   },
 
@@ -290,7 +306,7 @@ const cases: RuleCase[] = [
   ),
   ...terminal.map(
     (code): RuleCase => ({
-      name: `create fails with ${code} (not retryable): Stalled ${code}, no requeue, intent kept`,
+      name: `create fails with ${code} (not retryable): Stalled ${code}, looked at again after the stalled backoff, intent kept`,
       setup: (w) => {
         w.session.script("create", vnfError(code));
       },
@@ -300,9 +316,24 @@ const cases: RuleCase[] = [
         conditions: [`Ready=False/${code}`, `Stalled=True/${code}`],
         status: { errorCode: code, pendingOperation: { operation: "create", opHash: HASH } },
         events: [`Warning ${code}`],
+        result: STALLED_REQUEUE,
       },
     }),
   ),
+  {
+    name: "create fails with VNF_AUTH (after the session's fresh login): the device checks its credentials again, the rule retries",
+    setup: (w) => {
+      w.session.script("create", vnfError("VNF_AUTH"));
+    },
+    expect: {
+      calls: ["create firewallRule"],
+      writes: [APPLY, APPLY],
+      conditions: ["Ready=False/VNF_AUTH", "Reconciling=True/CredentialsRecheck"],
+      status: { errorCode: "VNF_AUTH", pendingOperation: { operation: "create", opHash: HASH } },
+      events: ["Warning VNF_AUTH"],
+      result: { requeue: true },
+    },
+  },
   {
     name: "429 with Retry-After: requeued after exactly that long",
     setup: (w) => {
@@ -357,6 +388,7 @@ const cases: RuleCase[] = [
         opHash: HASH,
         pendingOperation: { operation: "update", opHash: HASH_EDITED },
       },
+      result: STALLED_REQUEUE,
     },
   },
 
@@ -510,6 +542,7 @@ const cases: RuleCase[] = [
       calls: [],
       writes: [APPLY],
       conditions: ["Ready=False/VNF_CAPACITY", "Stalled=True/VNF_CAPACITY"],
+      result: STALLED_REQUEUE,
     },
   },
 ];

@@ -325,8 +325,10 @@ describe.each(VENDOR_CASES)("%s", (_label, row: VendorRow) => {
       const error = await failure(session().health());
       expect(error.code).toBe(code);
       expect(error.retryable).toBe(false);
-      // A status the session treats as "token expired" is replayed once, after a new login.
-      const renews = dictionary.auth.type === "session" && dictionary.auth.renewOn.includes(status);
+      // A 401/403 (or a status the dictionary names as "token expired") is replayed once, after a
+      // renewal (a new login for sessions).
+      const renews =
+        status === 403 || (dictionary.auth.type === "session" && dictionary.auth.renewOn.includes(status));
       expect(await requestsTo(row.healthPath)).toHaveLength(renews ? 2 : 1);
     });
 
@@ -342,20 +344,26 @@ describe.each(VENDOR_CASES)("%s", (_label, row: VendorRow) => {
       },
     );
 
-    it("auth expiry: one re-login for sessions, VNF_AUTH (not retried) for static tokens", async () => {
+    it("auth expiry (one 401/403): renewed and replayed once for every auth type, not VNF_AUTH", async () => {
+      // An appliance's own session can expire while static keys stay valid: one refusal is not a verdict
+      // on the credentials. Sessions log in again; static credentials are simply sent again.
       const s = session();
       await s.health();
       const loginsBefore = (await sim.control.stats()).loginCount;
+      const before = (await requestsTo(row.healthPath)).length;
       await sim.control.injectFault(healthFault({ kind: "authExpire", times: 1 }));
-      if (row.auth === "session") {
-        const health = await s.health();
-        expect(health.version).toBe(row.expected.version);
-        expect((await sim.control.stats()).loginCount).toBe(loginsBefore + 1);
-      } else {
-        const error = await failure(s.health());
-        expect(error.code).toBe("VNF_AUTH");
-        expect(error.retryable).toBe(false);
-      }
+      const health = await s.health();
+      expect(health.version).toBe(row.expected.version);
+      expect((await requestsTo(row.healthPath)).length - before).toBe(2);
+      if (row.auth === "session") expect((await sim.control.stats()).loginCount).toBe(loginsBefore + 1);
+    });
+
+    it("a refusal that persists after the renewal: VNF_AUTH after exactly one replay", async () => {
+      await sim.control.injectFault(healthFault({ kind: "status", status: 401 }));
+      const error = await failure(session().health());
+      expect(error.code).toBe("VNF_AUTH");
+      expect(error.retryable).toBe(false);
+      expect(await requestsTo(row.healthPath)).toHaveLength(2);
     });
 
     it("wrong credentials: VNF_AUTH, not retried, and the secret is nowhere in the error", async () => {

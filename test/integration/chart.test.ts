@@ -194,6 +194,7 @@ describe("helm template, accepted by the API server (dry run)", () => {
     expect(envOf(c, "VNF_PROBE_ADDRESS")).toBe(":8081");
     expect(envOf(c, "VNF_METRICS_ADDRESS")).toBe(":8080");
     expect(envOf(c, "VNF_DICTIONARY_DIRS")).toBe("/app/dictionaries");
+    expect(envOf(c, "VNF_GRACE_PERIOD")).toBe("120");
     const deployment = one(objects, "Deployment") as unknown as {
       spec: { template: { spec: { securityContext: Record<string, unknown>; serviceAccountName: string } } };
     };

@@ -63,7 +63,7 @@ const condition = (type: string, status: string, reason?: string) => (obj: KubeO
 };
 
 describe("operator under appliance faults", () => {
-  it("credentials rotated: device Stalled on VNF_AUTH, rules wait, all recover once the Secret is updated", async () => {
+  it("credentials rotated: device Stalled on VNF_AUTH, its rules Stalled DeviceStalled, all recover once the Secret is updated", async () => {
     await env.apply(ruleManifest(FIREWALL, "rotate", forti.name, fortiRule("before rotation")));
     const rule = await env.waitReady(FIREWALL.plural, "rotate");
 
@@ -78,12 +78,14 @@ describe("operator under appliance faults", () => {
     expect(conditionOf(device, "Ready")).toMatchObject({ status: "False", reason: "VNF_AUTH" });
     expect(statusOf(device).errorCode).toBe("VNF_AUTH");
     expect(JSON.stringify(device.status)).not.toContain(rotated.token);
-    await env.waitCondition(
+    // A person must act on the device: its rules say so too (kstatus Failed, not a wait that hangs).
+    const held = await env.waitCondition(
       FIREWALL.plural,
       "rotate",
-      condition("Ready", "False", "DeviceNotReady"),
-      "waiting",
+      condition("Stalled", "True", "DeviceStalled"),
+      "Stalled because of its device",
     );
+    expect(String(conditionOf(held, "Stalled")?.message)).toContain(`${forti.name}-credentials`);
 
     await env.core.replaceNamespacedSecret({
       name: `${forti.name}-credentials`,

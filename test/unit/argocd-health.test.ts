@@ -242,6 +242,19 @@ const TABLE: Row[] = [
     },
   },
   {
+    name: "being deleted while its device is suspended",
+    sample: {
+      generation: 1,
+      observedGeneration: 1,
+      deleting: true,
+      conditions: [c("Suspended", "True", "DeviceSuspended", 1, "deleted when the device resumes")],
+    },
+    argo: {
+      "v3.3": PENDING,
+      "v3.6": progressing(/^Deleting: DeviceSuspended: deleted when the device resumes$/),
+    },
+  },
+  {
     name: "deletion blocked (Stalled)",
     sample: {
       generation: 2,

@@ -69,11 +69,20 @@ export const readyCondition = (observedGeneration = 1) => ({
   observedGeneration,
 });
 
-export function device(overrides: Partial<VnfDevice["spec"]> = {}, status?: VnfDevice["status"]): VnfDevice {
+export function device(
+  overrides: Partial<VnfDevice["spec"]> = {},
+  status?: VnfDevice["status"],
+  meta: { created?: string; generation?: number } = {},
+): VnfDevice {
   return {
     apiVersion: "vnf-operator.io/v1alpha1",
     kind: "VnfDevice",
-    metadata: { name: "edge", namespace: NS, generation: 1 },
+    metadata: {
+      name: "edge",
+      namespace: NS,
+      generation: meta.generation ?? 1,
+      ...(meta.created ? { creationTimestamp: meta.created } : {}),
+    },
     spec: {
       vendor: "pfsense",
       endpoint: "https://192.0.2.1",
@@ -113,6 +122,8 @@ export function rule(
     status?: VnfRule["status"];
     finalizer?: boolean;
     deleting?: boolean;
+    /** metadata.creationTimestamp (absent: none, as in a freshly built object). */
+    created?: string;
   } = {},
 ): VnfRule {
   return {
@@ -123,6 +134,7 @@ export function rule(
       namespace: NS,
       uid: options.uid ?? "uid-web",
       generation: options.generation ?? 1,
+      ...(options.created ? { creationTimestamp: options.created } : {}),
       ...(options.finalizer === false ? {} : { finalizers: [FINALIZER] }),
       ...(options.deleting ? { deletionTimestamp: T0 } : {}),
     },
@@ -171,7 +183,12 @@ export interface WorldOptions {
   /** The catalog's choice by firmware (default: the named dictionary, else one named after the vendor). */
   choose?: (request: DictionaryChoiceRequest) => DictionaryChoice | undefined;
   healthIntervalMs?: number;
+  /** How long a rule waits for its device, and a device for its Secrets, before Stalled (default 120 s). */
+  gracePeriodMs?: number;
 }
+
+/** The stalled-retry policy the world's reconcilers use (the operator's default). */
+export const STALLED_RETRY = { initialMs: 60_000, maxMs: 15 * 60_000 };
 
 export function world(objects: Array<[ResourceType, KubeObject]>, options: WorldOptions = {}): World {
   const kube = new FakeKube(seedOwner);
@@ -220,6 +237,13 @@ export function world(objects: Array<[ResourceType, KubeObject]>, options: World
     http: kube,
     events,
     repairs,
+    gracePeriodMs: options.gracePeriodMs ?? 120_000,
+    stalledRetry: STALLED_RETRY,
+    // As src/operator.ts wires it: the session is not used until the device checked it again.
+    onCredentialsRefused: (device) => {
+      sessions.markReady(device, false);
+      enqueued.push(`recheck ${device.name}`);
+    },
     now,
   });
   const deviceReconcile = deviceReconciler({
@@ -239,6 +263,8 @@ export function world(objects: Array<[ResourceType, KubeObject]>, options: World
     http: kube,
     events,
     healthIntervalMs: options.healthIntervalMs ?? 60_000,
+    gracePeriodMs: options.gracePeriodMs ?? 120_000,
+    stalledRetry: STALLED_RETRY,
     onSessionReady: (device) => enqueued.push(`session ready ${device.name}`),
     now,
   });

@@ -9,6 +9,7 @@ import {
   markReady,
   markReconciling,
   markStalled,
+  markSuspended,
   removeCondition,
   setCondition,
 } from "../../../src/api/conditions.ts";
@@ -155,6 +156,7 @@ describe("kubeTime", () => {
 
 describe("mark* helpers encode the kstatus rules once", () => {
   const stalled: Condition = { ...reconciling, type: "Stalled", reason: "VNF_AUTH" };
+  const suspended: Condition = { ...reconciling, type: "Suspended", reason: "Suspended" };
   const mark = { reason: "Why", message: "what to do", observedGeneration: 3 };
   const types = (list: Condition[]) => list.map((c) => `${c.type}=${c.status}/${c.reason}`).sort();
   const cases: {
@@ -193,6 +195,36 @@ describe("mark* helpers encode the kstatus rules once", () => {
       before: [ready("True"), reconciling],
       after: ["Ready=False/Why", "Stalled=True/Why"],
     },
+    {
+      name: "markSuspended: Suspended=True only, Ready, Reconciling and Stalled gone (kstatus Current)",
+      run: (l) => markSuspended(l, mark, NOW),
+      before: [ready("True"), reconciling, stalled],
+      after: ["Suspended=True/Why"],
+    },
+    {
+      name: "markReady after a suspension: the suspension ends",
+      run: (l) => markReady(l, mark, NOW),
+      before: [suspended],
+      after: ["Ready=True/Why"],
+    },
+    {
+      name: "markNotReady after a suspension: the suspension ends",
+      run: (l) => markNotReady(l, mark, NOW),
+      before: [suspended],
+      after: ["Ready=False/Why"],
+    },
+    {
+      name: "markReconciling after a suspension: the suspension ends",
+      run: (l) => markReconciling(l, mark, NOW),
+      before: [suspended],
+      after: ["Reconciling=True/Why"],
+    },
+    {
+      name: "markStalled after a suspension: the suspension ends",
+      run: (l) => markStalled(l, mark, NOW),
+      before: [suspended],
+      after: ["Ready=False/Why", "Stalled=True/Why"],
+    },
   ];
   it.each(cases)("$name", ({ run, before, after }) => {
     const result = run(before);
@@ -203,6 +235,8 @@ describe("mark* helpers encode the kstatus rules once", () => {
     const on = (t: string) => result.some((c) => c.type === t && c.status === "True");
     expect(on("Reconciling") && on("Stalled")).toBe(false);
     expect(on("Ready") && on("Stalled")).toBe(false);
+    // Suspended excludes the other three.
+    if (on("Suspended")) expect(result.map((c) => c.type)).toEqual(["Suspended"]);
   });
 
   it("markStalled puts what would unstick it on Stalled, the message on Ready", () => {

@@ -26,9 +26,41 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
     { step: "addFinalizer" },
   ],
   [
-    "device missing: wait",
-    { device: { state: "missing" } },
-    { step: "waitForDevice", reason: "DeviceNotFound", message: "the referenced VnfDevice does not exist" },
+    "device missing within the grace period: wait, and look again when it ends",
+    {
+      device: { state: "missing" },
+      deviceGraceLeftMs: 90_000,
+      deviceRef: { namespace: "prod", name: "edge" },
+    },
+    {
+      step: "waitForDevice",
+      reason: "DeviceNotFound",
+      message: "VnfDevice edge does not exist (yet): waiting up to 90 s more for it, then Stalled",
+      retryInMs: 90_000,
+    },
+  ],
+  [
+    "device missing past the grace period: Stalled, saying what to do",
+    { device: { state: "missing" }, deviceGraceLeftMs: 0, deviceRef: { namespace: "prod", name: "edge" } },
+    {
+      step: "blockedByDevice",
+      reason: "DeviceNotFound",
+      message:
+        "VnfDevice edge does not exist in namespace prod: create it, or delete this rule and create it again with the right device (spec.deviceRef is immutable)",
+    },
+  ],
+  [
+    "device Stalled (a person must act on it): the rule is Stalled too, naming the device's problem",
+    {
+      device: { state: "stalled", epoch: "3/100", reason: "VNF_AUTH", message: "credentials refused" },
+      deviceRef: { namespace: "prod", name: "edge" },
+    },
+    {
+      step: "blockedByDevice",
+      reason: "DeviceStalled",
+      message:
+        "VnfDevice edge is Stalled (VNF_AUTH: credentials refused); this rule resumes by itself when the device is Ready",
+    },
   ],
   [
     "device not ready: wait with its reason",
@@ -40,12 +72,11 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
     },
   ],
   [
-    "device suspended: wait",
+    "device suspended: suspended too",
     { device: { state: "suspended", epoch: "4/100" } },
     {
-      step: "waitForDevice",
-      reason: "DeviceSuspended",
-      message: "the VnfDevice is suspended (spec.suspend)",
+      step: "suspend",
+      message: "the VnfDevice is suspended (spec.suspend): nothing is sent to the appliance",
     },
   ],
   [
@@ -90,9 +121,17 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
     { step: "apply", action: "create", opHash: "h2", verifyFirst: false },
   ],
   [
-    "stalled on the same inputs: stay stalled",
-    { stalledOn: { generation: 2, opHash: "h2", deviceEpoch: "3/100" } },
-    { step: "stayStalled" },
+    "stalled on the same inputs, not due: stay stalled, look again when due",
+    {
+      stalledOn: { generation: 2, opHash: "h2", deviceEpoch: "3/100" },
+      stallRetry: { due: false, inMs: 5000 },
+    },
+    { step: "stayStalled", inMs: 5000 },
+  ],
+  [
+    "stalled on the same inputs, due (backoff over, or the device recovered since): try again",
+    { stalledOn: { generation: 2, opHash: "h2", deviceEpoch: "3/100" }, stallRetry: { due: true } },
+    { step: "apply", action: "create", opHash: "h2", verifyFirst: false },
   ],
   [
     "stalled, then the device changed: try again",
@@ -184,12 +223,26 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
     },
   ],
   [
-    "device suspended during delete: wait",
+    "device suspended during delete: suspended, deleted on resume",
     { ...inSyncFacts, deleting: true, device: { state: "suspended", epoch: "3/100" } },
     {
-      step: "waitForDevice",
-      reason: "DeviceSuspended",
-      message: "the VnfDevice is suspended; the appliance object is deleted when it resumes",
+      step: "suspend",
+      message:
+        "the VnfDevice is suspended (spec.suspend): nothing is sent to the appliance; the appliance object is deleted when it resumes",
+    },
+  ],
+  [
+    "device Stalled during delete: deletion blocked, saying what to do",
+    {
+      ...inSyncFacts,
+      deleting: true,
+      device: { state: "stalled", epoch: "3/100", reason: "VNF_AUTH", message: "credentials refused" },
+    },
+    {
+      step: "blockedByDevice",
+      reason: "DeviceStalled",
+      message:
+        "deletion blocked: the referenced VnfDevice is Stalled (VNF_AUTH: credentials refused); the appliance object is deleted as soon as the device is Ready (to give up on it instead, remove the finalizer vnf-operator.io/cleanup)",
     },
   ],
   // drift repair (asked for by the drift controller)
@@ -247,8 +300,9 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
       ...inSyncFacts,
       repair: {},
       stalledOn: { generation: 2, opHash: "h2", deviceEpoch: "3/100" },
+      stallRetry: { due: false, inMs: 60_000 },
     },
-    { step: "stayStalled" },
+    { step: "stayStalled", inMs: 60_000 },
   ],
 ];
 

@@ -96,7 +96,7 @@ describe("stripPrefixes", () => {
 });
 
 describe("waitingForDevice", () => {
-  it.each(["DeviceNotReady", "DeviceSuspended", "DeviceNotFound"])(
+  it.each(["DeviceNotReady", "DeviceNotFound"])(
     "answers Pending at once when the rule waits for its device (%s)",
     (reason) => {
       const rule = {
@@ -106,6 +106,40 @@ describe("waitingForDevice", () => {
       expect(waitingForDevice(rule, 1)).toMatchObject({ state: "Pending", errorCode: "VNF_UNREACHABLE" });
     },
   );
+
+  it.each(["DeviceStalled", "DeviceNotFound"])(
+    "a rule Stalled because of its device (%s) is not a failed rule: Pending at once (it resumes by itself)",
+    (reason) => {
+      const rule = {
+        metadata: { generation: 1 },
+        status: {
+          conditions: [
+            cond("Ready", "False", reason, "the device needs a person", 1),
+            cond("Stalled", "True", reason, "x", 1),
+          ],
+        },
+      };
+      expect(decide(rule, 1)).toBeUndefined();
+      expect(waitingForDevice(rule, 1)).toMatchObject({
+        state: "Pending",
+        errorCode: "VNF_UNREACHABLE",
+        message: expect.stringMatching(new RegExp(`^${reason}: the device needs a person;`)),
+      });
+    },
+  );
+
+  it("a rule of a suspended device (Suspended=True, no Ready): Pending at once", () => {
+    const rule = {
+      metadata: { generation: 1 },
+      status: { conditions: [cond("Suspended", "True", "DeviceSuspended", "suspended", 1)] },
+    };
+    expect(decide(rule, 1)).toBeUndefined();
+    expect(waitingForDevice(rule, 1)).toMatchObject({
+      state: "Pending",
+      errorCode: "VNF_UNREACHABLE",
+      message: expect.stringMatching(/^DeviceSuspended: suspended;/),
+    });
+  });
 
   it("keeps waiting for anything else, or for an older generation", () => {
     const retrying = {
