@@ -212,9 +212,16 @@ export interface VnfDeviceSpecDriftDetection {
 /** What the operator observed about the appliance, written only by the operator. */
 export interface VnfDeviceStatus {
   /**
-   * Current state as Kubernetes conditions, one per type: Ready (True when the appliance is reachable,
-   * authenticated and has a matching dictionary), Reconciling (True while the operator is connecting or
-   * probing), Stalled (True when only a change of the spec or of the credentials can help).
+   * Current state as Kubernetes conditions, one per type. Ready: True when the appliance is reachable,
+   * authenticated and has a matching dictionary (kstatus Current, Argo CD Healthy, kubectl wait
+   * --for=condition=Ready passes). Reconciling=True: retrying a transient failure (InProgress,
+   * Progressing). Ready=False alone: waiting, e.g. for a missing credentials or CA Secret during the
+   * grace period after creation (InProgress, Progressing). Stalled=True: a person must act, the message
+   * says what (a missing Secret after the grace period, credentials refused after a fresh login, no
+   * dictionary, unsupported firmware; kstatus Failed, Argo CD Degraded); looked at again after a backoff
+   * of 1 to 15 minutes and at once when the spec or a Secret changes. Suspended=True alone: spec.suspend
+   * (kstatus Current, Argo CD Suspended, never Ready). Until the operator first writes status,
+   * observedGeneration is -1 and the device is InProgress.
    */
   conditions?: Condition[];
   /**
@@ -270,7 +277,7 @@ export interface VnfDeviceStatus {
 
 /** One aspect of an object's state, in the shape of Kubernetes' metav1.Condition. */
 export interface Condition {
-  /** Condition type in CamelCase, e.g. Ready, Reconciling, Stalled. */
+  /** Condition type in CamelCase, e.g. Ready, Reconciling, Stalled, Suspended. */
   type: string;
   /** True, False or Unknown. */
   status: ConditionStatus;
@@ -463,9 +470,16 @@ export type DeletionPolicy = "Delete" | "Orphan";
  */
 export interface VnfFirewallRuleStatus {
   /**
-   * Current state as Kubernetes conditions, one per type: Ready (True when the appliance holds the rule
-   * as declared), Reconciling (True while the operator is changing the appliance), Stalled (True when
-   * only a change of the spec or of the device can help).
+   * Current state as Kubernetes conditions, one per type. Ready: True when the appliance holds the rule
+   * as declared (kstatus Current, Argo CD Healthy, kubectl wait --for=condition=Ready passes).
+   * Reconciling=True: changing the appliance or retrying a transient failure (InProgress, Progressing).
+   * Ready=False alone: waiting for the device (not Ready, or missing during the grace period after the
+   * rule's creation; InProgress, Progressing). Stalled=True: a person must act, the message says what
+   * (the appliance refused the rule, the device is missing after the grace period or is Stalled itself,
+   * a deletion is blocked; kstatus Failed, Argo CD Degraded); looked at again after a backoff of 1 to 15
+   * minutes and at once when the spec changes or the device recovers. Suspended=True alone: the device
+   * is suspended (kstatus Current, Argo CD Suspended, never Ready). Until the operator first writes
+   * status, observedGeneration is -1 and the rule is InProgress.
    */
   conditions?: Condition[];
   /**

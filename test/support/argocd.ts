@@ -42,14 +42,11 @@ export type ArgoVersion = (typeof ARGO_VERSIONS)[number];
 
 const HOOK_FINALIZER = "argocd.argoproj.io/hook-finalizer";
 
-interface ObjectMeta {
-  metadata?: { deletionTimestamp?: unknown; finalizers?: unknown };
-}
-
 /** gitops-engine's health for `obj`, given what the health script returned for it. */
-export function argoHealth(version: ArgoVersion, obj: ObjectMeta, script: ScriptResult): ArgoHealth {
-  const finalizers = Array.isArray(obj.metadata?.finalizers) ? obj.metadata.finalizers : [];
-  const deleting = Boolean(obj.metadata?.deletionTimestamp) && !finalizers.includes(HOOK_FINALIZER);
+export function argoHealth(version: ArgoVersion, obj: object, script: ScriptResult): ArgoHealth {
+  const metadata = (obj as { metadata?: { deletionTimestamp?: unknown; finalizers?: unknown } }).metadata;
+  const finalizers = Array.isArray(metadata?.finalizers) ? metadata.finalizers : [];
+  const deleting = Boolean(metadata?.deletionTimestamp) && !finalizers.includes(HOOK_FINALIZER);
   const pending: ArgoHealth = { status: "Progressing", message: "Pending deletion" };
   if (deleting && version === "v3.3") return pending;
   if (script.error !== undefined) return deleting ? pending : { status: "Unknown", message: script.error };
