@@ -161,11 +161,11 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
           ? graceLeft(device.metadata.creationTimestamp, now(), deps.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS)
           : 0;
         if (left > 0) {
-          const waiting = `${message} (yet): waiting up to ${Math.ceil(left / 1000)} s more for it, then Stalled`;
+          const waiting = `${message} (waiting up to ${Math.ceil(left / 1000)} s more for it, then Stalled)`;
           await record((s) => notReady(s, generation, reason, waiting, now(), false));
           return { requeueAfterMs: left };
         }
-        return stall(reason, missing ? `${message}: create it` : message);
+        return stall(reason, message);
       }
 
       // 3. session (rebuilt only when its inputs changed)
@@ -440,11 +440,11 @@ function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: 
  */
 function notReadable(deps: DeviceControllerDeps, namespace: string): string {
   const scope = deps.credentialScope;
-  if (!scope) return "does not exist";
+  if (!scope) return "does not exist: create it";
   if (scope.namespaces && !scope.namespaces.includes(namespace)) {
     return `cannot be read: the operator reads credential Secrets only in ${scope.namespaces.join(", ")} (--credential-namespaces)`;
   }
-  return `was not found among the credential Secrets the operator reads: it must exist and carry the label ${scope.label}`;
+  return `was not found among the credential Secrets the operator reads: it must exist and carry the label ${scope.label}: create or label it`;
 }
 
 function decode(data: Record<string, string> | undefined): Record<string, string> {

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import { type ArgoHealthStatus, argocdLuaBinary, argoHealth, runHealthScript } from "../support/argocd.ts";
 import { KSTATUS_VERSION, type KstatusStatus, kstatus } from "../support/kstatus.ts";
 import { waitUntil } from "../support/kube.ts";
@@ -266,10 +267,15 @@ describe(`every state as kstatus (${KSTATUS_VERSION}), kubectl wait and Argo CD 
       argo33: "Degraded",
       argo36: "Degraded",
     });
-    expect(stalledMessage(s.obj)).toMatch(/Secret \S+\/secretless-credentials .*does not exist: create it/);
+    expect(stalledMessage(s.obj)).toMatch(
+      /Secret \S+\/secretless-credentials .*not found .*carry the label vnf-operator\.io\/credentials=true: create or label it \(checked again in /,
+    );
     await env.core.createNamespacedSecret({
       namespace: env.namespace,
-      body: { metadata: { name: "secretless-credentials" }, stringData: env.sim.credentials },
+      body: {
+        metadata: { name: "secretless-credentials", labels: { [CREDENTIALS_LABEL]: "true" } },
+        stringData: env.sim.credentials,
+      },
     });
     await env.waitReady("vnfdevices", "secretless");
     await row("Secret created", "vnfdevices", "secretless", {
