@@ -129,10 +129,12 @@ describe("only labelled Secrets", () => {
       (o) => ready(o)?.reason === "CredentialsInvalid",
       "Ready=False CredentialsInvalid",
     );
+    // A Secret that exists but lacks a key needs a person at once: Stalled, no grace period.
+    expect(conditionOf(obj, "Stalled")?.status).toBe("True");
     const dictionary = env.operator.dictionaries.all().find((d) => d.vendor === "pfsense");
     expect(dictionary?.credentialKeys).toEqual(["password", "username"]);
     expect(String(ready(obj)?.message)).toBe(
-      `Secret ${env.namespace}/partial-credentials lacks the key(s) password that dictionary ${dictionary?.name} needs`,
+      `Secret ${env.namespace}/partial-credentials lacks the key(s) password that dictionary ${dictionary?.name} needs: add them`,
     );
     // No health check was made: nothing the appliance reports is recorded.
     expect((obj as { status?: { vendorVersion?: string } }).status?.vendorVersion).toBeUndefined();
