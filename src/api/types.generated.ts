@@ -203,7 +203,8 @@ export interface VnfDeviceSpecDriftDetection {
   mode?: "Repair" | "Report";
   /**
    * What to do about rules on the appliance that no resource manages: Ignore (default) or Report
-   * (counted in status.unmanagedObjects). They are never deleted.
+   * (counted in status.unmanagedObjects, the first 50 listed in status.unmanagedObjectList). They are
+   * never deleted.
    * @default "Ignore"
    */
   unmanaged?: "Ignore" | "Report";
@@ -255,6 +256,13 @@ export interface VnfDeviceStatus {
    */
   unmanagedObjects?: number;
   /**
+   * The rules found on the appliance that no resource manages, in the appliance's order, at most 50
+   * (unmanagedObjects has the total): what vnf-operator import would consider. Listed when
+   * driftDetection.unmanaged is Report. importable says whether the dictionary's reverse mapping
+   * expresses the object as a rule (vnf-operator import prints the reason when it does not).
+   */
+  unmanagedObjectList?: VnfDeviceStatusUnmanagedObjectListItem[];
+  /**
    * When the appliance was last compared with its rules (driftDetection).
    * RFC 3339 date-time.
    */
@@ -302,6 +310,16 @@ export interface Condition {
 
 /** The status of a Condition. */
 export type ConditionStatus = "True" | "False" | "Unknown";
+
+/** One appliance object no resource manages. */
+export interface VnfDeviceStatusUnmanagedObjectListItem {
+  /** VnfFirewallRule or VnfNatRule. */
+  kind: "VnfFirewallRule" | "VnfNatRule";
+  /** The object's id on the appliance (what the adopt annotation names). */
+  vendorRef: string;
+  /** Whether vnf-operator import prints a manifest for it. */
+  importable: boolean;
+}
 
 /** An activation (commit, apply) of staged changes. */
 export interface Activation {

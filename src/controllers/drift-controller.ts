@@ -9,6 +9,7 @@
 import { ANNOTATION_DRIFT_CHECK_REQUESTED } from "../api/annotations.ts";
 import { ConditionType, isTrue, kubeTime, removeCondition, setCondition } from "../api/conditions.ts";
 import { parseDuration } from "../api/duration.ts";
+import { resourceTypes } from "../api/group.ts";
 import type {
   VnfDevice,
   VnfDeviceSpecDriftDetection,
@@ -97,6 +98,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
 
     const mode = settings.mode ?? "Repair";
     let unmanaged = 0;
+    const unmanagedList: UnmanagedEntry[] = [];
     /** Rule statuses written and orphans removed: what moves lastDriftCheckTime. */
     let changes = 0;
     for (const { kind, informer } of deps.rules) {
@@ -125,6 +127,14 @@ export function driftReconciler(deps: DriftControllerDeps) {
       });
       const plan = planDrift({ rules: managed, knownMarkers, objects });
       unmanaged += plan.unmanaged;
+      for (const object of plan.unmanagedObjects) {
+        if (unmanagedList.length >= UNMANAGED_LISTED) break;
+        unmanagedList.push({
+          kind: resourceTypes[kind].kind,
+          vendorRef: object.vendorRef,
+          importable: object.importable === true,
+        });
+      }
       const byKey = new Map(plan.drifted.map((d) => [d.key, d]));
 
       for (const rule of rules) {
@@ -181,7 +191,13 @@ export function driftReconciler(deps: DriftControllerDeps) {
     // A requested check always records its time: that is how the requester sees it ran.
     await deviceStatus.write(
       device,
-      (current) => deviceCounters(current, counted, requested ? changes + 1 : changes, now()),
+      (current) =>
+        deviceCounters(
+          current,
+          counted === undefined ? undefined : { count: counted, list: unmanagedList },
+          requested ? changes + 1 : changes,
+          now(),
+        ),
       { signal: ctx.signal },
     );
     lastRun.set(id, startedAt);
@@ -247,17 +263,31 @@ function cleared(rule: VnfRule): VnfRuleStatus | undefined {
 }
 
 /** The device's drift counters after a check. */
+/** How many unmanaged objects the device's status lists (the count covers them all). */
+const UNMANAGED_LISTED = 50;
+
+type UnmanagedEntry = NonNullable<VnfDeviceStatus["unmanagedObjectList"]>[number];
+
 function deviceCounters(
   current: VnfDeviceStatus | undefined,
-  unmanaged: number | undefined,
+  unmanaged: { count: number; list: UnmanagedEntry[] } | undefined,
   changes: number,
   now: Date,
 ): VnfDeviceStatus {
   const next: VnfDeviceStatus = { ...(current ?? {}) };
-  if (unmanaged === undefined) delete next.unmanagedObjects;
-  else next.unmanagedObjects = unmanaged;
+  if (unmanaged === undefined) {
+    delete next.unmanagedObjects;
+    delete next.unmanagedObjectList;
+  } else {
+    next.unmanagedObjects = unmanaged.count;
+    next.unmanagedObjectList = unmanaged.list;
+  }
   // The timestamp moves only with a change, so a steady drift cycle costs no API write — also when
   // a drift already reported (mode Report) is found again, unchanged.
-  if (current?.unmanagedObjects !== unmanaged || changes > 0) next.lastDriftCheckTime = kubeTime(now);
+  const listChanged =
+    JSON.stringify(current?.unmanagedObjectList ?? null) !== JSON.stringify(next.unmanagedObjectList ?? null);
+  if (current?.unmanagedObjects !== unmanaged?.count || listChanged || changes > 0) {
+    next.lastDriftCheckTime = kubeTime(now);
+  }
   return next;
 }

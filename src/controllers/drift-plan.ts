@@ -36,6 +36,8 @@ export interface DriftPlan {
   orphans: ObservedObject[];
   /** Objects without our marker (or with a disowned one). */
   unmanaged: number;
+  /** Those objects, in the order the appliance listed them. */
+  unmanagedObjects: ObservedObject[];
 }
 
 export function planDrift(input: DriftInput): DriftPlan {
@@ -64,6 +66,6 @@ export function planDrift(input: DriftInput): DriftPlan {
   // A disowned marker (deletionPolicy Orphan) makes the object unmanaged, never an orphan of ours.
   const ours = (o: ObservedObject) => o.marker !== undefined && !isDisowned(o.marker);
   const orphans = input.objects.filter((o) => ours(o) && !input.knownMarkers.has(o.marker ?? ""));
-  const unmanaged = input.objects.filter((o) => !ours(o)).length;
-  return { drifted, orphans, unmanaged };
+  const unmanagedObjects = input.objects.filter((o) => !ours(o));
+  return { drifted, orphans, unmanaged: unmanagedObjects.length, unmanagedObjects };
 }

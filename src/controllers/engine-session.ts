@@ -110,7 +110,13 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
         const object = await session.findByMarker(kind, marker, signal);
         return object ? observed(object) : undefined;
       },
-      list: async (kind, signal) => (await session.list(kind, signal)).map(observed),
+      // Objects without a marker are the ones import would consider: say whether it could.
+      list: async (kind, signal) =>
+        (await session.list(kind, signal)).map((object) =>
+          object.marker === undefined
+            ? { ...observed(object), importable: session.reverse(kind, object).ok }
+            : observed(object),
+        ),
       update: (kind, vendorRef, request, signal) => session.update(kind, vendorRef, input(request), signal),
       delete: (kind, vendorRef, signal) => session.delete(kind, vendorRef, signal),
       activate: async (signal) => {

@@ -21,6 +21,8 @@ export interface ObservedObject {
   vendorRef: string;
   marker?: string;
   normalized: Record<string, unknown>;
+  /** Objects without a marker: whether the reverse mapping expresses it as a rule (vnf-operator import). */
+  importable?: boolean;
 }
 
 export interface DeviceSession {

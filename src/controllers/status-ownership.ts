@@ -62,7 +62,7 @@ export const DEVICE_CONTROLLER_STATUS = {
 
 /** The drift controller's counters on the device. */
 export const DRIFT_CONTROLLER_DEVICE_STATUS = {
-  fields: ["unmanagedObjects", "lastDriftCheckTime"],
+  fields: ["unmanagedObjects", "unmanagedObjectList", "lastDriftCheckTime"],
 } as const satisfies OwnershipOf<VnfDeviceStatus>;
 
 interface OwnershipOf<S> extends StatusOwnership {

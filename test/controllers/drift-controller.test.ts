@@ -54,6 +54,10 @@ interface DriftCase {
     ruleConditions?: string[];
     ruleDrift?: unknown;
     deviceStatus?: Record<string, unknown>;
+    /** Device status fields that must be gone. */
+    deviceStatusAbsent?: string[];
+    /** How many unmanaged objects the device's status lists. */
+    unmanagedListed?: number;
     events?: string[];
     repairs?: string[];
     result?: ReconcileResult | "throws";
@@ -215,20 +219,48 @@ const cases: DriftCase[] = [
     expect: { calls: LISTS, writes: [], events: [] },
   },
   {
-    name: "unmanaged: Report counts objects that are not ours (also disowned ones), never deletes them",
+    name: "unmanaged: Report counts and lists objects that are not ours (also disowned ones), never deletes them",
     device: withDrift("Repair", "Report"),
     rules: [],
     setup: (w) => {
       w.session.put("firewallRule", { spec: FIREWALL_SPEC }, "1");
       w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "orphaned.uid-old" }, "2");
+      const first = w.session.objects.get("1");
+      if (first) first.importable = true;
     },
-    expect: { calls: LISTS, writes: [DEVICE], deviceStatus: { unmanagedObjects: 2 } },
+    expect: {
+      calls: LISTS,
+      writes: [DEVICE],
+      deviceStatus: {
+        unmanagedObjects: 2,
+        unmanagedObjectList: [
+          { kind: "VnfFirewallRule", vendorRef: "1", importable: true },
+          { kind: "VnfFirewallRule", vendorRef: "2", importable: false },
+        ],
+      },
+    },
   },
   {
-    name: "unmanaged: Ignore removes a count left from Report",
-    device: withDrift("Repair", "Ignore", { unmanagedObjects: 3 }),
+    name: "unmanaged: Report lists at most 50, the count says how many there are",
+    device: withDrift("Repair", "Report"),
     rules: [],
-    expect: { calls: LISTS, writes: [DEVICE] },
+    setup: (w) => {
+      for (let i = 0; i < 60; i++) w.session.put("firewallRule", { spec: FIREWALL_SPEC }, String(1000 + i));
+    },
+    expect: { calls: LISTS, writes: [DEVICE], deviceStatus: { unmanagedObjects: 60 }, unmanagedListed: 50 },
+  },
+  {
+    name: "unmanaged: Ignore removes a count and a list left from Report",
+    device: withDrift("Repair", "Ignore", {
+      unmanagedObjects: 3,
+      unmanagedObjectList: [{ kind: "VnfFirewallRule", vendorRef: "1", importable: true }],
+    }),
+    rules: [],
+    expect: {
+      calls: LISTS,
+      writes: [DEVICE],
+      deviceStatusAbsent: ["unmanagedObjects", "unmanagedObjectList"],
+    },
   },
   {
     name: "a rule with an intent in flight is not compared (it may be mid-write)",
@@ -275,13 +307,19 @@ describe("drift reconciler", () => {
     }
     if (c.expect.ruleConditions) expect(conditionsOf(w.rule())).toEqual(c.expect.ruleConditions);
     if (c.expect.deviceStatus) expect(w.device()?.status).toMatchObject(c.expect.deviceStatus);
+    for (const field of c.expect.deviceStatusAbsent ?? [])
+      expect(w.device()?.status ?? {}).not.toHaveProperty(field);
+    if (c.expect.unmanagedListed !== undefined)
+      expect(w.device()?.status?.unmanagedObjectList).toHaveLength(c.expect.unmanagedListed);
     if (c.expect.events) expect(w.events.summary()).toEqual(c.expect.events);
     if (c.expect.repairs) expect(w.enqueued).toEqual(c.expect.repairs);
     // The drift controller never writes the rule controller's journal.
     for (const body of w.kube.applied("vnf-drift-controller")) {
       expect(
         Object.keys(body).every((k) =>
-          ["drift", "conditions", "unmanagedObjects", "lastDriftCheckTime"].includes(k),
+          ["drift", "conditions", "unmanagedObjects", "unmanagedObjectList", "lastDriftCheckTime"].includes(
+            k,
+          ),
         ),
       ).toBe(true);
     }

@@ -93,6 +93,9 @@ const INEXPRESSIBLE: Array<[VendorObject, RegExp]> = [
 let env: OperatorEnv;
 let cli: { code: number | null; stdout: string; stderr: string };
 let orderBefore: string[];
+let deviceBefore: Record<string, unknown>;
+/** The factory rules, the inexpressible ones and the port forward: what stays unmanaged. */
+const NOT_IMPORTED = 2 + INEXPRESSIBLE.length + 1;
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -122,7 +125,13 @@ async function filterRules(): Promise<VendorObject[]> {
 }
 
 beforeAll(async () => {
-  env = await startOperatorEnv({ vendor: "pfsense", prefix: "import-adopt", startOperator: false });
+  env = await startOperatorEnv({
+    vendor: "pfsense",
+    prefix: "import-adopt",
+    startOperator: false,
+    // The device lists what nobody manages, so a user sees what an import would bring.
+    device: { driftDetection: { interval: "1h", mode: "Report", unmanaged: "Report" } },
+  });
   for (let i = 0; i < ADMIN_RULES; i++) {
     await env.sim.control.putObject("firewallRule", adminRule(i));
     if (i === 60)
@@ -141,6 +150,8 @@ beforeAll(async () => {
   orderBefore = (await filterRules()).map((r) => String(r.tracker));
   await env.startOperator();
   await env.waitReady("vnfdevices", env.deviceName, 60_000);
+  await env.checkDrift(env.deviceName, 60_000);
+  deviceBefore = statusOf(await env.get<KubeObj>("vnfdevices", env.deviceName));
   await env.sim.control.clearRequests();
   cli = await run([
     "import",
@@ -157,6 +168,22 @@ afterAll(async () => {
 });
 
 describe("vnf-operator import, then kubectl apply (pfSense, 200 administrator rules)", () => {
+  it("before: the device counts every unmanaged object and lists the first 50, saying which import can bring", () => {
+    expect(deviceBefore.unmanagedObjects).toBe(ADMIN_RULES + NOT_IMPORTED);
+    const list = deviceBefore.unmanagedObjectList as Array<{
+      kind: string;
+      vendorRef: string;
+      importable: boolean;
+    }>;
+    expect(list).toHaveLength(50);
+    // The appliance's order: the two factory rules first (IPv4-only / IPv6-only with an alias).
+    expect(list.slice(0, 3)).toEqual([
+      { kind: "VnfFirewallRule", vendorRef: "100000101", importable: false },
+      { kind: "VnfFirewallRule", vendorRef: "100000102", importable: false },
+      { kind: "VnfFirewallRule", vendorRef: orderBefore[2], importable: true },
+    ]);
+  });
+
   it("prints one manifest per expressible rule, each adopting its object; reads the appliance only", async () => {
     expect(cli.code, cli.stderr).toBe(0);
     const docs = parseAllDocuments(cli.stdout)
@@ -223,6 +250,15 @@ describe("vnf-operator import, then kubectl apply (pfSense, 200 administrator ru
       expect(now?.descr).toBe(object.descr);
     }
     expect(await env.find(NAT.plural, "admin-forward")).toBeUndefined();
+  });
+
+  it("after: the device counts only what was not imported", async () => {
+    await env.checkDrift(env.deviceName, 60_000);
+    const status = statusOf(await env.get<KubeObj>("vnfdevices", env.deviceName));
+    expect(status.unmanagedObjects).toBe(NOT_IMPORTED);
+    const list = status.unmanagedObjectList as Array<{ importable: boolean }>;
+    expect(list).toHaveLength(NOT_IMPORTED);
+    expect(list.every((entry) => !entry.importable)).toBe(true);
   });
 
   it("a second import finds nothing left to import: every adopted object is managed", async () => {

@@ -188,5 +188,6 @@ function observed(object: ApplianceObject): ObservedObject {
     vendorRef: object.vendorRef,
     ...(object.marker === undefined ? {} : { marker: object.marker }),
     normalized: object.normalized,
+    ...(object.importable === undefined ? {} : { importable: object.importable }),
   };
 }

@@ -18,12 +18,12 @@ const cases: Array<[string, DriftInput, ReturnType<typeof planDrift>]> = [
   [
     "steady state: nothing drifted, nothing orphaned",
     { rules: [rule("ns/a", "u1", "10")], knownMarkers: new Set(["u1"]), objects: [object("10", "u1")] },
-    { drifted: [], orphans: [], unmanaged: 0 },
+    { drifted: [], orphans: [], unmanaged: 0, unmanagedObjects: [] },
   ],
   [
     "object deleted on the appliance",
     { rules: [rule("ns/a", "u1", "10")], knownMarkers: new Set(["u1"]), objects: [] },
-    { drifted: [{ key: "ns/a", fields: ["missing"] }], orphans: [], unmanaged: 0 },
+    { drifted: [{ key: "ns/a", fields: ["missing"] }], orphans: [], unmanaged: 0, unmanagedObjects: [] },
   ],
   [
     "object edited on the appliance",
@@ -32,12 +32,22 @@ const cases: Array<[string, DriftInput, ReturnType<typeof planDrift>]> = [
       knownMarkers: new Set(["u1"]),
       objects: [object("10", "u1", "block")],
     },
-    { drifted: [{ key: "ns/a", fields: ["action"], vendorRef: "10" }], orphans: [], unmanaged: 0 },
+    {
+      drifted: [{ key: "ns/a", fields: ["action"], vendorRef: "10" }],
+      orphans: [],
+      unmanaged: 0,
+      unmanagedObjects: [],
+    },
   ],
   [
     "object recreated by hand under another vendorRef: found by marker",
     { rules: [rule("ns/a", "u1", "10")], knownMarkers: new Set(["u1"]), objects: [object("11", "u1")] },
-    { drifted: [{ key: "ns/a", fields: ["vendorRef"], vendorRef: "11" }], orphans: [], unmanaged: 0 },
+    {
+      drifted: [{ key: "ns/a", fields: ["vendorRef"], vendorRef: "11" }],
+      orphans: [],
+      unmanaged: 0,
+      unmanagedObjects: [],
+    },
   ],
   [
     "our marker without a resource is an orphan; unmarked objects are unmanaged",
@@ -46,17 +56,27 @@ const cases: Array<[string, DriftInput, ReturnType<typeof planDrift>]> = [
       knownMarkers: new Set(["u1"]),
       objects: [object("10", "u1"), object("12", "gone"), object("13"), object("14")],
     },
-    { drifted: [], orphans: [object("12", "gone")], unmanaged: 2 },
+    {
+      drifted: [],
+      orphans: [object("12", "gone")],
+      unmanaged: 2,
+      unmanagedObjects: [object("13"), object("14")],
+    },
   ],
   [
     "a disowned marker (deletionPolicy Orphan) is unmanaged, never an orphan to remove",
     { rules: [], knownMarkers: new Set(), objects: [object("15", "orphaned.u7"), object("16", "u8")] },
-    { drifted: [], orphans: [object("16", "u8")], unmanaged: 1 },
+    {
+      drifted: [],
+      orphans: [object("16", "u8")],
+      unmanaged: 1,
+      unmanagedObjects: [object("15", "orphaned.u7")],
+    },
   ],
   [
     "a marker known elsewhere (another device, or a rule mid-apply) is never an orphan",
     { rules: [], knownMarkers: new Set(["u9"]), objects: [object("20", "u9")] },
-    { drifted: [], orphans: [], unmanaged: 0 },
+    { drifted: [], orphans: [], unmanaged: 0, unmanagedObjects: [] },
   ],
 ];
 
