@@ -62,6 +62,11 @@ export interface ImportPlan {
   manifests: RuleManifest[];
   unsupported: LeftOut[];
   managed: LeftOut[];
+  /**
+   * Where the appliance's order may not survive: objects that stay unmanaged sit between imported
+   * ones (the operator keeps its managed rules of a scope in one block, VnfDevice spec.ruleOrder).
+   */
+  orderWarnings: string[];
 }
 
 const MAX_NAME = 63;
@@ -117,7 +122,7 @@ export function planImport(input: ImportInput): ImportPlan {
     return prefix ? `${prefix}-${unique}` : unique;
   };
 
-  const plan: ImportPlan = { manifests: [], unsupported: [], managed: [] };
+  const plan: ImportPlan = { manifests: [], unsupported: [], managed: [], orderWarnings: [] };
   for (const n of named) {
     const name = nameOf(n);
     const { kind, object } = n;
@@ -155,5 +160,41 @@ export function planImport(input: ImportInput): ImportPlan {
       });
     }
   }
+  for (const kind of ["firewallRule", "natRule"] as const) {
+    const between = staysBetweenImported(kind, input.lists[kind] ?? [], input.recorded);
+    if (between.length > 0) {
+      plan.orderWarnings.push(
+        `${kind}: ${between.length} object(s) that stay unmanaged sit between imported ones in the appliance's order (${between.slice(0, 5).join(", ")}${between.length > 5 ? ", ..." : ""}): the operator keeps the managed rules of a scope in one block (VnfDevice spec.ruleOrder), so applying may move imported rules past them; import or remove them first to keep the order exactly`,
+      );
+    }
+  }
   return plan;
+}
+
+/** vendorRefs of objects that will not be imported yet lie between two that will be. */
+function staysBetweenImported(
+  kind: ResourceKind,
+  list: ListedObject[],
+  recorded: ReadonlySet<string>,
+): string[] {
+  const imported = list.map(
+    (o) => o.reversed.ok && o.managedBy === undefined && !recorded.has(`${kind}/${o.vendorRef}`),
+  );
+  const first = imported.indexOf(true);
+  const last = imported.lastIndexOf(true);
+  if (first < 0) return [];
+  const out: string[] = [];
+  for (let i = first + 1; i < last; i++) {
+    const object = list[i];
+    // Objects a vnf-operator already manages are placed by their own priority: not in the way.
+    if (
+      !imported[i] &&
+      object &&
+      object.managedBy === undefined &&
+      !recorded.has(`${kind}/${object.vendorRef}`)
+    ) {
+      out.push(object.vendorRef);
+    }
+  }
+  return out;
 }

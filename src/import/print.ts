@@ -36,6 +36,7 @@ export function reportText(plan: ImportPlan, device: string): string {
   for (const entry of plan.managed) {
     lines.push(`already managed: ${entry.kind} ${entry.vendorRef} (${entry.name}): ${entry.reason}`);
   }
+  for (const warning of plan.orderWarnings) lines.push(`order: ${warning}`);
   const count = (kind: string) => plan.manifests.filter((m) => m.kind === kind).length;
   lines.push(
     `${device}: ${plan.manifests.length} manifests (${count("VnfFirewallRule")} VnfFirewallRule, ${count("VnfNatRule")} VnfNatRule); ${plan.unsupported.length} objects the reverse mapping cannot express; ${plan.managed.length} already managed`,

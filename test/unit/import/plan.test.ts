@@ -146,6 +146,41 @@ describe("planImport", () => {
   });
 });
 
+describe("order warnings", () => {
+  it("an object that stays unmanaged between imported ones is named; leading and trailing ones are not", () => {
+    const plan = planImport({
+      device,
+      lists: {
+        firewallRule: [
+          refused("1", "factory", "x"),
+          ok("2", "a"),
+          refused("3", "floating", "x"),
+          { ...ok("4", "ours"), managedBy: "marker" },
+          ok("5", "b"),
+          refused("6", "trailing", "x"),
+        ],
+      },
+      recorded: new Set(),
+    });
+    expect(plan.orderWarnings).toHaveLength(1);
+    expect(plan.orderWarnings[0]).toMatch(
+      /^firewallRule: 1 object\(s\) that stay unmanaged sit between imported ones in the appliance's order \(3\)/,
+    );
+    expect(reportText(plan, "edge/fw1")).toContain("order: firewallRule: 1 object(s)");
+  });
+
+  it("none when the imported rules are contiguous", () => {
+    const plan = planImport({
+      device,
+      lists: {
+        firewallRule: [refused("1", "factory", "x"), ok("2", "a"), ok("5", "b"), refused("6", "t", "x")],
+      },
+      recorded: new Set(),
+    });
+    expect(plan.orderWarnings).toEqual([]);
+  });
+});
+
 describe("printing", () => {
   const plan = planImport({
     device,
