@@ -1,13 +1,12 @@
-// One ApplianceSession per VnfDevice: every appliance call of the operator goes through it. It owns
-// the device's HTTP agent, credentials and token cache, its concurrency and rate limits, and runs the
-// dictionary's operations. It is not the retry owner: an answer with an error code (429, 503, 500…) goes
+// One ApplianceSession per VnfDevice: every appliance call of the operator goes through it. It runs
+// the dictionary's operations through the device's channel (channel.ts: HTTP agent, credentials and
+// token cache, concurrency and rate limits, the transport re-send). It is not the retry owner: an answer with an error code (429, 503, 500…) goes
 // straight back to the caller — the controller, which requeues after the appliance's Retry-After or its
 // backoff, without holding a worker. Only a short transport failure (a connection refused or reset
 // before any answer) is re-sent within the call, a couple of times within a few hundred ms. Creates are
 // never duplicated by that re-send: before it, and on a conflict, the session looks for an object
 // carrying the rule's ownership marker and adopts it.
 
-import pRetry from "p-retry";
 import type { Logger } from "pino";
 import { applianceText } from "../dictionary/appliance-text.ts";
 import type {
@@ -16,15 +15,13 @@ import type {
   CompiledResource,
   OperationName,
 } from "../dictionary/compiled.ts";
-import { type ErrorCode, VnfError } from "../dictionary/errors.ts";
+import { VnfError } from "../dictionary/errors.ts";
 import {
   Executor,
   type OperationInput,
   type OperationResult,
   type Position,
-  type RawResponse,
   resolveParameters,
-  type Transport,
 } from "../dictionary/executor.ts";
 import { type ApplianceObject, diffCanonical, markersOf, normalizeItem } from "../dictionary/normalize.ts";
 import { type HashableOperation, opHash } from "../dictionary/op-hash.ts";
@@ -37,30 +34,10 @@ import {
   type RuleSpec,
 } from "../dictionary/rule-input.ts";
 import { satisfies } from "../dictionary/semver.ts";
-import { checkAborted, untilAborted } from "../runtime/abort.ts";
-import { AuthManager } from "./auth.ts";
+import { DeviceChannel, type SessionLimits, type TransportRetry } from "./channel.ts";
 import type { EndpointGuard } from "./guarded-connect.ts";
-import { HttpClient, type TlsOptions } from "./http.ts";
-import { RateLimiter, Semaphore } from "./limits.ts";
+import type { TlsOptions } from "./http.ts";
 import { type ApplianceMetrics, noopMetrics } from "./metrics.ts";
-
-export interface SessionLimits {
-  maxConcurrentRequests?: number;
-  requestsPerSecond?: number;
-  /** Per-request timeout (headers and body), overriding the dictionary's. */
-  requestTimeoutMs?: number;
-}
-
-/** How a call is re-sent after a transport failure (connection refused or reset, no answer). */
-export interface TransportRetry {
-  /** Total attempts, including the first. */
-  attempts: number;
-  minDelayMs: number;
-  maxDelayMs: number;
-}
-
-/** Three attempts, 50 then about 100 ms apart (jittered): a reset connection, not an outage. */
-export const TRANSPORT_RETRY: TransportRetry = { attempts: 3, minDelayMs: 50, maxDelayMs: 150 };
 
 export interface ApplianceSessionOptions {
   dictionary: CompiledDictionary;
@@ -130,50 +107,38 @@ export class ApplianceSession {
   readonly dictionary: CompiledDictionary;
   readonly endpoint: string;
   private readonly executor: Executor;
-  private readonly http: HttpClient;
-  private readonly auth: AuthManager;
-  private readonly slots: Semaphore;
-  private readonly rate: RateLimiter;
-  private readonly logger: Logger | undefined;
+  private readonly channel: DeviceChannel;
   private readonly metrics: ApplianceMetrics;
   private readonly vendor: string;
-  private readonly retry: TransportRetry;
-  private readonly requestTimeoutMs: number | undefined;
-  private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private closed = false;
 
   constructor(options: ApplianceSessionOptions) {
     const { dictionary } = options;
     this.dictionary = dictionary;
     this.endpoint = options.endpoint;
-    this.now = options.clock?.now ?? Date.now;
-    this.sleep = options.clock?.sleep ?? defaultSleep;
+    const now = options.clock?.now ?? Date.now;
+    const sleep = options.clock?.sleep ?? defaultSleep;
     const parameters = resolveParameters(dictionary, options.parameters ?? {});
-    this.executor = new Executor(dictionary, parameters, { now: this.now, sleep: this.sleep });
-    this.auth = new AuthManager(dictionary, options.credentials, parameters, { now: this.now });
-    const connection = dictionary.connection;
-    const maxConcurrent = options.limits?.maxConcurrentRequests ?? connection.maxConcurrentRequests;
-    this.slots = new Semaphore(maxConcurrent);
-    this.rate = new RateLimiter(options.limits?.requestsPerSecond ?? connection.requestsPerSecond, {
-      now: this.now,
-      sleep: this.sleep,
-    });
-    this.requestTimeoutMs = options.limits?.requestTimeoutMs;
-    this.http = new HttpClient({
-      endpoint: options.endpoint,
-      connections: maxConcurrent,
-      connectTimeoutMs: connection.timeouts.connectMs,
-      headersTimeoutMs: this.requestTimeoutMs ?? connection.timeouts.headersMs,
-      bodyTimeoutMs: this.requestTimeoutMs ?? connection.timeouts.bodyMs,
-      ...(options.tls ? { tls: options.tls } : {}),
-      ...(options.endpointGuard ? { guard: options.endpointGuard } : {}),
-    });
-    this.endpoint = this.http.endpoint;
-    this.logger = options.logger?.child({ vendor: dictionary.vendor, dictionary: dictionary.name });
+    this.executor = new Executor(dictionary, parameters, { now, sleep });
     this.metrics = options.metrics ?? noopMetrics;
     this.vendor = options.vendorLabel ?? dictionary.vendor;
-    this.retry = { ...TRANSPORT_RETRY, ...options.transportRetry };
+    this.channel = new DeviceChannel({
+      dictionary,
+      endpoint: options.endpoint,
+      credentials: options.credentials,
+      parameters,
+      vendor: this.vendor,
+      now,
+      sleep,
+      metrics: this.metrics,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.transportRetry ? { transportRetry: options.transportRetry } : {}),
+      ...(options.endpointGuard ? { endpointGuard: options.endpointGuard } : {}),
+      ...(options.logger
+        ? { logger: options.logger.child({ vendor: dictionary.vendor, dictionary: dictionary.name }) }
+        : {}),
+    });
+    this.endpoint = this.channel.endpoint;
   }
 
   /** Whether writes need activate() (the dictionary has activation steps). */
@@ -184,7 +149,7 @@ export class ApplianceSession {
   // ---- public operations ---------------------------------------------------------------------
 
   async health(signal?: AbortSignal): Promise<HealthResult> {
-    const result = await this.perform(
+    const result = await this.channel.perform(
       "health",
       (transport) =>
         this.executor.run(this.dictionary.health, this.executor.context(undefined), transport, "health"),
@@ -205,7 +170,7 @@ export class ApplianceSession {
   render(kind: ResourceKind, operation: OperationName, input: RenderInput = {}): RenderedOperation {
     const op = this.operation(kind, operation);
     const ctx = this.executor.context(kind, this.operationInput(kind, input));
-    const masked = this.auth.maskedMaterial();
+    const masked = this.channel.auth.maskedMaterial();
     const requests = this.executor
       .renderOffline(op, ctx, `${kind}.${operation}`)
       .map((request) => applyAuth(request, masked));
@@ -239,7 +204,7 @@ export class ApplianceSession {
       return found ? { vendorRef: found.vendorRef, adopted: true } : undefined;
     };
     try {
-      return await this.perform(
+      return await this.channel.perform(
         `${kind}.create`,
         async (transport) => {
           const result = await this.executor.run(
@@ -270,7 +235,7 @@ export class ApplianceSession {
     const resource = this.resource(kind);
     const op = this.operation(kind, "get");
     const ctx = this.executor.context(kind, { vendorRef });
-    const result = await this.perform(
+    const result = await this.channel.perform(
       `${kind}.get`,
       (transport) => this.executor.run(op, ctx, transport, `${kind}.get`),
       { signal },
@@ -298,7 +263,7 @@ export class ApplianceSession {
   async list(kind: ResourceKind, signal?: AbortSignal): Promise<ApplianceObject[]> {
     const resource = this.resource(kind);
     const op = this.operation(kind, "list");
-    const result = await this.perform(
+    const result = await this.channel.perform(
       `${kind}.list`,
       (transport) => this.executor.run(op, this.executor.context(kind), transport, `${kind}.list`),
       { signal },
@@ -315,7 +280,7 @@ export class ApplianceSession {
   ): Promise<void> {
     const op = this.operation(kind, "update");
     const ctx = this.executor.context(kind, { ...this.operationInput(kind, input), vendorRef });
-    const result = await this.perform(
+    const result = await this.channel.perform(
       `${kind}.update`,
       (transport) => this.executor.run(op, ctx, transport, `${kind}.update`),
       { signal },
@@ -335,7 +300,7 @@ export class ApplianceSession {
   async delete(kind: ResourceKind, vendorRef: string, signal?: AbortSignal): Promise<void> {
     const op = this.operation(kind, "delete");
     const ctx = this.executor.context(kind, { vendorRef });
-    await this.perform(
+    await this.channel.perform(
       `${kind}.delete`,
       (transport) => this.executor.run(op, ctx, transport, `${kind}.delete`),
       { signal },
@@ -345,7 +310,7 @@ export class ApplianceSession {
   async move(kind: ResourceKind, vendorRef: string, position: Position, signal?: AbortSignal): Promise<void> {
     const op = this.operation(kind, "move");
     const ctx = this.executor.context(kind, { vendorRef, position });
-    const result = await this.perform(
+    const result = await this.channel.perform(
       `${kind}.move`,
       (transport) => this.executor.run(op, ctx, transport, `${kind}.move`),
       { signal },
@@ -380,9 +345,13 @@ export class ApplianceSession {
     const op = resource.operations.findByMarker ?? resource.operations.list;
     const label = `${kind}.${op.name}`;
     const ctx = this.executor.context(kind, op.name === "findByMarker" ? { marker } : {});
-    const result = await this.perform(label, (transport) => this.executor.run(op, ctx, transport, label), {
-      signal,
-    });
+    const result = await this.channel.perform(
+      label,
+      (transport) => this.executor.run(op, ctx, transport, label),
+      {
+        signal,
+      },
+    );
     const base = this.executor.context(kind);
     // Server-side searches are hints (a "contains" also matches longer ids): check every candidate.
     const ours = result.items.filter((item) => markersOf(resource, item.raw, base).includes(marker));
@@ -403,7 +372,7 @@ export class ApplianceSession {
     const activation = this.dictionary.activation;
     if (!activation) return { activated: false, jobs: [], outputs: {} };
     try {
-      const result = await this.perform(
+      const result = await this.channel.perform(
         "activation",
         (transport) =>
           this.executor.run(activation, this.executor.context(undefined), transport, "activation"),
@@ -418,8 +387,7 @@ export class ApplianceSession {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await this.http.close();
+    await this.channel.close();
   }
 
   // ---- machinery -----------------------------------------------------------------------------
@@ -487,170 +455,7 @@ export class ApplianceSession {
     if (input.position !== undefined) out.position = input.position;
     return out;
   }
-
-  /** Replaces every secret value in a text (error messages, vendor messages). */
-  private scrub = (text: string): string => {
-    let out = text;
-    for (const secret of this.auth.secrets()) {
-      if (secret) out = out.split(secret).join("***");
-    }
-    return out;
-  };
-
-  private toVnfError(error: unknown): VnfError {
-    if (error instanceof VnfError && error.responseBody !== undefined) {
-      // The appliance's raw answer: debug level only (status and Events get the mapped message).
-      this.logger?.debug(
-        { code: error.code, httpStatus: error.httpStatus, body: this.scrub(error.responseBody) },
-        "appliance answer (raw, capped, control characters escaped)",
-      );
-    }
-    if (error instanceof VnfError) return error.scrubbed(this.scrub);
-    const message = error instanceof Error ? error.message : String(error);
-    return new VnfError("BROKER_INTERNAL", this.scrub(`internal error: ${message}`));
-  }
-
-  /**
-   * Runs one operation, re-sent only after a transport failure (see TRANSPORT_RETRY). Each attempt
-   * holds one of the device's slots for its whole duration (a multi-step operation such as "look up
-   * the index, then PATCH it" must not interleave with another write on pfSense), and releases it
-   * while waiting to re-send.
-   */
-  private async perform<T>(
-    operation: string,
-    attempt: (transport: Transport) => Promise<T>,
-    options: { beforeRetry?: () => Promise<T | undefined>; signal?: AbortSignal | undefined } = {},
-  ): Promise<T> {
-    const { beforeRetry, signal } = options;
-    if (signal?.aborted) throw signal.reason;
-    if (this.closed) throw new VnfError("VNF_UNREACHABLE", `${operation}: session closed`);
-    const transport: Transport = {
-      send: (request) => this.sendWithAuth(request, signal),
-      ...(signal ? { signal } : {}),
-    };
-    let attempts = 0;
-    return pRetry(
-      async () => {
-        attempts += 1;
-        if (attempts > 1 && beforeRetry) {
-          const early = await beforeRetry();
-          if (early !== undefined) return early;
-        }
-        const release = await this.slots.acquire(signal);
-        const started = this.now();
-        let code: ErrorCode | "OK" | undefined = "OK";
-        try {
-          return await attempt(transport);
-        } catch (error) {
-          // Cancelled (shutdown, lost lease): the caller's reason, not an appliance failure.
-          if (signal?.aborted) {
-            code = undefined;
-            throw signal.reason;
-          }
-          const vnfError = this.toVnfError(error);
-          code = vnfError.code;
-          throw vnfError;
-        } finally {
-          release();
-          if (code !== undefined) {
-            this.metrics.observeRequest(
-              { vendor: this.vendor, operation, code },
-              (this.now() - started) / 1000,
-            );
-          }
-        }
-      },
-      {
-        ...(signal ? { signal } : {}),
-        retries: Math.max(0, this.retry.attempts - 1),
-        minTimeout: this.retry.minDelayMs,
-        maxTimeout: this.retry.maxDelayMs,
-        factor: 2,
-        randomize: true,
-        shouldRetry: ({ error }) => this.shouldRetry(error),
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          const vnfError = error instanceof VnfError ? error : undefined;
-          const retrying = retriesLeft > 0 && this.shouldRetry(error);
-          this.logger?.warn(
-            {
-              operation,
-              attempt: attemptNumber,
-              code: vnfError?.code,
-              httpStatus: vnfError?.httpStatus,
-              retrying,
-              retryAfterMs: vnfError?.retryAfterMs,
-            },
-            `appliance operation failed: ${error.message}`,
-          );
-        },
-      },
-    );
-  }
-
-  /** Only a transport failure is re-sent here; every answer with a code goes back to the controller. */
-  private shouldRetry(error: Error): boolean {
-    return error instanceof VnfError && error.transport && !this.closed;
-  }
-
-  /**
-   * Sends with auth; on a refusal (401/403, or the dictionary's "token expired" statuses) renews the
-   * credentials — a new login for a session, the same static key or password again otherwise — and
-   * replays the request once. A second refusal is the answer (mapped to VNF_AUTH by the dictionary).
-   */
-  private async sendWithAuth(request: RenderedRequest, signal?: AbortSignal): Promise<RawResponse> {
-    // A login is shared by every caller waiting for a token: one caller's cancellation stops its own
-    // wait, never the login the others wait for.
-    const login = (): ReturnType<AuthManager["material"]> => {
-      checkAborted(signal);
-      return untilAborted(
-        this.auth.material((request) => this.sendRaw(request)),
-        signal,
-      );
-    };
-    const first = await login();
-    const response = await this.sendRaw(applyAuth(request, first.material), signal);
-    if (!this.auth.refuses(response.status)) return response;
-    this.logger?.info(
-      { request: request.label, status: response.status, session: this.auth.isSession },
-      this.auth.isSession
-        ? "credentials refused: logging in again, then one replay"
-        : "credentials refused: one replay before reporting VNF_AUTH",
-    );
-    this.auth.invalidate(first.token);
-    const second = await login();
-    return this.sendRaw(applyAuth(request, second.material), signal);
-  }
-
-  private async sendRaw(request: RenderedRequest, signal?: AbortSignal): Promise<RawResponse> {
-    await this.rate.take(signal);
-    const timed =
-      this.requestTimeoutMs !== undefined && request.timeoutMs === undefined
-        ? { ...request, timeoutMs: this.requestTimeoutMs }
-        : request;
-    const started = this.now();
-    if (this.logger?.isLevelEnabled("trace"))
-      this.logger.trace({ request: redactRequest(timed) }, "appliance request (redacted)");
-    try {
-      const response = await this.http.send(timed, signal);
-      this.logger?.debug(
-        {
-          request: request.label,
-          method: request.method,
-          path: request.path,
-          status: response.status,
-          ms: this.now() - started,
-        },
-        "appliance request",
-      );
-      return response;
-    } catch (error) {
-      this.logger?.debug(
-        { request: request.label, method: request.method, path: request.path, ms: this.now() - started },
-        "appliance request failed",
-      );
-      throw error;
-    }
-  }
 }
 
-export type { ApplianceObject, OperationResult, Position };
+export { TRANSPORT_RETRY } from "./channel.ts";
+export type { ApplianceObject, OperationResult, Position, SessionLimits, TransportRetry };
