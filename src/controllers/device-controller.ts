@@ -14,16 +14,6 @@
 //      rules paused; else record version, serial, dictionary, Ready; check again when the interval is up.
 // Every Stalled state is looked at again after the stalled backoff (stalled.ts), and at once when the
 // spec or a Secret changes.
-import {
-  kubeTime,
-  markNotReady,
-  markReady,
-  markReconciling,
-  markStalled,
-  markSuspended,
-} from "../api/conditions.ts";
-import { DEFAULT_BATCH_WINDOW } from "../api/defaults.ts";
-import { parseDuration } from "../api/duration.ts";
 import type { VnfDevice, VnfDeviceStatus, VnfRule } from "../api/types.ts";
 import type { DictionaryChoice, DictionaryChoiceRequest } from "../dictionary/choose.ts";
 import { type ErrorCode, VnfError } from "../dictionary/errors.ts";
@@ -32,9 +22,23 @@ import type { EventSink } from "../runtime/events.ts";
 import type { ObjectCache } from "../runtime/informer.ts";
 import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { KubeObject, ObjectKey, ResourceType } from "../runtime/resource.ts";
-import { deepEqual, StatusWriter } from "../runtime/status-writer.ts";
+import { StatusWriter } from "../runtime/status-writer.ts";
+import { buildConfig } from "./device-config.ts";
+import {
+  describe,
+  type Health,
+  healthy,
+  notReady,
+  stalled,
+  suspended,
+  TRANSPORT_WARNING,
+  transportOf,
+  unsupported,
+  withActivation,
+  withTransport,
+} from "./device-status.ts";
 import { DEFAULT_MAX_RETRY_DELAY_MS, requeueAfter } from "./requeue.ts";
-import type { ManagedSession, SessionConfig, SessionRegistry } from "./session-registry.ts";
+import type { SessionRegistry } from "./session-registry.ts";
 import {
   DEFAULT_GRACE_PERIOD_MS,
   DEFAULT_STALLED_RETRY,
@@ -78,9 +82,6 @@ export interface DeviceControllerDeps {
   onSessionReady?: (device: ObjectKey) => void;
   now?: () => Date;
 }
-
-/** lastHealthCheckTime is refreshed at most this often when nothing else changes (no write per check). */
-const HEALTH_RECORD_INTERVAL_MS = 5 * 60_000;
 
 export function deviceReconciler(deps: DeviceControllerDeps) {
   const now = deps.now ?? (() => new Date());
@@ -291,306 +292,10 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
   };
 }
 
-type Health = { version?: string; serial?: string };
-
-type ConfigResult =
-  | { config: SessionConfig; fingerprint: string }
-  /** `missing`: a Secret does not exist (it may still come); otherwise it exists but lacks a key. */
-  | { problem: { reason: string; message: string; missing: boolean } };
-
-type Transport = NonNullable<VnfDeviceStatus["transport"]>;
-
-/** What the Ready message and an Event say when the transport is not verified TLS. */
-const TRANSPORT_WARNING: Record<Exclude<Transport, "https">, string> = {
-  http: "plain http:// (spec.allowInsecureHttp): credentials and rules travel unencrypted",
-  "https-unverified":
-    "the appliance's certificate is not verified (tls.insecureSkipVerify): anyone on the network path can impersonate it and receive its credentials",
-};
-
-function transportOf(device: VnfDevice): Transport {
-  if (/^http:\/\//i.test(device.spec.endpoint)) return "http";
-  return device.spec.tls?.insecureSkipVerify ? "https-unverified" : "https";
-}
-
-/** status.transport, and a warning in the Ready message when credentials are not protected. */
-function withTransport(status: VnfDeviceStatus, transport: Transport): VnfDeviceStatus {
-  if (transport === "https") return { ...status, transport };
-  const conditions = status.conditions?.map((c) =>
-    c.type === "Ready" && c.status === "True"
-      ? { ...c, message: `${c.message}; WARNING: ${TRANSPORT_WARNING[transport]}` }
-      : c,
-  );
-  return { ...status, transport, ...(conditions ? { conditions } : {}) };
-}
-
-/**
- * status.pendingActivations (Batched devices: the writes waiting for the window to close) and
- * status.lastActivation (kept from status when this session has not activated yet, e.g. after a restart).
- */
-function withActivation(
-  status: VnfDeviceStatus,
-  device: VnfDevice,
-  session: ManagedSession,
-): VnfDeviceStatus {
-  const activation = session.activation?.();
-  const { pendingActivations: _pending, ...rest } = status;
-  if (!activation) return rest;
-  return {
-    ...rest,
-    ...(device.spec.activation?.mode === "Batched" ? { pendingActivations: activation.pending } : {}),
-    ...(activation.last ? { lastActivation: activation.last } : {}),
-  };
-}
-
-function buildConfig(deps: DeviceControllerDeps, device: VnfDevice, dictionary: string): ConfigResult {
-  const namespace = device.metadata.namespace ?? "";
-  // The CRD refuses this on admission; objects stored before that rule existed land here.
-  if (transportOf(device) === "http" && device.spec.allowInsecureHttp !== true) {
-    return {
-      problem: {
-        reason: "InsecureEndpoint",
-        message: `endpoint ${device.spec.endpoint} would send the credentials unencrypted: use https://, or set spec.allowInsecureHttp: true to accept that`,
-        missing: false,
-      },
-    };
-  }
-  const secretName = device.spec.credentialsSecretRef.name;
-  const secret = deps.secrets.get(namespace, secretName);
-  if (!secret) {
-    return {
-      problem: {
-        reason: "CredentialsNotFound",
-        message: `Secret ${namespace}/${secretName} (spec.credentialsSecretRef) ${notReadable(deps, namespace)}`,
-        missing: true,
-      },
-    };
-  }
-  const credentials = decode(secret.data);
-  const missing = deps.catalog.credentialKeys(dictionary).filter((k) => !credentials[k]);
-  if (missing.length > 0) {
-    return {
-      problem: {
-        reason: "CredentialsInvalid",
-        message: `Secret ${namespace}/${secretName} lacks the key(s) ${missing.join(", ")} that dictionary ${dictionary} needs: add them`,
-        missing: false,
-      },
-    };
-  }
-  let caPem: string | undefined;
-  let caVersion = "";
-  const caRef = device.spec.tls?.caSecretRef;
-  if (caRef) {
-    const caSecret = deps.secrets.get(namespace, caRef.name);
-    const keyName = caRef.key ?? "ca.crt";
-    caPem = caSecret ? decode(caSecret.data)[keyName] : undefined;
-    if (!caPem) {
-      return {
-        problem: {
-          reason: "CaNotFound",
-          message: caSecret
-            ? `Secret ${namespace}/${caRef.name} (spec.tls.caSecretRef) has no key ${keyName}: add the appliance's CA certificate under it`
-            : `Secret ${namespace}/${caRef.name} with key ${keyName} (spec.tls.caSecretRef) ${notReadable(deps, namespace)}`,
-          missing: !caSecret,
-        },
-      };
-    }
-    caVersion = caSecret?.metadata?.resourceVersion ?? "";
-  }
-  const generation = device.metadata.generation ?? 0;
-  const epoch = `${generation}/${secret.metadata?.resourceVersion ?? ""}${caVersion ? `/${caVersion}` : ""}`;
-  const limits = device.spec.limits;
-  const config: SessionConfig = {
-    device: { namespace, name: device.metadata.name ?? "" },
-    vendor: device.spec.vendor,
-    dictionary,
-    endpoint: device.spec.endpoint,
-    credentials,
-    parameters: device.spec.parameters ?? {},
-    activation: {
-      mode: device.spec.activation?.mode ?? "Immediate",
-      batchWindowMs: parseDuration(device.spec.activation?.batchWindow ?? DEFAULT_BATCH_WINDOW),
-    },
-    epoch,
-    ...(device.spec.tls
-      ? {
-          tls: {
-            ...(caPem ? { caPem } : {}),
-            ...(device.spec.tls.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
-            ...(device.spec.tls.serverName ? { serverName: device.spec.tls.serverName } : {}),
-          },
-        }
-      : {}),
-    ...(limits
-      ? {
-          limits: {
-            ...(limits.maxConcurrentRequests ? { maxConcurrentRequests: limits.maxConcurrentRequests } : {}),
-            ...(limits.requestsPerSecond ? { requestsPerSecond: limits.requestsPerSecond } : {}),
-            ...(limits.requestTimeout ? { requestTimeoutMs: parseDuration(limits.requestTimeout) } : {}),
-          },
-        }
-      : {}),
-  };
-  // Credentials are not in the fingerprint: the Secret's resourceVersion (in the epoch) stands for them.
-  return { config, fingerprint: `${dictionary}|${epoch}` };
-}
-
-/**
- * Why a referenced Secret is not in the cache: the operator reads only labelled credential Secrets
- * (and, when so configured, only in some namespaces), so "does not exist" would mislead.
- */
-function notReadable(deps: DeviceControllerDeps, namespace: string): string {
-  const scope = deps.credentialScope;
-  if (!scope) return "does not exist: create it";
-  if (scope.namespaces && !scope.namespaces.includes(namespace)) {
-    return `cannot be read: the operator reads credential Secrets only in ${scope.namespaces.join(", ")} (--credential-namespaces)`;
-  }
-  return `was not found among the credential Secrets the operator reads: it must exist and carry the label ${scope.label}: create or label it`;
-}
-
-function decode(data: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(data ?? {}))
-    out[key] = Buffer.from(value, "base64").toString("utf8");
-  return out;
-}
-
 function countRules(deps: DeviceControllerDeps, device: ObjectKey): number {
   let count = 0;
   for (const informer of deps.rules) {
     for (const rule of informer.list(device.namespace)) if (rule.spec.deviceRef.name === device.name) count++;
   }
   return count;
-}
-
-function describe(health: { version?: string; serial?: string }): string {
-  return (
-    [health.version ? `version ${health.version}` : "", health.serial ? `serial ${health.serial}` : ""]
-      .filter(Boolean)
-      .join(", ") || "no version reported"
-  );
-}
-
-/** Ready after a health check passed at `checkedAt` (now, or the last check when none was due). */
-function healthy(
-  status: VnfDeviceStatus,
-  generation: number,
-  dictionary: string,
-  health: Health,
-  managedRules: number,
-  checkedAt: Date,
-  unsupportedFirmware?: string,
-): VnfDeviceStatus {
-  const now = checkedAt;
-  const next: VnfDeviceStatus = { ...status, dictionary, managedRules };
-  if (health.version) next.vendorVersion = health.version;
-  if (health.serial) next.serial = health.serial;
-  delete next.errorCode;
-  next.conditions = markReady(
-    status.conditions,
-    {
-      reason: "HealthCheckPassed",
-      message: `appliance reachable through dictionary ${dictionary} (${describe(health)})${
-        unsupportedFirmware ? `; ${unsupportedFirmware}` : ""
-      }`,
-      observedGeneration: generation,
-    },
-    now,
-  );
-  // Refresh the timestamp only when it is old or something else changed: a steady device costs no write.
-  const last = status.lastHealthCheckTime ? Date.parse(status.lastHealthCheckTime) : 0;
-  const changed = !deepEqual(
-    { ...status, lastHealthCheckTime: undefined },
-    { ...next, lastHealthCheckTime: undefined },
-  );
-  if (changed || now.getTime() - last >= HEALTH_RECORD_INTERVAL_MS) next.lastHealthCheckTime = kubeTime(now);
-  return next;
-}
-
-/**
- * Firmware no dictionary admits: Stalled with the version and the ranges (a person must act), version
- * recorded; checked again at the health interval.
- */
-function unsupported(
-  status: VnfDeviceStatus,
-  generation: number,
-  reason: string,
-  message: string,
-  health: Health,
-  retryInMs: number,
-  now: Date,
-): VnfDeviceStatus {
-  const next = stalled(status, generation, reason, message, retryInMs, now);
-  if (health.version) next.vendorVersion = health.version;
-  if (health.serial) next.serial = health.serial;
-  return next;
-}
-
-function notReady(
-  status: VnfDeviceStatus,
-  generation: number,
-  reason: string,
-  message: string,
-  now: Date,
-  retrying: boolean,
-): VnfDeviceStatus {
-  const mark = { reason, message, observedGeneration: generation };
-  const conditions = retrying
-    ? markReconciling(
-        status.conditions,
-        {
-          reason: "RetryingAfterError",
-          message: `${reason}: retrying with backoff`,
-          observedGeneration: generation,
-        },
-        now,
-        { reason, message },
-      )
-    : markNotReady(status.conditions, mark, now);
-  const next: VnfDeviceStatus = { ...status, conditions };
-  if (isErrorCode(reason)) next.errorCode = reason;
-  else delete next.errorCode;
-  return next;
-}
-
-function stalled(
-  status: VnfDeviceStatus,
-  generation: number,
-  reason: string,
-  message: string,
-  retryInMs: number,
-  now: Date,
-): VnfDeviceStatus {
-  const conditions = markStalled(
-    status.conditions,
-    { reason, message, observedGeneration: generation },
-    now,
-    `${message} (checked again in ${Math.round(retryInMs / 1000)} s, and at once when the device's spec or its Secrets change)`,
-  );
-  const next: VnfDeviceStatus = { ...status, conditions };
-  if (isErrorCode(reason)) next.errorCode = reason;
-  else delete next.errorCode;
-  return next;
-}
-
-/** spec.suspend: Suspended=True, no Ready, Reconciling or Stalled; errorCode cleared. */
-function suspended(status: VnfDeviceStatus, generation: number, now: Date): VnfDeviceStatus {
-  const next: VnfDeviceStatus = {
-    ...status,
-    conditions: markSuspended(
-      status.conditions,
-      {
-        reason: "Suspended",
-        message:
-          "spec.suspend is true: no call is made to this appliance, for the device or its rules; set it to false to resume",
-        observedGeneration: generation,
-      },
-      now,
-    ),
-  };
-  delete next.errorCode;
-  return next;
-}
-
-function isErrorCode(reason: string): reason is NonNullable<VnfDeviceStatus["errorCode"]> {
-  return /^(VNF_|BROKER_)[A-Z_]+$/.test(reason);
 }
