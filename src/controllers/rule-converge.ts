@@ -1,0 +1,64 @@
+// The appliance calls for an apply plan (rule-plan.ts): update in place, verify, or create — never a
+// create when our object already exists (a pending intent makes it look by marker first, and adopt).
+import type { DeviceSession, ObservedObject, RuleKind, RuleRequest } from "./ports.ts";
+import type { RulePlan } from "./rule-plan.ts";
+import type { RuleOutcome } from "./rule-status.ts";
+
+/** The appliance calls for an apply plan. Never sends a create when our object already exists. */
+export async function converge(
+  session: DeviceSession,
+  kind: RuleKind,
+  plan: Extract<RulePlan, { step: "apply" }>,
+  request: RuleRequest,
+  signal: AbortSignal,
+): Promise<RuleOutcome> {
+  const ruleNumber = request.ruleNumber;
+  const applied = (
+    action: "created" | "adopted" | "updated" | "verified",
+    vendorRef: string,
+  ): RuleOutcome => ({
+    type: "applied",
+    action,
+    vendorRef,
+    opHash: plan.opHash,
+    ...(ruleNumber !== undefined ? { ruleNumber } : {}),
+  });
+
+  if (plan.action === "update" && plan.vendorRef !== undefined) {
+    const current = await session.get(kind, plan.vendorRef, signal);
+    if (current === undefined) {
+      // Deleted behind our back (drift): recreate, adopting a copy carrying our marker if one exists.
+      return createOrAdopt(session, kind, request, true, applied, signal);
+    }
+    if (plan.verifyFirst && session.differences(kind, request, current).length === 0) {
+      return applied("verified", plan.vendorRef);
+    }
+    await session.update(kind, plan.vendorRef, request, signal);
+    return applied("updated", plan.vendorRef);
+  }
+  return createOrAdopt(session, kind, request, plan.verifyFirst, applied, signal);
+}
+
+async function createOrAdopt(
+  session: DeviceSession,
+  kind: RuleKind,
+  request: RuleRequest,
+  verifyFirst: boolean,
+  applied: (action: "created" | "adopted" | "updated" | "verified", vendorRef: string) => RuleOutcome,
+  signal: AbortSignal,
+): Promise<RuleOutcome> {
+  // Every create is preceded by its intent, so without a pending one no earlier create can have
+  // landed: only then is the marker lookup (a list call) skipped. The engine still adopts by marker
+  // when a create is retried or refused as a duplicate.
+  const existing: ObservedObject | undefined = verifyFirst
+    ? await session.findByMarker(kind, request.marker, signal)
+    : undefined;
+  if (existing) {
+    if (session.differences(kind, request, existing).length === 0)
+      return applied("adopted", existing.vendorRef);
+    await session.update(kind, existing.vendorRef, request, signal);
+    return applied("adopted", existing.vendorRef);
+  }
+  const { vendorRef } = await session.create(kind, request, signal);
+  return applied("created", vendorRef);
+}
