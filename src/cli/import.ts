@@ -5,6 +5,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { resourceTypes } from "../api/group.ts";
 import type { VnfDevice, VnfRule } from "../api/types.ts";
+import { EndpointPolicy } from "../appliance/endpoint-policy.ts";
+import type { EndpointGuard } from "../appliance/guarded-connect.ts";
 import { ApplianceSession } from "../appliance/session.ts";
 import { isDisowned } from "../controllers/markers.ts";
 import type { CompiledDictionary } from "../dictionary/compiled.ts";
@@ -12,6 +14,7 @@ import { loadDictionaryDirectories } from "../dictionary/registry.ts";
 import type { ResourceKind } from "../dictionary/rule-input.ts";
 import { type ListedObject, planImport } from "../import/plan.ts";
 import { manifestsText, type OutputFormat, reportText } from "../import/print.ts";
+import { discoverClusterNetwork } from "../runtime/cluster-network.ts";
 import { KubeHttp, type KubeRequester } from "../runtime/kube-http.ts";
 import { CoreResources, collectionPath, objectPath, parseKey } from "../runtime/resource.ts";
 import { commaList, loadKubeConfig } from "./common.ts";
@@ -33,6 +36,13 @@ flags:
   --name-prefix PREFIX      prefix every manifest name (e.g. the device's name)
   -o, --output yaml|json    yaml (default: one document per rule) or json (a List)
   --include-unsupported     also print the objects that cannot be imported, as commented YAML
+
+endpoint policy: the device's credentials go only where the operator would send them (the same
+defaults: loopback, link-local, cloud metadata, multicast, the API server and the service range are
+refused), so a VnfDevice pointed elsewhere cannot make an administrator's import leak them.
+  --endpoint-allow-cidrs A,B  CIDRs that override those default denials [VNF_ENDPOINT_ALLOW_CIDRS]
+  --endpoint-deny-cidrs A,B   CIDRs always refused [VNF_ENDPOINT_DENY_CIDRS]
+  --service-cidrs A,B         the cluster's service range [VNF_SERVICE_CIDRS]; default: discovered
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -45,6 +55,9 @@ export async function run(argv: string[]): Promise<number> {
       "name-prefix": { type: "string" },
       output: { type: "string", short: "o" },
       "include-unsupported": { type: "boolean" },
+      "endpoint-allow-cidrs": { type: "string" },
+      "endpoint-deny-cidrs": { type: "string" },
+      "service-cidrs": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -72,7 +85,23 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const started = performance.now();
-  const http = KubeHttp.for(loadKubeConfig(values.kubeconfig ?? process.env.KUBECONFIG));
+  const env = process.env;
+  const kubeConfig = loadKubeConfig(values.kubeconfig ?? env.KUBECONFIG);
+  const http = KubeHttp.for(kubeConfig);
+  const serviceCidrs = commaList(values["service-cidrs"] ?? env.VNF_SERVICE_CIDRS);
+  const network = await discoverClusterNetwork(
+    http,
+    kubeConfig,
+    serviceCidrs.length > 0 ? { serviceCidrs } : {},
+  );
+  const endpointGuard: EndpointGuard = {
+    policy: new EndpointPolicy({
+      allowCidrs: commaList(values["endpoint-allow-cidrs"] ?? env.VNF_ENDPOINT_ALLOW_CIDRS),
+      denyCidrs: commaList(values["endpoint-deny-cidrs"] ?? env.VNF_ENDPOINT_DENY_CIDRS),
+      apiServerAddresses: network.apiServerAddresses,
+      serviceCidrs: network.serviceCidrs,
+    }),
+  };
   const directories = commaList(values.dictionaries ?? process.env.VNF_DICTIONARY_DIRS);
   const { registry, errors } = await loadDictionaryDirectories(
     directories.length > 0 ? directories : [builtinDictionaries],
@@ -83,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     method: "GET",
     path: objectPath(resourceTypes.device, deviceKey),
   });
-  const session = await sessionFor(http, device, (name, version) =>
+  const session = await sessionFor(http, device, endpointGuard, (name, version) =>
     registry.resolve({
       vendor: device.spec.vendor,
       ...(name ? { name } : {}),
@@ -129,6 +158,7 @@ export async function run(argv: string[]): Promise<number> {
 async function sessionFor(
   http: KubeRequester,
   device: VnfDevice,
+  endpointGuard: EndpointGuard,
   resolve: (name: string | undefined, version: string | undefined) => CompiledDictionary,
 ): Promise<ApplianceSession> {
   const namespace = device.metadata.namespace ?? "";
@@ -157,6 +187,7 @@ async function sessionFor(
       endpoint: device.spec.endpoint,
       credentials,
       parameters: device.spec.parameters ?? {},
+      endpointGuard,
       ...(tls ? { tls } : {}),
     });
   // The dictionary the operator uses (status), else the pinned one, else chosen from the firmware.

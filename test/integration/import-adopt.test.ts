@@ -16,6 +16,7 @@ import {
   NAT,
   type OperatorEnv,
   repoRoot,
+  SIMULATOR_CIDR,
   startOperatorEnv,
   statusOf,
 } from "../support/operator-env.ts";
@@ -158,6 +159,9 @@ beforeAll(async () => {
     `${env.namespace}/${env.deviceName}`,
     "--kubeconfig",
     kubeconfigPath(),
+    // The simulator listens on loopback, which the endpoint policy refuses by default.
+    "--endpoint-allow-cidrs",
+    SIMULATOR_CIDR,
     "--include-unsupported",
   ]);
 }, 240_000);
@@ -262,6 +266,26 @@ describe("vnf-operator import, then kubectl apply (pfSense, 200 administrator ru
     expect(list.every((entry) => !entry.importable)).toBe(true);
   });
 
+  it("the device's credentials go nowhere the endpoint policy refuses (loopback by default)", async () => {
+    await env.sim.control.clearRequests();
+    const refused = await run([
+      "import",
+      "--device",
+      `${env.namespace}/${env.deviceName}`,
+      "--kubeconfig",
+      kubeconfigPath(),
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/loopback/);
+    expect(refused.stdout).toBe("");
+    // The operator's own health checks go on (it holds a session token); the import's login and
+    // list never reached the appliance.
+    const reached = (await env.sim.control.requests()).filter(
+      (r) => r.path.startsWith("/api/v2/auth") || r.path.startsWith("/api/v2/firewall"),
+    );
+    expect(reached).toEqual([]);
+  });
+
   it("a second import finds nothing left to import: every adopted object is managed", async () => {
     const again = await run([
       "import",
@@ -269,6 +293,8 @@ describe("vnf-operator import, then kubectl apply (pfSense, 200 administrator ru
       `${env.namespace}/${env.deviceName}`,
       "--kubeconfig",
       kubeconfigPath(),
+      "--endpoint-allow-cidrs",
+      SIMULATOR_CIDR,
     ]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout.trim()).toBe("");
