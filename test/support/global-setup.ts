@@ -70,6 +70,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let shared = registry[KEY];
   if (!shared) {
     const scanDir = mkdtempSync(path.join(tmpdir(), "vnf-scan-"));
+    // It holds the run's credential values: gone with the run, also when Ctrl-C ends it early.
+    if (process.env.VNF_KEEP_SCAN_DIR !== "1")
+      process.once("exit", () => rmSync(scanDir, { recursive: true, force: true }));
     shared = { started: startRecordedPlane(scanDir), scanDir, users: 0 };
     registry[KEY] = shared;
   }
