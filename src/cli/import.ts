@@ -130,6 +130,10 @@ export async function run(argv: string[]): Promise<number> {
           reversed: session.reverse(kind, object),
           normalized: object.normalized,
         };
+        // Where the dictionary says how the appliance orders rules (scope, number), keep it.
+        const ordering = object as { scope?: unknown; number?: unknown };
+        if (typeof ordering.scope === "string") listed.scope = ordering.scope;
+        if (typeof ordering.number === "number") listed.number = ordering.number;
         if (object.marker !== undefined && !isDisowned(object.marker)) {
           listed.managedBy = `carries the ownership marker [vnf:${object.marker}]: a vnf-operator manages it`;
         }

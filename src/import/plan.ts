@@ -30,6 +30,10 @@ export interface ListedObject {
   reversed: Reversed;
   /** The canonical fields the dictionary read (for the commented manifests of unsupported objects). */
   normalized: Record<string, unknown>;
+  /** The ordering scope the dictionary puts it in (an interface, a rule set); "" or absent: one. */
+  scope?: string;
+  /** Appliances that order by number (OPNsense sequence, VyOS rule number): its number. */
+  number?: number;
 }
 
 export interface ImportInput {
@@ -104,8 +108,10 @@ export function planImport(input: ImportInput): ImportPlan {
   const prefix = input.namePrefix ? slug(input.namePrefix, 30) : "";
   const room = MAX_NAME - (prefix ? prefix.length + 1 : 0) - 6;
   const named: Named[] = [];
+  const ordered: Partial<Record<ResourceKind, ListedObject[]>> = {};
   for (const kind of ["firewallRule", "natRule"] as const) {
-    const list = input.lists[kind] ?? [];
+    const list = inApplianceOrder(input.lists[kind] ?? []);
+    ordered[kind] = list;
     const step = priorityStep(list.length);
     list.forEach((object, index) => {
       const fallback = `${kind === "firewallRule" ? "fw" : "nat"}-${object.vendorRef}`;
@@ -161,39 +167,63 @@ export function planImport(input: ImportInput): ImportPlan {
     }
   }
   for (const kind of ["firewallRule", "natRule"] as const) {
-    const between = staysBetweenImported(kind, input.lists[kind] ?? [], input.recorded);
-    if (between.length > 0) {
-      plan.orderWarnings.push(
-        `${kind}: ${between.length} object(s) that stay unmanaged sit between imported ones in the appliance's order (${between.slice(0, 5).join(", ")}${between.length > 5 ? ", ..." : ""}): the operator keeps the managed rules of a scope in one block (VnfDevice spec.ruleOrder), so applying may move imported rules past them; import or remove them first to keep the order exactly`,
-      );
-    }
+    plan.orderWarnings.push(...orderWarnings(kind, ordered[kind] ?? [], input.recorded));
   }
   return plan;
 }
 
-/** vendorRefs of objects that will not be imported yet lie between two that will be. */
-function staysBetweenImported(
-  kind: ResourceKind,
-  list: ListedObject[],
-  recorded: ReadonlySet<string>,
-): string[] {
-  const imported = list.map(
-    (o) => o.reversed.ok && o.managedBy === undefined && !recorded.has(`${kind}/${o.vendorRef}`),
-  );
-  const first = imported.indexOf(true);
-  const last = imported.lastIndexOf(true);
-  if (first < 0) return [];
+/** The list as the appliance evaluates it: by number where it orders by number, else as listed. */
+function inApplianceOrder(list: ListedObject[]): ListedObject[] {
+  if (!list.some((o) => o.number !== undefined)) return list;
+  return list
+    .map((object, index) => ({ object, index }))
+    .sort(
+      (a, b) =>
+        (a.object.number ?? Number.POSITIVE_INFINITY) - (b.object.number ?? Number.POSITIVE_INFINITY) ||
+        a.index - b.index,
+    )
+    .map(({ object }) => object);
+}
+
+const listed = (refs: string[]) => `${refs.slice(0, 5).join(", ")}${refs.length > 5 ? ", ..." : ""}`;
+
+/**
+ * Where applying the manifests may change the appliance's order, per scope: the operator keeps the
+ * managed rules of a scope in one block (VnfDevice spec.ruleOrder, Top by default) and never moves
+ * the others, so an object that stays unmanaged between imported ones, or before them, ends up on
+ * the other side of the block unless the device says otherwise.
+ */
+function orderWarnings(kind: ResourceKind, list: ListedObject[], recorded: ReadonlySet<string>): string[] {
+  const stays = (o: ListedObject) => o.managedBy === undefined && !recorded.has(`${kind}/${o.vendorRef}`);
+  const byScope = new Map<string, ListedObject[]>();
+  for (const object of list) {
+    const scope = object.scope ?? "";
+    byScope.set(scope, [...(byScope.get(scope) ?? []), object]);
+  }
   const out: string[] = [];
-  for (let i = first + 1; i < last; i++) {
-    const object = list[i];
+  for (const [scope, objects] of byScope) {
+    const where = scope ? `${kind} in scope ${scope}` : kind;
+    const imported = objects.map((o) => stays(o) && o.reversed.ok);
+    const first = imported.indexOf(true);
+    const last = imported.lastIndexOf(true);
+    if (first < 0) continue;
     // Objects a vnf-operator already manages are placed by their own priority: not in the way.
-    if (
-      !imported[i] &&
-      object &&
-      object.managedBy === undefined &&
-      !recorded.has(`${kind}/${object.vendorRef}`)
-    ) {
-      out.push(object.vendorRef);
+    const unmanagedIn = (from: number, to: number) =>
+      objects
+        .slice(from, to)
+        .filter((o, i) => !imported[from + i] && stays(o))
+        .map((o) => o.vendorRef);
+    const between = unmanagedIn(first + 1, last);
+    if (between.length > 0) {
+      out.push(
+        `${where}: ${between.length} object(s) that stay unmanaged sit between imported ones (${listed(between)}): the operator keeps its rules of a scope in one block, so applying may move imported rules past them; import or remove them first to keep the order exactly`,
+      );
+    }
+    const before = unmanagedIn(0, first);
+    if (before.length > 0) {
+      out.push(
+        `${where}: ${before.length} object(s) that stay unmanaged come before the imported ones (${listed(before)}): the operator puts its block on top of a scope by default; set the VnfDevice's spec.ruleOrder {placement: After, anchor: "${before.at(-1)}"} to keep them first`,
+      );
     }
   }
   return out;

@@ -147,7 +147,7 @@ describe("planImport", () => {
 });
 
 describe("order warnings", () => {
-  it("an object that stays unmanaged between imported ones is named; leading and trailing ones are not", () => {
+  it("objects that stay unmanaged between or before imported ones are named, with what to do", () => {
     const plan = planImport({
       device,
       lists: {
@@ -162,18 +162,58 @@ describe("order warnings", () => {
       },
       recorded: new Set(),
     });
-    expect(plan.orderWarnings).toHaveLength(1);
-    expect(plan.orderWarnings[0]).toMatch(
-      /^firewallRule: 1 object\(s\) that stay unmanaged sit between imported ones in the appliance's order \(3\)/,
-    );
+    expect(plan.orderWarnings).toEqual([
+      expect.stringMatching(
+        /^firewallRule: 1 object\(s\) that stay unmanaged sit between imported ones \(3\)/,
+      ),
+      expect.stringMatching(
+        /^firewallRule: 1 object\(s\) that stay unmanaged come before the imported ones \(1\): .*spec\.ruleOrder \{placement: After, anchor: "1"\}/,
+      ),
+    ]);
     expect(reportText(plan, "edge/fw1")).toContain("order: firewallRule: 1 object(s)");
   });
 
-  it("none when the imported rules are contiguous", () => {
+  it("per scope: an unmanaged rule on another interface is not in the way", () => {
+    const on = (o: ListedObject, scope: string): ListedObject => ({ ...o, scope });
     const plan = planImport({
       device,
       lists: {
-        firewallRule: [refused("1", "factory", "x"), ok("2", "a"), ok("5", "b"), refused("6", "t", "x")],
+        firewallRule: [
+          on(ok("1", "a"), "lan"),
+          on(refused("2", "wan-only", "x"), "wan"),
+          on(ok("3", "b"), "lan"),
+        ],
+      },
+      recorded: new Set(),
+    });
+    expect(plan.orderWarnings).toEqual([]);
+  });
+
+  it("numbered appliances: priorities follow the numbers, not the list", () => {
+    const numbered = (o: ListedObject, number: number): ListedObject => ({ ...o, number });
+    const plan = planImport({
+      device,
+      lists: {
+        firewallRule: [
+          numbered(ok("a", "third"), 300),
+          numbered(ok("b", "first"), 100),
+          numbered(ok("c", "second"), 200),
+        ],
+      },
+      recorded: new Set(),
+    });
+    expect(plan.manifests.map((m) => [m.metadata.name, m.spec.priority])).toEqual([
+      ["first", 10],
+      ["second", 20],
+      ["third", 30],
+    ]);
+  });
+
+  it("none when the imported rules come first and are contiguous", () => {
+    const plan = planImport({
+      device,
+      lists: {
+        firewallRule: [ok("2", "a"), ok("5", "b"), refused("6", "t", "x")],
       },
       recorded: new Set(),
     });
