@@ -284,8 +284,10 @@ function deviceCounters(
   }
   // The timestamp moves only with a change, so a steady drift cycle costs no API write — also when
   // a drift already reported (mode Report) is found again, unchanged.
-  const listChanged =
-    JSON.stringify(current?.unmanagedObjectList ?? null) !== JSON.stringify(next.unmanagedObjectList ?? null);
+  // Compared entry by entry: the API server does not keep the keys of an entry in our order.
+  const entries = (list: UnmanagedEntry[] | undefined) =>
+    list?.map((e) => `${e.kind}/${e.vendorRef}/${e.importable}`).join("\n");
+  const listChanged = entries(current?.unmanagedObjectList) !== entries(next.unmanagedObjectList);
   if (current?.unmanagedObjects !== unmanaged?.count || listChanged || changes > 0) {
     next.lastDriftCheckTime = kubeTime(now);
   }

@@ -241,6 +241,18 @@ const cases: DriftCase[] = [
     },
   },
   {
+    name: "unmanaged: Report, nothing changed since the last check (keys in the API server's order): no write",
+    device: withDrift("Repair", "Report", {
+      unmanagedObjects: 1,
+      unmanagedObjectList: [{ importable: false, vendorRef: "1", kind: "VnfFirewallRule" }],
+    }),
+    rules: [],
+    setup: (w) => {
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC }, "1");
+    },
+    expect: { calls: LISTS, writes: [] },
+  },
+  {
     name: "unmanaged: Report lists at most 50, the count says how many there are",
     device: withDrift("Repair", "Report"),
     rules: [],
