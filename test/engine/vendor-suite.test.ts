@@ -14,6 +14,7 @@ import {
 import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { ERROR_CODE_TABLE, VnfError } from "../../src/dictionary/errors.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
+import { canonicalRule } from "../../src/dictionary/rule-input.ts";
 import { type Fault, type SimulatorHandle, startSimulator } from "../simulators/index.ts";
 import {
   caseOf,
@@ -158,6 +159,36 @@ describe.each(VENDOR_CASES)("%s", (_label, row: VendorRow) => {
       expect(
         view.candidate.filter((o) => String(c.stored.description(o)).includes(`[vnf:${marker}]`)),
       ).toHaveLength(1);
+    });
+
+    it("import and adoption in place: the listed object maps back to its rule, an update moves the marker, nothing is created", async () => {
+      const s = session();
+      const created = input(c.create, `import/${tag}`);
+      const { vendorRef } = await s.create(kind, created);
+      const before = await s.list(kind);
+      const listed = before.find((o) => o.vendorRef === vendorRef);
+      expect(listed).toBeDefined();
+      const reversed = s.reverse(kind, listed ?? { vendorRef, normalized: {}, raw: {} });
+      if (!reversed.ok) {
+        // Only a kind the dictionary declares unadoptable may refuse, and it says why.
+        expect(`${row.vendor} ${c.label}`).toMatch(/^pfsense natRule/);
+        expect(reversed.reason).toMatch(/no stable id/);
+        return;
+      }
+      expect(
+        s.differences(
+          kind,
+          c.create,
+          canonicalRule(kind, reversed.spec) as unknown as Record<string, unknown>,
+        ),
+      ).toEqual([]);
+      // The adoption: the rule's request written over the object with the adopting rule's marker.
+      await s.update(kind, vendorRef, { ...created, marker: `adopted/${tag}` });
+      const adopted = await s.findByMarker(kind, `adopted/${tag}`);
+      expect(adopted?.vendorRef).toBe(vendorRef);
+      expect(await s.findByMarker(kind, `import/${tag}`)).toBeUndefined();
+      // Nothing was created (on PAN-OS and VyOS a create and an update share one path: count objects).
+      expect((await s.list(kind)).length).toBe(before.length);
     });
 
     it("refuses to guess when two objects carry the same marker", async () => {
