@@ -14,6 +14,10 @@ export interface ChildOperatorConfig {
   dictionaryDirectories: string[];
   healthIntervalMs?: number;
   maxRetryDelayMs?: number;
+  /** Rules per kind reconciled at once (the operator's default when absent). */
+  concurrency?: number;
+  /** ":port" / "host:port" for the metrics endpoint (the benches scrape it); off by default. */
+  metricsAddress?: string;
   identity?: string;
   /** Where to write every log level (the secrets scan reads it after the suite). */
   logFile?: string;
@@ -52,8 +56,9 @@ const operator = await createOperator({
   dictionaryDirectories: config.dictionaryDirectories,
   logger: childLogger(),
   probeAddress: "0",
-  metricsAddress: "0",
+  metricsAddress: config.metricsAddress ?? "0",
   endpointPolicy: { allowCidrs: config.endpointAllowCidrs ?? ["127.0.0.1/32"] },
+  ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
   healthIntervalMs: config.healthIntervalMs ?? 60_000,
   maxRetryDelayMs: config.maxRetryDelayMs ?? 2_000,
   ...(config.identity ? { instance: config.identity } : {}),

@@ -22,6 +22,8 @@ export interface OperatorChild {
 export async function spawnOperator(
   config: Omit<ChildOperatorConfig, "dictionaryDirectories"> & { dictionaryDirectories?: string[] },
   startTimeoutMs = 30_000,
+  /** Extra node flags, e.g. --heapsnapshot-signal=SIGUSR2 (the benches). */
+  nodeArgs: string[] = [],
 ): Promise<OperatorChild> {
   const logFile = scanFile("operator-child", "log");
   const full: ChildOperatorConfig = {
@@ -31,7 +33,7 @@ export async function spawnOperator(
   };
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(repoRoot, "test/support/operator-child.ts"), JSON.stringify(full)],
+    [...nodeArgs, path.join(repoRoot, "test/support/operator-child.ts"), JSON.stringify(full)],
     { stdio: ["ignore", "pipe", "pipe"], env: process.env },
   );
   const events: Array<{ event: string; at: number; identity?: string }> = [];

@@ -1,0 +1,104 @@
+// Runs scale scenarios one after another against one control plane (its own, unless a kubeconfig is
+// given) and formats the results as one Markdown table: a row per figure, a column per scenario.
+import { KubeConfig } from "@kubernetes/client-node";
+import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import { loadDictionaryDirectories } from "../../src/dictionary/registry.ts";
+import { KubeHttp } from "../../src/runtime/kube-http.ts";
+import { ControlPlane } from "../../test/support/controlplane.ts";
+import { installCrds } from "../../test/support/crd-install.ts";
+import { repoRoot } from "../../test/support/operator-env.ts";
+import { formatWrites } from "./apiserver.ts";
+import { runScenario, type ScenarioConfig, type ScenarioResult } from "./scenario.ts";
+
+export interface ScaleOptions {
+  scenarios: ScenarioConfig[];
+  /** Use this cluster instead of starting a control plane (its /metrics must be readable). */
+  kubeconfigPath?: string;
+  progress?: (message: string) => void;
+}
+
+export async function runScale(options: ScaleOptions): Promise<ScenarioResult[]> {
+  const progress = options.progress ?? ((m: string) => process.stderr.write(`[scale] ${m}\n`));
+  const plane = options.kubeconfigPath ? undefined : await ControlPlane.start({ progress });
+  try {
+    const kubeconfigPath = options.kubeconfigPath ?? plane!.kubeconfigPath;
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    await installCrds(kc);
+    const dictionary = await fortiosDictionary();
+    const results: ScenarioResult[] = [];
+    for (const config of options.scenarios) {
+      results.push(
+        await runScenario({ kubeconfigPath, http: KubeHttp.for(kc), dictionary, progress }, config),
+      );
+    }
+    return results;
+  } finally {
+    await plane?.stop();
+  }
+}
+
+async function fortiosDictionary(): Promise<CompiledDictionary> {
+  const { registry } = await loadDictionaryDirectories([`${repoRoot}/dictionaries`]);
+  const dictionary = registry.resolve({ vendor: "fortios" });
+  return dictionary;
+}
+
+const fixed = (digits: number) => (n: number | undefined) =>
+  n === undefined || Number.isNaN(n) ? "—" : n.toFixed(digits);
+const ratio = (a: number, b: number | undefined) =>
+  b === undefined || b === 0 ? "—" : `${(a / b).toFixed(2)}×`;
+
+/** The one table: rows are figures, columns scenarios. Times are wall-clock on the machine that ran it. */
+export function formatTable(results: ScenarioResult[]): string {
+  const header = results.map((r) => {
+    const c = r.config;
+    const n = c.rules >= 1000 && c.rules % 1000 === 0 ? `${c.rules / 1000}k` : String(c.rules);
+    return `${n}×${c.devices}, ${c.latencyMs} ms, ${c.limits}`;
+  });
+  const rows: Array<[string, (r: ScenarioResult) => string]> = [
+    ["rules Ready", (r) => `${r.converged}/${r.config.rules}`],
+    ["convergence (s)", (r) => fixed(1)(r.convergeSeconds)],
+    ["bound (s)", (r) => fixed(1)(r.boundCreateSeconds)],
+    ["convergence / bound", (r) => ratio(r.convergeSeconds, r.boundCreateSeconds)],
+    ["appliance calls per rule", (r) => fixed(3)(r.callsPerRule)],
+    ["API-server writes per rule", (r) => fixed(2)(r.apiWritesPerRule)],
+    ["peak RSS (MiB)", (r) => fixed(0)(r.peakRssMiB)],
+    ["settled RSS (MiB)", (r) => fixed(0)(r.settledRssMiB)],
+    ["CPU during convergence (s)", (r) => fixed(1)(r.cpuSeconds)],
+    ["restart → re-verified (s)", (r) => fixed(1)(r.restartSeconds)],
+    ["restart: appliance writes", (r) => String(r.restartApplianceWrites)],
+    ["restart: API-server writes", (r) => String(r.restartApiWrites)],
+    ["drift cycle: appliance calls", (r) => String(r.driftCycleCalls)],
+    ["drift cycle: appliance writes", (r) => String(r.driftCycleApplianceWrites)],
+    ["drift cycle: API-server writes", (r) => String(r.driftCycleApiWrites)],
+    ["delete-all (s)", (r) => fixed(1)(r.deleteSeconds)],
+    ["delete bound (s)", (r) => fixed(1)(r.boundDeleteSeconds)],
+    ["delete-all / bound", (r) => ratio(r.deleteSeconds, r.boundDeleteSeconds)],
+    ["appliance calls per delete", (r) => fixed(3)(r.deleteCallsPerRule)],
+    ["API-server writes per delete", (r) => fixed(2)(r.deleteApiWritesPerRule)],
+  ];
+  const lines = [
+    `| figure | ${header.join(" | ")} |`,
+    `| --- | ${header.map(() => "---:").join(" | ")} |`,
+    ...rows.map(([name, cell]) => `| ${name} | ${results.map(cell).join(" | ")} |`),
+  ];
+  return lines.join("\n");
+}
+
+/** Where the API-server writes went, per scenario and phase (verb resource[/subresource] count). */
+export function formatWriteDetails(results: ScenarioResult[]): string {
+  return results
+    .map((r) => {
+      const c = r.config;
+      const name = `${c.rules}×${c.devices}, ${c.latencyMs} ms, ${c.limits}`;
+      return [
+        `${name}:`,
+        `  convergence: ${formatWrites(r.convergeWrites)}`,
+        `  restart:     ${formatWrites(r.restartWrites)}`,
+        `  delete-all:  ${formatWrites(r.deleteWrites)}`,
+        ...(r.heapSnapshot ? [`  heap snapshot: ${r.heapSnapshot}`] : []),
+      ].join("\n");
+    })
+    .join("\n");
+}

@@ -1,0 +1,387 @@
+// One scale scenario, end to end: D FortiOS simulators (latency and limits as asked), the bound on
+// them, then N rules converged by the operator running as a child process (so its RSS and CPU are
+// its own), one drift cycle in steady state, a restart, and delete-all. Every figure comes from an
+// outside observer: the API server's own request counters, the simulators' request counters, /proc,
+// and the bench's own watch of the rules.
+import { randomBytes, randomUUID } from "node:crypto";
+import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import { Informer } from "../../src/runtime/informer.ts";
+import type { KubeHttp } from "../../src/runtime/kube-http.ts";
+import type { KubeObject, ResourceType } from "../../src/runtime/resource.ts";
+import type { SimulatorHandle } from "../../test/simulators/common/types.ts";
+import { startSimulator } from "../../test/simulators/index.ts";
+import { freePorts } from "../../test/support/controlplane.ts";
+import { type OperatorChild, spawnOperator } from "../../test/support/operator-process.ts";
+import { operatorWrites, scrapeWrites, type WriteCounts, writesBetween } from "./apiserver.ts";
+import { runBound } from "./bound.ts";
+import { mib, sampleProcess } from "./proc.ts";
+import { type Samples, scrape, sum } from "./prom.ts";
+import {
+  ALIASES,
+  aliasObject,
+  deviceLimits,
+  deviceManifest,
+  deviceName,
+  GROUP,
+  type Limits,
+  ruleName,
+  ruleSpec,
+  VERSION,
+} from "./rules.ts";
+
+export interface ScenarioConfig {
+  rules: number;
+  devices: number;
+  latencyMs: number;
+  limits: Limits;
+  /** Drift interval of every device; one cycle is measured in steady state. */
+  driftIntervalSeconds: number;
+  /** The operator's workers per rule kind (its default when absent). */
+  concurrency?: number;
+  /** Write a heap snapshot of the settled operator into this directory. */
+  heapSnapshotDir?: string;
+  /** Skip the bound (the CI smoke run only checks the operator). */
+  skipBound?: boolean;
+}
+
+export interface ScenarioEnv {
+  kubeconfigPath: string;
+  http: KubeHttp;
+  dictionary: CompiledDictionary;
+  progress: (message: string) => void;
+}
+
+export interface ScenarioResult {
+  config: ScenarioConfig;
+  converged: number;
+  convergeSeconds: number;
+  boundCreateSeconds?: number;
+  boundDeleteSeconds?: number;
+  callsPerRule: number;
+  apiWritesPerRule: number;
+  convergeWrites: WriteCounts;
+  peakRssMiB: number;
+  settledRssMiB: number;
+  cpuSeconds: number;
+  restartSeconds: number;
+  restartApplianceWrites: number;
+  restartApiWrites: number;
+  restartWrites: WriteCounts;
+  driftCycleCalls: number;
+  driftCycleApplianceWrites: number;
+  driftCycleApiWrites: number;
+  deleteSeconds: number;
+  deleted: number;
+  deleteCallsPerRule: number;
+  deleteApiWritesPerRule: number;
+  deleteWrites: WriteCounts;
+  heapSnapshot?: string;
+}
+
+const RULES: ResourceType = {
+  group: GROUP,
+  version: VERSION,
+  plural: "vnffirewallrules",
+  kind: "VnfFirewallRule",
+  namespaced: true,
+};
+
+interface RuleObject extends KubeObject {
+  status?: { conditions?: Array<{ type: string; status: string; observedGeneration?: number }> };
+}
+
+function isReady(rule: RuleObject): boolean {
+  const ready = rule.status?.conditions?.find((c) => c.type === "Ready");
+  return ready?.status === "True" && (ready.observedGeneration ?? -1) >= (rule.metadata?.generation ?? 0);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Promise<ScenarioResult> {
+  const { http, progress } = env;
+  const label = `${config.rules} rules / ${config.devices} devices / ${config.latencyMs} ms / limits ${config.limits}`;
+  const namespace = `scale-${randomBytes(3).toString("hex")}`;
+  const limits = deviceLimits(config.limits);
+  progress(`${label}: starting ${config.devices} simulators`);
+  const sims: SimulatorHandle[] = [];
+  let child: OperatorChild | undefined;
+  let watcher: Informer<RuleObject> | undefined;
+  try {
+    for (let d = 0; d < config.devices; d++) {
+      sims.push(
+        await startSimulator("fortios", {
+          latencyMs: config.latencyMs,
+          // The appliance's own overload threshold stays above the device limit.
+          maxConcurrentRequests: config.limits === "set" ? 10 : 10_000,
+        }),
+      );
+    }
+    const seed = async () => {
+      for (const sim of sims)
+        for (let k = 0; k < ALIASES; k++) await sim.control.putObject("address", aliasObject(k));
+    };
+    await seed();
+    const rulesByDevice = sims.map(() => [] as number[]);
+    for (let i = 0; i < config.rules; i++) rulesByDevice[i % config.devices]!.push(i);
+
+    // ---- the bound, on the same simulators, before the operator touches them ----
+    let bound: { createSeconds: number; deleteSeconds: number } | undefined;
+    if (!config.skipBound) {
+      progress(`${label}: bound (direct client, same limits)`);
+      bound = await runBound(
+        env.dictionary,
+        sims.map((sim) => ({ url: sim.url, caPem: sim.caPem, credentials: sim.credentials, ...limits })),
+        rulesByDevice.map((list) =>
+          list.map((i) => ({ spec: ruleSpec(i, config.devices), marker: randomUUID() })),
+        ),
+      );
+      progress(
+        `${label}: bound create ${bound.createSeconds.toFixed(1)} s, delete ${bound.deleteSeconds.toFixed(1)} s`,
+      );
+    }
+
+    // ---- the cluster side: namespace, Secrets, devices, rules (the operator is not running yet) ----
+    await http.request({
+      method: "POST",
+      path: "/api/v1/namespaces",
+      body: { metadata: { name: namespace } },
+    });
+    const nsPath = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}`;
+    for (const [d, sim] of sims.entries()) {
+      const name = deviceName(d);
+      for (const [suffix, data] of [
+        ["credentials", sim.credentials],
+        ["ca", { "ca.crt": sim.caPem }],
+      ] as const) {
+        await http.request({
+          method: "POST",
+          path: `/api/v1/namespaces/${namespace}/secrets`,
+          body: { metadata: { name: `${name}-${suffix}` }, stringData: data },
+        });
+      }
+      await http.request({
+        method: "POST",
+        path: `${nsPath}/vnfdevices`,
+        body: deviceManifest(d, sim.url, config.limits, config.driftIntervalSeconds),
+      });
+    }
+    progress(`${label}: creating ${config.rules} rules`);
+    await inParallel(config.rules, 16, (i) =>
+      http.request({
+        method: "POST",
+        path: `${nsPath}/vnffirewallrules`,
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: "VnfFirewallRule",
+          metadata: { name: ruleName(i) },
+          spec: ruleSpec(i, config.devices),
+        },
+      }),
+    );
+    watcher = new Informer<RuleObject>(http, { resource: RULES, namespaces: [namespace] });
+    watcher.start();
+    await watcher.waitForSync(120_000);
+    for (const sim of sims) await sim.control.clearRequests();
+
+    // ---- convergence ----
+    const simRequests = async () => {
+      let n = 0;
+      for (const sim of sims) n += (await sim.control.stats()).requests;
+      return n;
+    };
+    const applianceWrites = async () => {
+      let n = 0;
+      for (const sim of sims) n += (await sim.control.requests()).filter((r) => r.method !== "GET").length;
+      return n;
+    };
+    const [metricsPort] = await freePorts(1);
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    const start = (): Promise<OperatorChild> =>
+      spawnOperator(
+        {
+          kubeconfig: env.kubeconfigPath,
+          namespaces: [namespace],
+          healthIntervalMs: 60_000,
+          maxRetryDelayMs: 60_000,
+          metricsAddress: `127.0.0.1:${metricsPort}`,
+          ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+        },
+        60_000,
+        config.heapSnapshotDir
+          ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${config.heapSnapshotDir}`]
+          : [],
+      );
+    const writesBefore = await scrapeWrites(env.kubeconfigPath);
+    const callsBefore = await simRequests();
+    progress(`${label}: operator started; converging`);
+    const convergeStart = Date.now();
+    child = await start();
+    const timeoutMs = Math.max(600_000, (config.rules / config.devices / limits.requestsPerSecond) * 5_000);
+    const converged = await waitFor(
+      () => watcher!.list().filter(isReady).length,
+      config.rules,
+      timeoutMs,
+      (n) => progress(`${label}: ${n}/${config.rules} Ready after ${secondsSince(convergeStart)} s`),
+    );
+    const convergeSeconds = (Date.now() - convergeStart) / 1000;
+    const cpuSeconds = sampleProcess(child.pid)?.cpuSeconds ?? Number.NaN;
+    const convergeWrites = writesBetween(writesBefore, await scrapeWrites(env.kubeconfigPath));
+    const calls = (await simRequests()) - callsBefore;
+    progress(`${label}: ${converged} Ready in ${convergeSeconds.toFixed(1)} s`);
+
+    // ---- steady state: one drift cycle (every device checked once) ----
+    const checks = async () => sum(await scrape(metricsUrl), "vnf_drift_checks_total");
+    const cycleTimeout = config.driftIntervalSeconds * 3_000 + 60_000;
+    const base = await checks();
+    await waitFor(checks, base + 1, cycleTimeout);
+    for (const sim of sims) await sim.control.clearRequests();
+    const cycleCallsBefore = await simRequests();
+    const cycleWritesBefore = await scrapeWrites(env.kubeconfigPath);
+    await waitFor(checks, base + 1 + config.devices, cycleTimeout);
+    const driftCycleCalls = (await simRequests()) - cycleCallsBefore;
+    const driftCycleApplianceWrites = await applianceWrites();
+    const driftCycleApiWrites = operatorWrites(
+      writesBetween(cycleWritesBefore, await scrapeWrites(env.kubeconfigPath)),
+    );
+    const settled = sampleProcess(child.pid);
+    let heapSnapshot: string | undefined;
+    if (config.heapSnapshotDir) heapSnapshot = await writeHeapSnapshot(child.pid, config.heapSnapshotDir);
+
+    // ---- restart: a new process must re-verify every rule without writing ----
+    await child.stop();
+    child = undefined;
+    for (const sim of sims) await sim.control.clearRequests();
+    const restartWritesBefore = await scrapeWrites(env.kubeconfigPath);
+    progress(`${label}: restarting the operator`);
+    const restartStart = Date.now();
+    child = await start();
+    const reverified = async () => {
+      const m = await scrape(metricsUrl).catch(() => [] as Samples);
+      const rule = { controller: "vnffirewallrule" };
+      const idle =
+        sum(m, "workqueue_depth", rule) === 0 && sum(m, "controller_runtime_active_workers", rule) === 0;
+      return idle ? sum(m, "controller_runtime_reconcile_total", { ...rule, result: "success" }) : 0;
+    };
+    await waitFor(reverified, config.rules, timeoutMs);
+    const restartSeconds = (Date.now() - restartStart) / 1000;
+    const restartWrites = writesBetween(restartWritesBefore, await scrapeWrites(env.kubeconfigPath));
+    const restartApplianceWrites = await applianceWrites();
+
+    // ---- delete-all ----
+    const deleteWritesBefore = await scrapeWrites(env.kubeconfigPath);
+    const deleteCallsBefore = await simRequests();
+    progress(`${label}: deleting every rule`);
+    const deleteStart = Date.now();
+    await http.request({ method: "DELETE", path: `${nsPath}/vnffirewallrules` });
+    await waitFor(
+      () => config.rules - watcher!.list().length,
+      config.rules,
+      timeoutMs,
+      (n) => progress(`${label}: ${n}/${config.rules} deleted after ${secondsSince(deleteStart)} s`),
+    );
+    const deleted = config.rules - watcher.list().length;
+    const deleteSeconds = (Date.now() - deleteStart) / 1000;
+    const deleteWrites = writesBetween(deleteWritesBefore, await scrapeWrites(env.kubeconfigPath));
+    const deleteCalls = (await simRequests()) - deleteCallsBefore;
+
+    return {
+      config,
+      converged,
+      convergeSeconds,
+      ...(bound ? { boundCreateSeconds: bound.createSeconds, boundDeleteSeconds: bound.deleteSeconds } : {}),
+      callsPerRule: calls / config.rules,
+      apiWritesPerRule: operatorWrites(convergeWrites) / config.rules,
+      convergeWrites,
+      peakRssMiB: mib(settled?.peakRssBytes ?? Number.NaN),
+      settledRssMiB: mib(settled?.rssBytes ?? Number.NaN),
+      cpuSeconds,
+      restartSeconds,
+      restartApplianceWrites,
+      restartApiWrites: operatorWrites(restartWrites),
+      restartWrites,
+      driftCycleCalls,
+      driftCycleApplianceWrites,
+      driftCycleApiWrites,
+      deleteSeconds,
+      deleted,
+      deleteCallsPerRule: deleteCalls / config.rules,
+      // The bench's own DELETECOLLECTION is not the operator's.
+      deleteApiWritesPerRule: (operatorWrites(deleteWrites) - 1) / config.rules,
+      deleteWrites,
+      ...(heapSnapshot ? { heapSnapshot } : {}),
+    };
+  } finally {
+    await child?.stop();
+    await watcher?.stop();
+    await http.request({ method: "DELETE", path: `/api/v1/namespaces/${namespace}` }).catch(() => undefined);
+    await Promise.all(sims.map((sim) => sim.stop()));
+  }
+}
+
+/** Runs task(0..count-1) with at most `width` in flight. */
+async function inParallel(
+  count: number,
+  width: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+/** Polls until value() >= target (returns the last value), reporting progress every 10 s. */
+async function waitFor(
+  value: () => number | Promise<number>,
+  target: number,
+  timeoutMs: number,
+  report?: (n: number) => void,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let lastReport = Date.now();
+  for (;;) {
+    const n = await value();
+    if (n >= target) return n;
+    if (Date.now() > deadline) return n;
+    if (report && Date.now() - lastReport >= 10_000) {
+      report(n);
+      lastReport = Date.now();
+    }
+    await sleep(200);
+  }
+}
+
+function secondsSince(t: number): string {
+  return ((Date.now() - t) / 1000).toFixed(0);
+}
+
+/** Signals the child (started with --heapsnapshot-signal) and waits until its snapshot is complete. */
+async function writeHeapSnapshot(pid: number, dir: string): Promise<string | undefined> {
+  await mkdir(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, "SIGUSR2");
+  const deadline = Date.now() + 600_000;
+  let lastSize = -1;
+  while (Date.now() < deadline) {
+    await sleep(2000);
+    const file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+    if (!file) continue;
+    const full = path.join(dir, file);
+    // The snapshot is one JSON document: complete once it ends with its closing brace.
+    const size = statSync(full).size;
+    const growing = size !== lastSize;
+    lastSize = size;
+    if (size === 0 || growing) continue;
+    const tail = Buffer.alloc(1);
+    const fd = openSync(full, "r");
+    readSync(fd, tail, 0, 1, size - 1);
+    closeSync(fd);
+    if (tail.toString() === "}") return full;
+  }
+  return undefined;
+}
