@@ -3,7 +3,6 @@
 // run` and the integration tests both start it through here, so what is tested is what runs.
 
 import type { LookupFunction } from "node:net";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { Counter } from "prom-client";
 import { CREDENTIALS_SELECTOR, resourceTypes } from "./api/group.ts";
 import type { VnfDevice, VnfRule } from "./api/types.ts";
@@ -35,6 +34,7 @@ import { discoverClusterNetwork } from "./runtime/cluster-network.ts";
 import type { Controller } from "./runtime/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import type { InformerOptions } from "./runtime/informer.ts";
+import type { KubeConfigSource } from "./runtime/kubeconfig.ts";
 import { type Logger, silentLogger } from "./runtime/logging.ts";
 import { Manager, type ManagerOptions } from "./runtime/manager.ts";
 import { CoreResources, type ObjectKey } from "./runtime/resource.ts";
@@ -43,7 +43,7 @@ import { CoreResources, type ObjectKey } from "./runtime/resource.ts";
 export const DEFAULT_CONCURRENCY = 64;
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigSource;
   /** Watched namespaces; empty = all. */
   namespaces?: string[];
   /**

@@ -1,12 +1,9 @@
 // Small pieces the long-running commands (run, shim) share.
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfigFile } from "../runtime/kubeconfig.ts";
 
 /** The kubeconfig at `path`, or the in-cluster service account when there is none. */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (path) kubeConfig.loadFromFile(path);
-  else kubeConfig.loadFromCluster();
-  return kubeConfig;
+export function loadKubeConfig(path: string | undefined): KubeConfigFile {
+  return path ? KubeConfigFile.fromFile(path) : KubeConfigFile.inCluster();
 }
 
 /** "a, b,,c" → ["a", "b", "c"] (flags and env vars that take lists). */

@@ -2,10 +2,10 @@
 // (see event-correlator.ts) so a hot loop cannot flood the API server. Notes are scrubbed of
 // credential-like text and truncated to the API's 1 kB limit; still, never put a secret in one.
 import { randomBytes } from "node:crypto";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { type Clock, systemClock } from "./clock.ts";
 import { type CorrelatorOptions, EventCorrelator, type EventRef, scrubSecrets } from "./event-correlator.ts";
 import { KubeHttp } from "./kube-http.ts";
+import type { KubeConfigSource } from "./kubeconfig.ts";
 import { microTime } from "./lease.ts";
 import { type Logger, silentLogger } from "./logging.ts";
 import { CoreResources, collectionPath, type KubeObject, objectPath } from "./resource.ts";
@@ -41,7 +41,7 @@ export class EventRecorder {
   #flushTimer: { cancel(): void } | undefined;
   #closed = false;
 
-  constructor(client: KubeConfig | KubeHttp, options: EventRecorderOptions) {
+  constructor(client: KubeConfigSource | KubeHttp, options: EventRecorderOptions) {
     this.#http = client instanceof KubeHttp ? client : KubeHttp.for(client);
     this.#options = options;
     this.#clock = options.clock ?? systemClock;

@@ -1,10 +1,11 @@
-// The runtime's own HTTP to the API server (undici), authenticated by client-node's KubeConfig.
+// The runtime's own HTTP to the API server (undici), authenticated from a kubeconfig (kube-auth.ts).
 // We own list/watch ourselves (client-node's informer stops on errors and stalls silently), and every
 // request is counted for rest_client_requests_total. Error messages carry the API server's Status,
 // never request headers.
 
-import { type KubeConfig, RequestContext } from "@kubernetes/client-node";
-import { type Dispatcher, request } from "undici";
+import { Agent, type Dispatcher, ProxyAgent, request } from "undici";
+import { type KubeAuth, kubeAuth } from "./kube-auth.ts";
+import type { KubeConfigSource } from "./kubeconfig.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -63,17 +64,18 @@ export type KubeClient = Pick<KubeHttp, "request" | "stream">;
 /** What reconcilers need from a client: single requests (status writes, finalizers). */
 export type KubeRequester = Pick<KubeHttp, "request">;
 
-const memo = new WeakMap<KubeConfig, KubeHttp>();
+const memo = new WeakMap<KubeConfigSource, KubeHttp>();
 
 export class KubeHttp {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigSource;
   readonly server: string;
   readonly host: string;
-  #dispatcher: Dispatcher | undefined | null = null;
+  readonly #auth: KubeAuth;
+  readonly #dispatcher: Dispatcher;
   #observers: RequestObserver[] = [];
 
-  /** One shared client per KubeConfig, so the helpers in kube.ts and the manager count alike. */
-  static for(kubeConfig: KubeConfig): KubeHttp {
+  /** One shared client per kubeconfig, so the helpers in kube.ts and the manager count alike. */
+  static for(kubeConfig: KubeConfigSource): KubeHttp {
     let http = memo.get(kubeConfig);
     if (!http) {
       http = new KubeHttp(kubeConfig);
@@ -82,12 +84,16 @@ export class KubeHttp {
     return http;
   }
 
-  constructor(kubeConfig: KubeConfig) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+  constructor(kubeConfig: KubeConfigSource) {
     this.kubeConfig = kubeConfig;
-    this.server = cluster.server.replace(/\/+$/, "");
+    this.#auth = kubeAuth(kubeConfig);
+    this.server = this.#auth.server;
     this.host = new URL(this.server).host;
+    // One dispatcher for the client's life: connections (and TLS sessions) are reused.
+    const connect = { ...this.#auth.tls };
+    this.#dispatcher = this.#auth.proxyUrl
+      ? new ProxyAgent({ uri: this.#auth.proxyUrl, requestTls: connect })
+      : new Agent({ connect });
   }
 
   /** Adds an observer of finished requests; returns a function that removes it. */
@@ -128,11 +134,7 @@ export class KubeHttp {
     for (const [name, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined && value !== "") url.searchParams.set(name, String(value));
     }
-    const context = new RequestContext(url.toString(), req.method);
-    await this.kubeConfig.applySecurityAuthentication(context);
-    // client-node builds a new undici Agent on every call; keep the first so connections are reused.
-    if (this.#dispatcher === null) this.#dispatcher = context.getDispatcher();
-    const headers: Record<string, string> = { ...context.getHeaders(), accept: "application/json" };
+    const headers: Record<string, string> = { ...(await this.#auth.headers()), accept: "application/json" };
     if (req.body !== undefined) headers["content-type"] = req.contentType ?? "application/json";
     const started = performance.now();
     let code = "<error>";

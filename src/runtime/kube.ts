@@ -1,8 +1,8 @@
 // Small API helpers for reconcilers: finalizers by JSON Patch with a `test` op, so a concurrent change
 // of the list fails the patch instead of deleting someone else's finalizer (kube-rs' finalizer.rs).
 // Status is written by status-writer.ts (server-side apply).
-import type { KubeConfig } from "@kubernetes/client-node";
 import { isNotFound, KubeHttp, type KubeRequester } from "./kube-http.ts";
+import type { KubeConfigSource } from "./kubeconfig.ts";
 import { type KubeObject, objectPath, type ResourceType } from "./resource.ts";
 
 export const MERGE_PATCH = "application/merge-patch+json";
@@ -19,7 +19,7 @@ export type JsonPatchOp =
   | { op: "test" | "add" | "replace"; path: string; value: unknown }
   | { op: "remove"; path: string };
 
-type Client = KubeConfig | KubeRequester;
+type Client = KubeConfigSource | KubeRequester;
 
 function httpOf(client: Client): KubeRequester {
   return "request" in client ? client : KubeHttp.for(client);

@@ -4,12 +4,12 @@
 // and leader-only runnables start only once this replica leads and their caches have synced.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import { Controller, type ControllerOptions } from "./controller.ts";
 import { Informer, type InformerOptions } from "./informer.ts";
 import { KubeHttp } from "./kube-http.ts";
+import type { KubeConfigSource } from "./kubeconfig.ts";
 import { type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
 import { type Logger, silentLogger } from "./logging.ts";
 import { RuntimeMetrics } from "./metrics.ts";
@@ -17,7 +17,7 @@ import { type Check, ProbeServer } from "./probes.ts";
 import type { KubeObject, ResourceType } from "./resource.ts";
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigSource;
   logger?: Logger;
   /** Default namespaces of informers: undefined or [] = all namespaces. */
   namespaces?: readonly string[];
@@ -52,7 +52,7 @@ export interface InformerSelection {
 export type Runnable = (signal: AbortSignal) => Promise<void>;
 
 export class Manager {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigSource;
   readonly http: KubeHttp;
   readonly metrics: RuntimeMetrics;
   readonly log: Logger;

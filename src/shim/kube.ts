@@ -2,10 +2,10 @@
 // only in the configured namespaces), read/apply/delete/list rules, and ask for a drift check (one
 // annotation on a device). Rule writes are server-side apply under the shim's own field manager,
 // forced: the shim owns the fields it writes and nobody else should.
-import type { KubeConfig } from "@kubernetes/client-node";
 import { API_VERSION, GROUP, VERSION, VNF_DEVICE, VNF_FIREWALL_RULE, VNF_NAT_RULE } from "../api/group.ts";
 import type { VnfDevice } from "../api/types.ts";
 import { isNotFound, KubeHttp } from "../runtime/kube-http.ts";
+import type { KubeConfigSource } from "../runtime/kubeconfig.ts";
 import { FIELD_MANAGER, LABEL_NETWORK_ID, LABEL_VNF_INSTANCE, type ShimRuleKind } from "./names.ts";
 import type { RuleLike } from "./outcome.ts";
 
@@ -36,7 +36,7 @@ export class ShimKube {
   readonly http: KubeHttp;
   readonly namespaces: readonly string[];
 
-  constructor(kubeConfig: KubeConfig, namespaces: readonly string[]) {
+  constructor(kubeConfig: KubeConfigSource, namespaces: readonly string[]) {
     this.http = KubeHttp.for(kubeConfig);
     this.namespaces = namespaces;
   }

@@ -7,8 +7,8 @@
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { KubeConfigSource } from "../runtime/kubeconfig.ts";
 import { silentLogger } from "../runtime/logging.ts";
 import type { JwtPolicy } from "./auth.ts";
 import type { HandlerDeps } from "./context.ts";
@@ -35,7 +35,7 @@ export interface ShimTls {
 export type MetricsMode = "public" | "token" | "separate";
 
 export interface ShimOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigSource;
   /** The namespaces whose VnfDevices the shim may name (and where its rules live). */
   namespaces: readonly string[];
   jwt: JwtPolicy;

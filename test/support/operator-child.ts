@@ -3,8 +3,8 @@
 // stderr (level from VNF_TEST_LOG_LEVEL, silent by default); stdout carries one `@@{json}` line per
 // event: started, leading, stopped. SIGTERM stops it gracefully (the lease is released).
 // Imports only src/ and node modules: this runs outside vitest.
-import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
+import { loadKubeConfig } from "../../src/cli/common.ts";
 import { createOperator } from "../../src/operator.ts";
 import { createLogger } from "../../src/runtime/logging.ts";
 
@@ -48,8 +48,8 @@ function childLogger() {
   if (streams.length === 0) return createLogger({ level: "silent" });
   return createLogger({ level: "trace", destination: pino.multistream(streams) });
 }
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(config.kubeconfig);
+// As `vnf-operator run` loads it (not client-node's KubeConfig: the child's memory is measured).
+const kubeConfig = loadKubeConfig(config.kubeconfig);
 const operator = await createOperator({
   kubeConfig,
   namespaces: config.namespaces,
