@@ -24,6 +24,7 @@ const { values } = parseArgs({
     limits: { type: "string", default: "set,lifted" },
     drift: { type: "string", default: "30" },
     concurrency: { type: "string" },
+    "node-options": { type: "string" },
     "heap-snapshots": { type: "string" },
     "no-bound": { type: "boolean", default: false },
     kubeconfig: { type: "string" },
@@ -56,22 +57,27 @@ for (const [rules, devices] of sizes) {
         ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
         ...(values["heap-snapshots"] ? { heapSnapshotDir: values["heap-snapshots"] } : {}),
         ...(values["no-bound"] ? { skipBound: true } : {}),
+        ...(values["node-options"] !== undefined
+          ? { nodeArgs: values["node-options"].split(" ").filter(Boolean) }
+          : {}),
       });
     }
   }
 }
 
 const started = Date.now();
+/** Saved after every scenario, so a long run that fails late keeps what it measured. */
+const save = async (results: unknown) => {
+  if (!values.json) return;
+  const json = JSON.stringify(results, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2);
+  await writeFile(values.json, `${json}\n`);
+};
 const results = await runScale({
   scenarios,
+  onResult: save,
   ...(values.kubeconfig ? { kubeconfigPath: values.kubeconfig } : {}),
 });
 console.log(`\nvnf-operator scale bench (FortiOS simulators; times are wall-clock on this machine)\n`);
 console.log(formatTable(results));
 console.log(`\nAPI-server writes by verb and resource:\n${formatWriteDetails(results)}`);
 console.log(`\ntotal bench time: ${((Date.now() - started) / 60_000).toFixed(1)} min`);
-if (values.json)
-  await writeFile(
-    values.json,
-    `${JSON.stringify(results, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2)}\n`,
-  );

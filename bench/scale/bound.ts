@@ -11,6 +11,7 @@ import { HttpClient } from "../../src/appliance/http.ts";
 import { RateLimiter, Semaphore } from "../../src/appliance/limits.ts";
 import { ApplianceSession } from "../../src/appliance/session.ts";
 import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import { VnfError } from "../../src/dictionary/errors.ts";
 import { resolveParameters } from "../../src/dictionary/executor.ts";
 import { applyAuth, type RenderedRequest } from "../../src/dictionary/render.ts";
 
@@ -78,9 +79,7 @@ class DirectClient {
       let last = "";
       for (const request of requests) {
         const { material } = await this.#auth.material((login) => this.#http.send(login));
-        await this.#rate.take();
-        this.calls++;
-        const response = await this.#http.send(applyAuth(request, material));
+        const response = await this.#send(applyAuth(request, material));
         if (response.status >= 300 && !(request.method === "DELETE" && response.status === 404)) {
           throw new Error(`${request.label}: HTTP ${response.status}: ${response.text.slice(0, 300)}`);
         }
@@ -88,6 +87,19 @@ class DirectClient {
       }
       return last;
     });
+  }
+
+  /** One request; a connection the appliance reset is tried again (the operator's session does too). */
+  async #send(request: RenderedRequest): Promise<{ status: number; text: string }> {
+    for (let attempt = 1; ; attempt++) {
+      await this.#rate.take();
+      this.calls++;
+      try {
+        return await this.#http.send(request);
+      } catch (error) {
+        if (attempt >= 4 || !(error instanceof VnfError && error.retryable)) throw error;
+      }
+    }
   }
 
   close(): Promise<void> {

@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 
 export interface ProcessSample {
   rssBytes: number;
+  /** The anonymous part of RSS: the process's own heap, not the mapped node binary and libraries. */
+  anonRssBytes: number;
   /** The highest RSS since the process started (the kernel's high-water mark). */
   peakRssBytes: number;
   cpuSeconds: number;
@@ -23,6 +25,7 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
     const stime = Number(fields[12]);
     return {
       rssBytes: kib("VmRSS") * 1024,
+      anonRssBytes: kib("RssAnon") * 1024,
       peakRssBytes: kib("VmHWM") * 1024,
       cpuSeconds: (utime + stime) / CLOCK_TICKS,
     };

@@ -12,12 +12,21 @@ import { runScenario, type ScenarioConfig, type ScenarioResult } from "./scenari
 
 export interface ScaleOptions {
   scenarios: ScenarioConfig[];
+  /** Called after each scenario with the outcomes so far (the CLI saves them as it goes). */
+  onResult?: (outcomes: ScenarioOutcome[]) => Promise<void>;
   /** Use this cluster instead of starting a control plane (its /metrics must be readable). */
   kubeconfigPath?: string;
   progress?: (message: string) => void;
 }
 
-export async function runScale(options: ScaleOptions): Promise<ScenarioResult[]> {
+/** A scenario's figures, or why it could not finish (the others still run). */
+export type ScenarioOutcome = ScenarioResult | { config: ScenarioConfig; error: string };
+
+export function failed(outcome: ScenarioOutcome): outcome is { config: ScenarioConfig; error: string } {
+  return "error" in outcome;
+}
+
+export async function runScale(options: ScaleOptions): Promise<ScenarioOutcome[]> {
   const progress = options.progress ?? ((m: string) => process.stderr.write(`[scale] ${m}\n`));
   const plane = options.kubeconfigPath ? undefined : await ControlPlane.start({ progress });
   try {
@@ -26,13 +35,20 @@ export async function runScale(options: ScaleOptions): Promise<ScenarioResult[]>
     kc.loadFromFile(kubeconfigPath);
     await installCrds(kc);
     const dictionary = await fortiosDictionary();
-    const results: ScenarioResult[] = [];
+    const outcomes: ScenarioOutcome[] = [];
     for (const config of options.scenarios) {
-      results.push(
-        await runScenario({ kubeconfigPath, http: KubeHttp.for(kc), dictionary, progress }, config),
-      );
+      try {
+        outcomes.push(
+          await runScenario({ kubeconfigPath, http: KubeHttp.for(kc), dictionary, progress }, config),
+        );
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        progress(`${describe(config)}: FAILED: ${message}`);
+        outcomes.push({ config, error: message });
+      }
+      await options.onResult?.(outcomes);
     }
-    return results;
+    return outcomes;
   } finally {
     await plane?.stop();
   }
@@ -50,7 +66,8 @@ const ratio = (a: number, b: number | undefined) =>
   b === undefined || b === 0 ? "—" : `${(a / b).toFixed(2)}×`;
 
 /** The one table: rows are figures, columns scenarios. Times are wall-clock on the machine that ran it. */
-export function formatTable(results: ScenarioResult[]): string {
+export function formatTable(outcomes: ScenarioOutcome[]): string {
+  const results = outcomes.filter((o): o is ScenarioResult => !failed(o));
   const header = results.map((r) => {
     const c = r.config;
     const n = c.rules >= 1000 && c.rules % 1000 === 0 ? `${c.rules / 1000}k` : String(c.rules);
@@ -65,6 +82,7 @@ export function formatTable(results: ScenarioResult[]): string {
     ["API-server writes per rule", (r) => fixed(2)(r.apiWritesPerRule)],
     ["peak RSS (MiB)", (r) => fixed(0)(r.peakRssMiB)],
     ["settled RSS (MiB)", (r) => fixed(0)(r.settledRssMiB)],
+    ["… of which anonymous (MiB)", (r) => fixed(0)(r.settledAnonRssMiB)],
     ["CPU during convergence (s)", (r) => fixed(1)(r.cpuSeconds)],
     ["restart → re-verified (s)", (r) => fixed(1)(r.restartSeconds)],
     ["restart: appliance writes", (r) => String(r.restartApplianceWrites)],
@@ -78,7 +96,9 @@ export function formatTable(results: ScenarioResult[]): string {
     ["appliance calls per delete", (r) => fixed(3)(r.deleteCallsPerRule)],
     ["API-server writes per delete", (r) => fixed(2)(r.deleteApiWritesPerRule)],
   ];
+  const failures = outcomes.filter(failed).map((f) => `${describe(f.config)}: FAILED — ${f.error}`);
   const lines = [
+    ...failures,
     `| figure | ${header.join(" | ")} |`,
     `| --- | ${header.map(() => "---:").join(" | ")} |`,
     ...rows.map(([name, cell]) => `| ${name} | ${results.map(cell).join(" | ")} |`),
@@ -87,13 +107,12 @@ export function formatTable(results: ScenarioResult[]): string {
 }
 
 /** Where the API-server writes went, per scenario and phase (verb resource[/subresource] count). */
-export function formatWriteDetails(results: ScenarioResult[]): string {
-  return results
+export function formatWriteDetails(outcomes: ScenarioOutcome[]): string {
+  return outcomes
+    .filter((o): o is ScenarioResult => !failed(o))
     .map((r) => {
-      const c = r.config;
-      const name = `${c.rules}×${c.devices}, ${c.latencyMs} ms, ${c.limits}`;
       return [
-        `${name}:`,
+        `${describe(r.config)}:`,
         `  convergence: ${formatWrites(r.convergeWrites)}`,
         `  restart:     ${formatWrites(r.restartWrites)}`,
         `  delete-all:  ${formatWrites(r.deleteWrites)}`,
@@ -101,4 +120,8 @@ export function formatWriteDetails(results: ScenarioResult[]): string {
       ].join("\n");
     })
     .join("\n");
+}
+
+function describe(c: ScenarioConfig): string {
+  return `${c.rules} rules × ${c.devices} devices, ${c.latencyMs} ms, limits ${c.limits}`;
 }
