@@ -296,10 +296,24 @@ export class ApplianceSession {
     }
   }
 
-  /** Deletes by vendorRef; an object that is already absent counts as deleted. */
-  async delete(kind: ResourceKind, vendorRef: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * Deletes by vendorRef; an object that is already absent counts as deleted. `input` is the rule
+   * being deleted, when there is one: its spec lets a dictionary skip lookups it does not need.
+   */
+  async delete(
+    kind: ResourceKind,
+    vendorRef: string,
+    signal?: AbortSignal,
+    input?: WriteInput,
+  ): Promise<void> {
     const op = this.operation(kind, "delete");
-    const ctx = this.executor.context(kind, { vendorRef });
+    let rule: RuleSpec | undefined;
+    try {
+      rule = input === undefined ? undefined : this.canonical(kind, input.rule);
+    } catch {
+      rule = undefined; // a spec we cannot read: delete as for an orphan (the dictionary looks first)
+    }
+    const ctx = this.executor.context(kind, rule === undefined ? { vendorRef } : { vendorRef, rule });
     await this.channel.perform(
       `${kind}.delete`,
       (transport) => this.executor.run(op, ctx, transport, `${kind}.delete`),

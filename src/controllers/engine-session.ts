@@ -118,7 +118,8 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
             : observed(object),
         ),
       update: (kind, vendorRef, request, signal) => session.update(kind, vendorRef, input(request), signal),
-      delete: (kind, vendorRef, signal) => session.delete(kind, vendorRef, signal),
+      delete: (kind, vendorRef, signal, request) =>
+        session.delete(kind, vendorRef, signal, request === undefined ? undefined : input(request)),
       activate: async (signal) => {
         if (!session.needsActivation) return;
         const activated = coalescer.requestActivation(signal);

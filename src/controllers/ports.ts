@@ -41,8 +41,8 @@ export interface DeviceSession {
   findByMarker(kind: RuleKind, marker: string, signal?: AbortSignal): Promise<ObservedObject | undefined>;
   list(kind: RuleKind, signal?: AbortSignal): Promise<ObservedObject[]>;
   update(kind: RuleKind, vendorRef: string, request: RuleRequest, signal?: AbortSignal): Promise<void>;
-  /** Absent is success. */
-  delete(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<void>;
+  /** Absent is success. `request`: the rule being deleted (none for an orphan). */
+  delete(kind: RuleKind, vendorRef: string, signal?: AbortSignal, request?: RuleRequest): Promise<void>;
   /**
    * Asks for the device's activation (apply/commit); coalesced per the device's activation mode.
    * Resolves when an activation covering this caller's writes has finished.

@@ -290,7 +290,7 @@ async function execute(
         const vendorRef =
           plan.vendorRef ?? (await session.findByMarker(kind, request.marker, signal))?.vendorRef;
         if (vendorRef !== undefined) {
-          await session.delete(kind, vendorRef, signal);
+          await session.delete(kind, vendorRef, signal, request);
           await session.activate(signal);
           deps.events.normal(
             rule,

@@ -19,8 +19,10 @@ function operationScope(kind: ResourceKind, op: OperationName, ruleNumbers: bool
     case "update":
       return { ...base, rule: true, marker: true, ruleNumber: ruleNumbers, vendorRef: true };
     case "get":
-    case "delete":
       return { ...base, vendorRef: true };
+    case "delete":
+      // The rule being deleted, when the operator has it (not for an orphan a drift check removes).
+      return { ...base, vendorRef: true, rule: "optional" };
     case "move":
       return { ...base, vendorRef: true, position: true };
     case "findByMarker":

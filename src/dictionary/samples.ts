@@ -97,7 +97,8 @@ export const RULE_SAMPLES: Record<ResourceKind, Record<string, unknown>[]> = {
 /** Which variables a template location can see. */
 export interface Scope {
   kind?: ResourceKind;
-  rule?: boolean;
+  /** "optional": the operation may run with or without a rule (delete: absent for an orphan). */
+  rule?: boolean | "optional";
   marker?: boolean;
   vendorRef?: boolean;
   ruleNumber?: boolean;
@@ -139,7 +140,9 @@ function anyKeys(value: string, reads: Set<string> | undefined): Record<string, 
 
 /** Sample contexts for a scope (one per sample rule when the scope has a rule, else one). */
 export function sampleContexts(scope: Scope, inputs: SampleInputs): Record<string, unknown>[] {
-  const rules = scope.rule && scope.kind ? (RULE_SAMPLES[scope.kind] ?? []) : [undefined];
+  const rules: Array<Record<string, unknown> | undefined> =
+    scope.rule && scope.kind ? [...(RULE_SAMPLES[scope.kind] ?? [])] : [undefined];
+  if (scope.rule === "optional") rules.push(undefined);
   const ruleShape = scope.kind ? RULE_SHAPES[scope.kind] : {};
   const stepsSample = Object.fromEntries(
     Object.entries(scope.steps).map(([name, keys]) => [name, Object.fromEntries(keys.map((k) => [k, "1"]))]),
@@ -153,6 +156,7 @@ export function sampleContexts(scope: Scope, inputs: SampleInputs): Record<strin
     };
     if (scope.kind) ctx.kind = scope.kind;
     if (rule) ctx.rule = strictView(rule, ruleShape, "rule");
+    else if (scope.rule === "optional") ctx.rule = undefined; // known, and absent in this sample
     if (scope.marker) {
       ctx.marker = "[vnf:sample-owner]";
       ctx.markerId = "sample-owner";
