@@ -33,7 +33,7 @@ import { type DictionaryRegistry, loadDictionaryDirectories } from "./dictionary
 import { discoverClusterNetwork } from "./runtime/cluster-network.ts";
 import type { Controller } from "./runtime/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
-import type { InformerOptions } from "./runtime/informer.ts";
+import { dropAnnotations, type InformerOptions } from "./runtime/informer.ts";
 import type { KubeConfigSource } from "./runtime/kubeconfig.ts";
 import { type Logger, silentLogger } from "./runtime/logging.ts";
 import { Manager, type ManagerOptions } from "./runtime/manager.ts";
@@ -148,9 +148,11 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     registers: [registry],
   });
 
-  const devices = manager.informer<VnfDevice>(resources.device);
-  const firewallRules = manager.informer<VnfRule>(resources.firewallRule);
-  const natRules = manager.informer<VnfRule>(resources.natRule);
+  // The caches keep what the controllers read: not kubectl's last-applied copy of every object.
+  const cached = { transform: dropAnnotations() };
+  const devices = manager.informer<VnfDevice>(resources.device, cached);
+  const firewallRules = manager.informer<VnfRule>(resources.firewallRule, cached);
+  const natRules = manager.informer<VnfRule>(resources.natRule, cached);
   // Only labelled Secrets (docs: README "Security"), and only in the credential namespaces when set.
   const credentialNamespaces = options.credentialNamespaces?.length
     ? options.credentialNamespaces

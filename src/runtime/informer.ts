@@ -36,6 +36,11 @@ export interface InformerOptions {
   pageSize?: number;
   /** Re-deliver every cached object as a resync update this often (±10 %); default 10 h, 0 = never. */
   resyncPeriodMs?: number;
+  /**
+   * Applied to every object before it is cached and handed to handlers (controller-runtime's cache
+   * TransformFunc): drop what no reader needs. managedFields are always dropped.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 export interface InformerStats {
@@ -194,6 +199,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.#store;
   }
 
+  /** What is cached of an object from the API server. */
+  prepare(obj: T): T {
+    const stripped = stripManagedFields(obj);
+    return this.#options.transform ? (this.#options.transform(stripped) as T) : stripped;
+  }
+
   notifySynced(): void {
     if (!this.hasSynced()) return;
     const waiters = this.#syncWaiters;
@@ -332,7 +343,7 @@ class Reflector<T extends KubeObject> {
         // Items of a list carry no apiVersion/kind; restore them so cached objects are complete.
         item.apiVersion ??= apiVersionOf(type);
         item.kind ??= type.kind;
-        items.push(stripManagedFields(item));
+        items.push(informer.prepare(item));
       }
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? "";
@@ -421,7 +432,7 @@ class Reflector<T extends KubeObject> {
       case "ADDED":
       case "MODIFIED": {
         if (!obj) return;
-        const cached = stripManagedFields(obj as T);
+        const cached = informer.prepare(obj as T);
         const previous = informer.store.upsert(cached);
         this.resourceVersion = cached.metadata?.resourceVersion ?? this.resourceVersion;
         informer.stats.events++;
@@ -434,7 +445,7 @@ class Reflector<T extends KubeObject> {
         const previous = informer.store.delete(obj as T);
         this.resourceVersion = obj.metadata?.resourceVersion ?? this.resourceVersion;
         informer.stats.events++;
-        informer.emitDelete(stripManagedFields((previous ?? obj) as T));
+        informer.emitDelete(previous ?? informer.prepare(obj as T));
         return;
       }
       case "BOOKMARK":
@@ -467,4 +478,22 @@ function parseEvent(line: string): WatchEvent {
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
   if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
   return obj;
+}
+
+/** kubectl's client-side apply keeps a copy of the whole object in this annotation. */
+export const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * A cache transform for objects whose readers never look at annotations written by tools: drops
+ * kubectl's last-applied copy (as large as the object itself) and the annotations listed.
+ */
+export function dropAnnotations(extra: readonly string[] = []): (obj: KubeObject) => KubeObject {
+  const names = [LAST_APPLIED, ...extra];
+  return (obj) => {
+    const annotations = obj.metadata?.annotations;
+    if (!annotations || !obj.metadata) return obj;
+    for (const name of names) delete annotations[name];
+    if (Object.keys(annotations).length === 0) delete obj.metadata.annotations;
+    return obj;
+  };
 }

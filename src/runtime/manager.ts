@@ -46,6 +46,8 @@ export interface InformerSelection {
   namespaces?: readonly string[];
   labelSelector?: string;
   fieldSelector?: string;
+  /** The cache transform (InformerOptions.transform); the informer's first user sets it. */
+  transform?: InformerOptions["transform"];
 }
 
 /** Something the manager starts and stops: gets a signal aborted at shutdown, resolves when done. */
@@ -122,6 +124,7 @@ export class Manager {
         namespaces,
         labelSelector: selection.labelSelector,
         fieldSelector: selection.fieldSelector,
+        ...(selection.transform ? { transform: selection.transform } : {}),
         logger: this.log,
         clock: this.#clock,
       });

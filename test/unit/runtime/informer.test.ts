@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock, flushMicrotasks } from "../../../src/runtime/fake-clock.ts";
-import { Informer, type InformerOptions } from "../../../src/runtime/informer.ts";
+import {
+  dropAnnotations,
+  Informer,
+  type InformerOptions,
+  LAST_APPLIED,
+} from "../../../src/runtime/informer.ts";
 import { KubeApiError } from "../../../src/runtime/kube-http.ts";
 import { CoreResources, type KubeObject } from "../../../src/runtime/resource.ts";
 import { configMap, FakeKubeClient } from "./fake-kube-client.ts";
@@ -152,6 +157,32 @@ describe("Informer: watch events", () => {
     expect(informer.get("ns", "b")).toBeUndefined();
     expect(informer.resourceVersion()).toBe("12");
     expect(informer.stats.bookmarks).toBe(1);
+    await informer.stop();
+  });
+
+  it("caches (and hands handlers) objects as the transform leaves them: last-applied dropped", async () => {
+    const { client, informer } = setup({ transform: dropAnnotations(["tool/scratch"]) });
+    const annotated = (rv: string, annotations: Record<string, string>) => {
+      const obj = configMap("ns", "a", rv) as KubeObject;
+      obj.metadata = { ...obj.metadata, annotations };
+      return obj;
+    };
+    const seen: Array<Record<string, string> | undefined> = [];
+    informer.addEventHandler({
+      onAdd: (obj) => seen.push(obj.metadata?.annotations),
+      onUpdate: (_old, obj) => seen.push(obj.metadata?.annotations),
+    });
+    client.onRequest = () => listOf([annotated("1", { [LAST_APPLIED]: "{...}", keep: "me" })], "5");
+    informer.start();
+    await flushMicrotasks();
+    expect(informer.get("ns", "a")?.metadata?.annotations).toEqual({ keep: "me" });
+    client.lastWatch().send({
+      type: "MODIFIED",
+      object: annotated("6", { [LAST_APPLIED]: "{...}", "tool/scratch": "x" }),
+    });
+    await flushMicrotasks();
+    expect(informer.get("ns", "a")?.metadata?.annotations).toBeUndefined();
+    expect(seen).toEqual([{ keep: "me" }, undefined]);
     await informer.stop();
   });
 
