@@ -3,7 +3,7 @@
 // around a phase; only write verbs are kept.
 import { kubectl } from "../../test/support/kubectl.ts";
 
-/** "VERB resource[/subresource]" → requests (write verbs only, every response code). */
+/** "VERB resource[/subresource][ (code)]" → requests (write verbs only; refused ones with their code). */
 export type WriteCounts = Map<string, number>;
 
 const WRITE_VERBS = new Set(["POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"]);
@@ -23,7 +23,9 @@ export function parseWrites(text: string): WriteCounts {
     for (const match of line.slice(0, close).matchAll(/(\w+)="([^"]*)"/g)) labels[match[1]!] = match[2]!;
     const verb = labels.verb ?? "";
     if (!WRITE_VERBS.has(verb)) continue;
-    const what = `${verb} ${labels.resource ?? ""}${labels.subresource ? `/${labels.subresource}` : ""}`;
+    // Refused writes (409 conflicts, 422 failed tests) are counted apart: they are what retries cost.
+    const refused = Number(labels.code ?? 0) >= 400 ? ` (${labels.code})` : "";
+    const what = `${verb} ${labels.resource ?? ""}${labels.subresource ? `/${labels.subresource}` : ""}${refused}`;
     counts.set(what, (counts.get(what) ?? 0) + Number(line.slice(close + 1).trim()));
   }
   return counts;

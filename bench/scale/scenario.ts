@@ -70,6 +70,8 @@ export interface ScenarioResult {
   settledAnonRssMiB: number;
   cpuSeconds: number;
   restartSeconds: number;
+  /** Every rule reconciled (in sync) by the restarted operator before the timeout. */
+  reverified: boolean;
   restartApplianceWrites: number;
   restartApiWrites: number;
   restartWrites: WriteCounts;
@@ -271,7 +273,7 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
         sum(m, "workqueue_depth", rule) === 0 && sum(m, "controller_runtime_active_workers", rule) === 0;
       return idle ? sum(m, "controller_runtime_reconcile_total", { ...rule, result: "success" }) : 0;
     };
-    await waitFor(reverified, config.rules, timeoutMs);
+    const reverifiedRules = await waitFor(reverified, config.rules, timeoutMs);
     const restartSeconds = (Date.now() - restartStart) / 1000;
     const restartWrites = writesBetween(restartWritesBefore, await scrapeWrites(env.kubeconfigPath));
     const restartApplianceWrites = await applianceWrites();
@@ -307,6 +309,7 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
       settledAnonRssMiB: mib(settled?.anonRssBytes ?? Number.NaN),
       cpuSeconds,
       restartSeconds,
+      reverified: reverifiedRules >= config.rules,
       restartApplianceWrites,
       restartApiWrites: operatorWrites(restartWrites),
       restartWrites,
