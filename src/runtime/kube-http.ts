@@ -145,9 +145,10 @@ export class KubeHttp {
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         dispatcher: this.#dispatcher,
         signal,
-        headersTimeout: 30_000,
+        // A request given a longer budget (a large list, a slow collection delete) gets it whole.
+        headersTimeout: Math.max(req.timeoutMs ?? 30_000, 30_000),
         // A watch may legitimately be quiet for minutes; the informer's idle watchdog guards it.
-        bodyTimeout: streaming ? 0 : 30_000,
+        bodyTimeout: streaming ? 0 : Math.max(req.timeoutMs ?? 30_000, 30_000),
       });
       code = String(response.statusCode);
       return response;
