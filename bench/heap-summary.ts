@@ -37,6 +37,7 @@ const nName = meta.node_fields.indexOf("name");
 const nSize = meta.node_fields.indexOf("self_size");
 const nEdges = meta.node_fields.indexOf("edge_count");
 const eType = meta.edge_fields.indexOf("type");
+const eName = meta.edge_fields.indexOf("name_or_index");
 const eTo = meta.edge_fields.indexOf("to_node");
 const nodeTypes = meta.node_types[0];
 const edgeTypes = meta.edge_types[0];
@@ -54,14 +55,18 @@ for (let n = 0, e = 0; n < count; n++) {
   e += nodes[n * NF + nEdges]! * EF;
   firstEdge[n + 1] = e;
 }
+const isString = (n: number) => ["string", "concatenated string", "sliced string"].includes(typeOf(n));
 const label = (n: number) => {
   const type = typeOf(n);
   const name = nameOf(n);
   if (type === "object" || type === "native" || type === "synthetic") return `${name}`;
   if (type === "closure") return `closure ${name || "(anonymous)"}`;
-  if (type === "string" || type === "concatenated string" || type === "sliced string") return "(string)";
+  if (isString(n)) return "(string)";
   return `(${type})`;
 };
+/** A node as one line: its label, and for a big string its first characters. */
+const describeNode = (n: number) =>
+  isString(n) ? `(string) ${JSON.stringify(nameOf(n).slice(0, 60))}…` : label(n);
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 // ---- self size by kind ----
@@ -154,6 +159,27 @@ for (let i = 0; i < count; i++) {
   if (n !== 0 && order[n] !== -1 && dominator >= 0) retained[dominator] = retained[dominator]! + retained[n]!;
 }
 
+// The first strong edge that points at n, as "owner.edge" (for nodes the dominator tree roots directly).
+const edgeName = (e: number) => {
+  const type = edgeTypes[edges[e + eType]!];
+  const name = edges[e + eName]!;
+  return type === "element" || type === "hidden" ? `[${name}]` : String(strings[name]);
+};
+const retainerCache = new Map<number, string>();
+function retainer(n: number): string {
+  if (retainerCache.size === 0) {
+    for (let from = 0; from < count; from++) {
+      for (let e = firstEdge[from]!; e < firstEdge[from + 1]!; e += EF) {
+        const type = edges[e + eType]!;
+        if (type === weak || type === shortcut) continue;
+        const to = edges[e + eTo]! / NF;
+        if (!retainerCache.has(to)) retainerCache.set(to, `${label(from)}.${edgeName(e)}`);
+      }
+    }
+  }
+  return retainerCache.get(n) ?? "";
+}
+
 // ---- the biggest retainers: nodes that are not synthetic roots, with their dominator path ----
 const path = (n: number) => {
   const parts: string[] = [];
@@ -174,6 +200,6 @@ for (const n of candidates) {
   for (let x = idom[n] ?? 0; x > 0; x = idom[x] ?? 0) if (shown.has(x)) covered = true;
   if (covered) continue;
   shown.add(n);
-  console.log(`  ${mb(retained[n]!).padStart(10)}  ${label(n)}  ← ${path(n)}`);
+  console.log(`  ${mb(retained[n]!).padStart(10)}  ${describeNode(n)}  ← ${path(n) || retainer(n)}`);
   if (shown.size >= top) break;
 }
