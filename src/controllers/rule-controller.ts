@@ -292,12 +292,7 @@ async function execute(
         if (vendorRef !== undefined) {
           await session.delete(kind, vendorRef, signal, request);
           await session.activate(signal);
-          deps.events.normal(
-            rule,
-            "Deleted",
-            "Delete",
-            `deleted from the appliance (vendorRef ${vendorRef})`,
-          );
+          routineEvent(deps, rule, "RulesDeleted", "Delete", "deleted from the appliance");
         }
       } catch (error) {
         return ruleFailure(failureDeps(deps), ctx, written, error, generation, "delete");
@@ -406,7 +401,9 @@ async function apply(
   // of this repair wrote it and then failed to record it).
   if (outcome.type === "applied" && plan.repair) outcome = { ...outcome, action: "repaired" };
   if (outcome.type === "applied") {
-    if (outcome.action !== "verified") {
+    if (outcome.action === "created") {
+      routineEvent(deps, written, "RulesCreated", "Apply", "created on the appliance");
+    } else if (outcome.action !== "verified") {
       deps.events.normal(
         written,
         EVENT_REASONS[outcome.action],
@@ -422,8 +419,21 @@ async function apply(
   return undefined;
 }
 
+/**
+ * The routine outcome of a rule's life (created, deleted) is told once per device, as one Event
+ * whose count grows (an Event series), not as an Event per rule: the rule's own status says it, and
+ * an Event per rule was one API write in four. What matters to a human — updates, adoptions,
+ * repairs, every failure — keeps its Event on the rule.
+ */
+function routineEvent(deps: RuleControllerDeps, rule: VnfRule, reason: string, action: string, what: string) {
+  const device = deps.devices.get(rule.metadata.namespace ?? "", rule.spec.deviceRef.name);
+  if (!device) return;
+  const kind = deps.kind.resource.kind;
+  deps.events.normal(device, reason, action, `${kind} ${what} (the Event's count: one per rule)`);
+}
+
 const EVENT_REASONS: Record<AppliedAction, string> = {
-  created: "Created",
+  created: "Created", // told per device: routineEvent
   adopted: "Adopted",
   updated: "Updated",
   verified: "Verified",

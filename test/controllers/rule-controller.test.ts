@@ -174,7 +174,7 @@ const cases: RuleCase[] = [
       writes: [APPLY, APPLY],
       conditions: ["Ready=True/Applied"],
       status: { vendorRef: "100", opHash: HASH, observedGeneration: 1, appliedAt: "2026-02-03T04:05:06Z" },
-      events: ["Normal Created"],
+      events: ["Normal RulesCreated"],
     },
   },
   {
@@ -210,7 +210,7 @@ const cases: RuleCase[] = [
       calls: ["findByMarker firewallRule", "create firewallRule", "activate"],
       writes: [APPLY, APPLY],
       status: { vendorRef: "100" },
-      events: ["Normal Created"],
+      events: ["Normal RulesCreated"],
     },
   },
   {
@@ -250,7 +250,7 @@ const cases: RuleCase[] = [
       calls: ["get firewallRule 7", "findByMarker firewallRule", "create firewallRule", "activate"],
       writes: [APPLY, APPLY],
       status: { vendorRef: "100", opHash: HASH_EDITED },
-      events: ["Normal Created"],
+      events: ["Normal RulesCreated"],
     },
   },
   {
@@ -430,7 +430,7 @@ const cases: RuleCase[] = [
     expect: {
       calls: ["delete firewallRule 7", "activate"],
       writes: [APPLY, FINALIZER_PATCH],
-      events: ["Normal Deleted"],
+      events: ["Normal RulesDeleted"],
       gone: true,
     },
   },
@@ -572,6 +572,38 @@ describe("rule reconciler: execute path", () => {
     if (c.expect.conditions) expect(conditionsOf(stored)).toEqual(c.expect.conditions);
     if (c.expect.status) expect(stored?.status).toMatchObject(c.expect.status);
     if (c.expect.events) expect(w.events.summary()).toEqual(c.expect.events);
+  });
+});
+
+describe("rule reconciler: Events", () => {
+  it("a routine create or delete is told once per device (an Event series), not per rule", async () => {
+    const created = world([
+      [CoreResources.secrets, secret()],
+      [resources.firewallRule, rule()],
+      [resources.device, device()],
+    ]);
+    await created.reconcileRule();
+    expect(created.events.recorded).toMatchObject([
+      {
+        type: "Normal",
+        reason: "RulesCreated",
+        about: "edge",
+        note: expect.stringContaining("VnfFirewallRule"),
+      },
+    ]);
+    const deleted = world([
+      [CoreResources.secrets, secret()],
+      [resources.firewallRule, rule({ deleting: true, status: applied() })],
+      [resources.device, device()],
+    ]);
+    await deleted.reconcileRule();
+    expect(deleted.events.recorded).toMatchObject([
+      { type: "Normal", reason: "RulesDeleted", about: "edge" },
+    ]);
+    // The same note every time: the recorder turns repeats into one Event whose count grows.
+    expect(deleted.events.recorded[0]?.note).toBe(
+      created.events.recorded[0]?.note.replace("created on", "deleted from"),
+    );
   });
 });
 
