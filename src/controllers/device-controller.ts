@@ -192,7 +192,7 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
                 generation,
                 used,
                 previous.health,
-                countRules(deps, key),
+                countRules(deps, key, device),
                 new Date(previous.at),
                 previous.unsupported,
               ),
@@ -279,7 +279,7 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
       await record((s) =>
         withActivation(
           withTransport(
-            healthy(s, generation, used, health, countRules(deps, key), now(), fit.unsupported),
+            healthy(s, generation, used, health, countRules(deps, key, device), now(), fit.unsupported),
             transportOf(device),
           ),
           device,
@@ -292,7 +292,12 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
   };
 }
 
-function countRules(deps: DeviceControllerDeps, device: ObjectKey): number {
+/**
+ * The device's rules, counted only from complete caches: a count from a half-listed cache (just after a
+ * restart) would be a status write now and another at the next health check. Until then: as recorded.
+ */
+function countRules(deps: DeviceControllerDeps, device: ObjectKey, object: VnfDevice): number {
+  if (!deps.rules.every((informer) => informer.hasSynced())) return object.status?.managedRules ?? 0;
   let count = 0;
   for (const informer of deps.rules) {
     for (const rule of informer.list(device.namespace)) if (rule.spec.deviceRef.name === device.name) count++;

@@ -101,6 +101,37 @@ const cases: DeviceCase[] = [
     },
   },
   {
+    name: "just restarted, the rule caches not listed yet: the rule count stays as recorded (no write now and another later)",
+    device: device(
+      {},
+      {
+        observedGeneration: 1,
+        dictionary: "pfsense",
+        vendorVersion: "1.2.3",
+        serial: "SN-1",
+        transport: "https",
+        managedRules: 2,
+        lastHealthCheckTime: "2026-02-03T04:04:00Z",
+        conditions: [
+          {
+            ...readyCondition(),
+            message: "appliance reachable through dictionary pfsense (version 1.2.3, serial SN-1)",
+          },
+        ],
+      },
+    ),
+    objects: [[resources.firewallRule, rule()]],
+    options: { session: "none" },
+    setup: (w) => w.kube.setSynced(false),
+    expect: {
+      calls: ["health"],
+      writes: [],
+      events: ["Normal Connected"],
+      result: { requeueAfterMs: 60_000 },
+      sessionReady: true,
+    },
+  },
+  {
     name: "plain http:// with the spec's opt-in: Ready, transport http, the message and an Event warn",
     device: device({ endpoint: "http://192.0.2.1", allowInsecureHttp: true }, {}),
     options: { session: "none" },
