@@ -9,7 +9,9 @@
 //
 // Without --rules/--devices the matrix is 1k rules on 1 device and 10k rules on 10 devices; with them,
 // every combination. --latency and --limits multiply it. --heap-snapshots DIR writes a heap snapshot
-// of each settled operator. --json FILE also writes the raw results.
+// of each settled operator. --json FILE also writes the raw results. The operator runs as shipped:
+// `npm run build` then `node dist/cli/main.js run` with the chart's NODE_OPTIONS (--node-options
+// overrides them; --from-source runs src/cli/main.ts instead).
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { Limits } from "./scale/rules.ts";
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     drift: { type: "string", default: "30" },
     concurrency: { type: "string" },
     "node-options": { type: "string" },
+    "from-source": { type: "boolean", default: false },
     "heap-snapshots": { type: "string" },
     "no-bound": { type: "boolean", default: false },
     kubeconfig: { type: "string" },
@@ -57,6 +60,7 @@ for (const [rules, devices] of sizes) {
         ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
         ...(values["heap-snapshots"] ? { heapSnapshotDir: values["heap-snapshots"] } : {}),
         ...(values["no-bound"] ? { skipBound: true } : {}),
+        ...(values["from-source"] ? { fromSource: true } : {}),
         ...(values["node-options"] !== undefined
           ? { nodeArgs: values["node-options"].split(" ").filter(Boolean) }
           : {}),

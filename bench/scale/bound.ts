@@ -48,9 +48,10 @@ class DirectClient {
       endpoint: device.url,
       tls: { caPem: device.caPem },
       connections: device.maxConcurrentRequests,
-      connectTimeoutMs: 5000,
-      headersTimeoutMs: 30_000,
-      bodyTimeoutMs: 30_000,
+      // Generous: on a loaded machine a slow answer is the machine, not the bound.
+      connectTimeoutMs: 30_000,
+      headersTimeoutMs: 120_000,
+      bodyTimeoutMs: 120_000,
     });
     this.#slots = new Semaphore(device.maxConcurrentRequests);
     this.#rate = new RateLimiter(device.requestsPerSecond);

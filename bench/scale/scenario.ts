@@ -12,11 +12,10 @@ import { Informer } from "../../src/runtime/informer.ts";
 import type { KubeHttp } from "../../src/runtime/kube-http.ts";
 import type { KubeObject, ResourceType } from "../../src/runtime/resource.ts";
 import type { SimulatorHandle } from "../../test/simulators/common/types.ts";
-import { startSimulator } from "../../test/simulators/index.ts";
 import { freePorts } from "../../test/support/controlplane.ts";
-import { type OperatorChild, spawnOperator } from "../../test/support/operator-process.ts";
 import { operatorWrites, scrapeWrites, type WriteCounts, writesBetween } from "./apiserver.ts";
 import { runBound } from "./bound.ts";
+import { buildOperator, chartNodeOptions, type OperatorProcess, startOperator } from "./operator.ts";
 import { mib, sampleProcess } from "./proc.ts";
 import { type Samples, scrape, sum } from "./prom.ts";
 import {
@@ -31,6 +30,7 @@ import {
   ruleSpec,
   VERSION,
 } from "./rules.ts";
+import { startSimulatorProcess } from "./simulators.ts";
 
 export interface ScenarioConfig {
   rules: number;
@@ -45,8 +45,10 @@ export interface ScenarioConfig {
   heapSnapshotDir?: string;
   /** Skip the bound (the CI smoke run only checks the operator). */
   skipBound?: boolean;
-  /** Node/V8 flags of the operator process (as NODE_OPTIONS would give them). */
+  /** Node/V8 flags of the operator process; default the chart's NODE_OPTIONS. */
   nodeArgs?: string[];
+  /** Run the operator from its TypeScript sources instead of the compiled build the image ships. */
+  fromSource?: boolean;
 }
 
 export interface ScenarioEnv {
@@ -109,15 +111,16 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
   const { http, progress } = env;
   const label = `${config.rules} rules / ${config.devices} devices / ${config.latencyMs} ms / limits ${config.limits}`;
   const namespace = `scale-${randomBytes(3).toString("hex")}`;
+  if (!config.fromSource) await buildOperator(progress);
   const limits = deviceLimits(config.limits);
   progress(`${label}: starting ${config.devices} simulators`);
   const sims: SimulatorHandle[] = [];
-  let child: OperatorChild | undefined;
+  let child: OperatorProcess | undefined;
   let watcher: Informer<RuleObject> | undefined;
   try {
     for (let d = 0; d < config.devices; d++) {
       sims.push(
-        await startSimulator("fortios", {
+        await startSimulatorProcess("fortios", {
           latencyMs: config.latencyMs,
           // The appliance's own overload threshold stays above the device limit.
           maxConcurrentRequests: config.limits === "set" ? 10 : 10_000,
@@ -204,24 +207,20 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
     };
     const [metricsPort] = await freePorts(1);
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    const start = (): Promise<OperatorChild> =>
-      spawnOperator(
-        {
-          kubeconfig: env.kubeconfigPath,
-          namespaces: [namespace],
-          healthIntervalMs: 60_000,
-          maxRetryDelayMs: 60_000,
-          metricsAddress: `127.0.0.1:${metricsPort}`,
-          ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
-        },
-        60_000,
-        [
-          ...(config.nodeArgs ?? []),
+    const start = (): Promise<OperatorProcess> =>
+      startOperator({
+        kubeconfigPath: env.kubeconfigPath,
+        namespaces: [namespace],
+        metricsAddress: `127.0.0.1:${metricsPort}`,
+        ...(config.fromSource ? { fromSource: true } : {}),
+        nodeArgs: [
+          ...(config.nodeArgs ?? chartNodeOptions()),
           ...(config.heapSnapshotDir
             ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${config.heapSnapshotDir}`]
             : []),
         ],
-      );
+        ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+      });
     const writesBefore = await scrapeWrites(env.kubeconfigPath);
     const callsBefore = await simRequests();
     progress(`${label}: operator started; converging`);
