@@ -14,6 +14,7 @@ import {
   deviceReconciler,
   type SecretObject,
 } from "./controllers/device-controller.ts";
+import { DeviceShards, type DeviceShardsOptions } from "./controllers/device-shards.ts";
 import { driftReconciler } from "./controllers/drift-controller.ts";
 import { engineSessionFactory } from "./controllers/engine-session.ts";
 import {
@@ -37,7 +38,8 @@ import { dropAnnotations, type InformerOptions } from "./runtime/informer.ts";
 import type { KubeConfigSource } from "./runtime/kubeconfig.ts";
 import { type Logger, silentLogger } from "./runtime/logging.ts";
 import { Manager, type ManagerOptions } from "./runtime/manager.ts";
-import { CoreResources, type ObjectKey } from "./runtime/resource.ts";
+import { PartitionedInformer } from "./runtime/partitioned-informer.ts";
+import { CoreResources, type ObjectKey, type ResourceType } from "./runtime/resource.ts";
 
 /** Rules per kind reconciled at once (see OperatorOptions.concurrency). */
 export const DEFAULT_CONCURRENCY = 64;
@@ -87,6 +89,11 @@ export interface OperatorOptions {
   endpointPolicy?: EndpointPolicyOptions;
   /** The clock drift intervals are measured with (tests move it forward to run a check now). */
   driftClock?: () => Date;
+  /**
+   * Several active replicas, each owning a share of the devices (controllers/device-shards.ts).
+   * Excludes leaderElection. identity defaults to the manager's (instance, else hostname_uuid).
+   */
+  sharding?: Omit<DeviceShardsOptions, "identity"> & { identity?: string };
 }
 
 export interface EndpointPolicyOptions {
@@ -100,6 +107,8 @@ export interface EndpointPolicyOptions {
 
 export interface Operator {
   manager: Manager;
+  /** The device shards this replica takes part in, when sharding is on. */
+  shards?: DeviceShards;
   sessions: SessionRegistry;
   dictionaries: DictionaryRegistry;
   controllers: Record<"device" | "firewallRule" | "natRule" | "drift", Controller>;
@@ -122,6 +131,9 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   }
   log.info({ dictionaries: dictionaries.all().map((d) => d.name) }, "dictionaries loaded");
 
+  if (options.sharding && options.leaderElection) {
+    throw new Error("sharding and leader election exclude each other: with shards, every replica works");
+  }
   const manager = new Manager({
     kubeConfig: options.kubeConfig,
     logger: log,
@@ -151,8 +163,17 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   // The caches keep what the controllers read: not kubectl's last-applied copy of every object.
   const cached = { transform: dropAnnotations() };
   const devices = manager.informer<VnfDevice>(resources.device, cached);
-  const firewallRules = manager.informer<VnfRule>(resources.firewallRule, cached);
-  const natRules = manager.informer<VnfRule>(resources.natRule, cached);
+  // Sharded, a replica caches only its devices' rules: one watch per device it owns.
+  const ruleCache = (resource: ResourceType) =>
+    options.sharding
+      ? new PartitionedInformer<VnfRule>(manager.http, resource, {
+          ...options.informerDefaults,
+          ...cached,
+          logger: log,
+        })
+      : manager.informer<VnfRule>(resource, cached);
+  const firewallRules = ruleCache(resources.firewallRule);
+  const natRules = ruleCache(resources.natRule);
   // Only labelled Secrets (docs: README "Security"), and only in the credential namespaces when set.
   const credentialNamespaces = options.credentialNamespaces?.length
     ? options.credentialNamespaces
@@ -169,18 +190,52 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
 
   const endpointGuard = await buildEndpointGuard(manager, options, log);
   const controllers = {} as Operator["controllers"];
+  const instance = options.instance ?? options.sharding?.identity ?? manager.identity;
   const sessions = new SessionRegistry(
     engineSessionFactory({
       dictionary: (name) => dictionaries.get(name),
       endpointGuard,
       logger: log,
       metrics: new PromApplianceMetrics(registry),
+      // Appliance logs (and the sharding test) tell which replica sent a request.
+      userAgent: `vnf-operator (${instance})`,
       // The device controller publishes activations in status (lastActivation, pendingActivations);
       // queued writes at most once a second.
       onActivation: (device) => controllers.device?.enqueue(device),
       onActivationQueued: (device) => controllers.device?.enqueue(device, { afterMs: 1000 }),
     }),
   );
+
+  const shards = options.sharding
+    ? new DeviceShards(
+        { ...options.sharding, identity: instance },
+        {
+          http: manager.http,
+          devices,
+          ruleCaches: [firewallRules, natRules].filter((c) => c instanceof PartitionedInformer),
+          sessions,
+          log,
+          onDeviceOwned: (device) => {
+            controllers.device?.enqueue(device);
+            controllers.drift?.enqueue(device);
+          },
+        },
+      )
+    : undefined;
+  if (shards) {
+    const caches = [firewallRules, natRules].filter((c) => c instanceof PartitionedInformer);
+    manager.addRunnable(
+      "rule-caches",
+      async (signal) => {
+        for (const cache of caches) cache.start();
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        await Promise.all(caches.map((cache) => cache.stop()));
+      },
+      { needLeaderElection: false },
+    );
+    manager.addRunnable("device-shards", (signal) => shards.run(signal), { needLeaderElection: false });
+  }
+  const gateDevice = shards ? shards.gateDevice.bind(shards) : (reconcile: DeviceReconcile) => reconcile;
 
   const rulesOfDevice = (device: ObjectKey, kind: "firewallRule" | "natRule"): ObjectKey[] =>
     (kind === "firewallRule" ? firewallRules : natRules)
@@ -216,7 +271,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   };
   controllers.device = manager.addController<VnfDevice>({
     name: "vnfdevice",
-    reconcile: deviceReconciler(deviceDeps),
+    reconcile: gateDevice(deviceReconciler(deviceDeps)),
     maxConcurrentReconciles: 2,
     maxRetryDelayMs,
   });
@@ -243,27 +298,29 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   for (const kind of ["firewallRule", "natRule"] as const) {
     const info: RuleKindInfo = { kind, resource: resources[kind] };
     const informer = kind === "firewallRule" ? firewallRules : natRules;
+    const reconcile = ruleReconciler({
+      kind: info,
+      rules: informer,
+      devices,
+      sessions,
+      http: manager.http,
+      events,
+      repairs,
+      maxRetryDelayMs,
+      onRepair,
+      ...(options.gracePeriodMs !== undefined ? { gracePeriodMs: options.gracePeriodMs } : {}),
+      ...(options.stalledRetry ? { stalledRetry: options.stalledRetry } : {}),
+      // Refused credentials are the device's matter: its rules stop using the session until the
+      // device checked it again (passing: they retry; failing: the device is Stalled VNF_AUTH).
+      onCredentialsRefused: (device) => {
+        sessions.markReady(device, false);
+        controllers.device?.enqueue(device);
+      },
+    });
     const controller = manager.addController<VnfRule>({
       name: kind === "firewallRule" ? "vnffirewallrule" : "vnfnatrule",
-      reconcile: ruleReconciler({
-        kind: info,
-        rules: informer,
-        devices,
-        sessions,
-        http: manager.http,
-        events,
-        repairs,
-        maxRetryDelayMs,
-        onRepair,
-        ...(options.gracePeriodMs !== undefined ? { gracePeriodMs: options.gracePeriodMs } : {}),
-        ...(options.stalledRetry ? { stalledRetry: options.stalledRetry } : {}),
-        // Refused credentials are the device's matter: its rules stop using the session until the
-        // device checked it again (passing: they retry; failing: the device is Stalled VNF_AUTH).
-        onCredentialsRefused: (device) => {
-          sessions.markReady(device, false);
-          controllers.device?.enqueue(device);
-        },
-      }),
+      reconcile:
+        shards && informer instanceof PartitionedInformer ? shards.gateRule(reconcile, informer) : reconcile,
       maxConcurrentReconciles: options.concurrency ?? DEFAULT_CONCURRENCY,
       maxRetryDelayMs,
     });
@@ -279,22 +336,24 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
 
   controllers.drift = manager.addController<VnfDevice>({
     name: "vnfdrift",
-    reconcile: driftReconciler({
-      deviceResource: resources.device,
-      devices,
-      rules: [
-        { kind: "firewallRule", resource: resources.firewallRule, informer: firewallRules },
-        { kind: "natRule", resource: resources.natRule, informer: natRules },
-      ],
-      sessions,
-      http: manager.http,
-      events,
-      repairs,
-      enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
-      onRepair: (kind, what) => driftRepairs.inc({ kind, what }),
-      onCheck: (mode) => driftChecks.inc({ mode }),
-      ...(options.driftClock ? { now: options.driftClock } : {}),
-    }),
+    reconcile: gateDevice(
+      driftReconciler({
+        deviceResource: resources.device,
+        devices,
+        rules: [
+          { kind: "firewallRule", resource: resources.firewallRule, informer: firewallRules },
+          { kind: "natRule", resource: resources.natRule, informer: natRules },
+        ],
+        sessions,
+        http: manager.http,
+        events,
+        repairs,
+        enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
+        onRepair: (kind, what) => driftRepairs.inc({ kind, what }),
+        onCheck: (mode) => driftChecks.inc({ mode }),
+        ...(options.driftClock ? { now: options.driftClock } : {}),
+      }),
+    ),
     maxConcurrentReconciles: 2,
     maxRetryDelayMs,
   });
@@ -304,6 +363,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
 
   return {
     manager,
+    ...(shards ? { shards } : {}),
     sessions,
     dictionaries,
     controllers,
@@ -340,3 +400,5 @@ async function buildEndpointGuard(
 function keyOfObject(obj: { metadata?: { namespace?: string; name?: string } }): ObjectKey {
   return { namespace: obj.metadata?.namespace ?? "", name: obj.metadata?.name ?? "" };
 }
+
+type DeviceReconcile = ReturnType<typeof deviceReconciler>;

@@ -49,6 +49,8 @@ export interface ChannelOptions {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   endpointGuard?: EndpointGuard;
+  /** Sent as User-Agent unless the dictionary sets one (appliance logs tell who called). */
+  userAgent?: string;
 }
 
 export class DeviceChannel {
@@ -86,6 +88,7 @@ export class DeviceChannel {
       bodyTimeoutMs: this.requestTimeoutMs ?? connection.timeouts.bodyMs,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.endpointGuard ? { guard: options.endpointGuard } : {}),
+      ...(options.userAgent ? { userAgent: options.userAgent } : {}),
     });
     this.endpoint = this.http.endpoint;
     this.logger = options.logger;

@@ -29,6 +29,8 @@ export interface HttpClientOptions {
   maxResponseBytes?: number;
   /** The endpoint policy, checked on every connection (the operator always passes one). */
   guard?: EndpointGuard;
+  /** User-Agent for requests whose headers name none. */
+  userAgent?: string;
 }
 
 const TLS_IDENTITY_CODES = new Set([
@@ -138,7 +140,7 @@ export class HttpClient {
     try {
       const response = await request(`${base.origin}${path}`, {
         method: rendered.method,
-        headers: rendered.headers,
+        headers: this.#headers(rendered.headers),
         body: rendered.body?.text,
         dispatcher: this.agent,
         signal: AbortSignal.any(
@@ -169,6 +171,13 @@ export class HttpClient {
       }
       throw transportError(error, rendered.label);
     }
+  }
+
+  #headers(headers: Record<string, string>): Record<string, string> {
+    const userAgent = this.options.userAgent;
+    if (!userAgent || Object.keys(headers).some((name) => name.toLowerCase() === "user-agent"))
+      return headers;
+    return { "user-agent": userAgent, ...headers };
   }
 
   /** Aborts requests in flight and closes the connections. */

@@ -52,6 +52,8 @@ export interface ApplianceSessionOptions {
   vendorLabel?: string;
   /** Overrides TRANSPORT_RETRY (tests). */
   transportRetry?: Partial<TransportRetry>;
+  /** Sent as User-Agent unless the dictionary sets one (appliance logs tell who called). */
+  userAgent?: string;
   clock?: { now?: () => number; sleep?: (ms: number) => Promise<void> };
   /** Where credentials may be sent, checked on every connection (the operator always passes one). */
   endpointGuard?: EndpointGuard;
@@ -134,6 +136,7 @@ export class ApplianceSession {
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.transportRetry ? { transportRetry: options.transportRetry } : {}),
       ...(options.endpointGuard ? { endpointGuard: options.endpointGuard } : {}),
+      ...(options.userAgent ? { userAgent: options.userAgent } : {}),
       ...(options.logger
         ? { logger: options.logger.child({ vendor: dictionary.vendor, dictionary: dictionary.name }) }
         : {}),

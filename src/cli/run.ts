@@ -25,6 +25,12 @@ flags (environment variable in brackets):
   --leader-elect                elect a leader through a Lease [VNF_LEADER_ELECT=true]
   --leader-election-namespace N Lease namespace [VNF_LEADER_ELECTION_NAMESPACE, POD_NAMESPACE]; default default
   --leader-election-id NAME     Lease name [VNF_LEADER_ELECTION_ID]; default vnf-operator-leader
+  --shards N                    split the devices into N shards, each owned through a Lease by one
+                                of the replicas, all active [VNF_SHARDS]; default: off (one active replica)
+  --shard-lease-namespace N     the shard Leases' namespace [VNF_SHARD_LEASE_NAMESPACE, POD_NAMESPACE]
+  --shard-group NAME            Lease name prefix, one per operator install [VNF_SHARD_GROUP]; default vnf-operator
+  --shard-lease-duration SEC    a dead replica's shards are taken over after this [VNF_SHARD_LEASE_DURATION];
+                                default 15 (renewed every 2 s, given up after 10 s without renewal)
   --concurrency N               concurrent reconciles per rule kind [VNF_CONCURRENCY]; default 64
   --health-interval SECONDS     appliance health check period [VNF_HEALTH_INTERVAL]; default 60
   --max-retry-delay SECONDS     longest wait before retrying a failed appliance call, also for an
@@ -57,6 +63,10 @@ export async function run(argv: string[]): Promise<number> {
       "leader-election-namespace": { type: "string" },
       "leader-election-id": { type: "string" },
       concurrency: { type: "string" },
+      shards: { type: "string" },
+      "shard-lease-namespace": { type: "string" },
+      "shard-group": { type: "string" },
+      "shard-lease-duration": { type: "string" },
       "health-interval": { type: "string" },
       "max-retry-delay": { type: "string" },
       "grace-period": { type: "string" },
@@ -85,7 +95,13 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ level: values["log-level"] ?? env.VNF_LOG_LEVEL, name: "vnf-operator" });
   const kubeConfig = loadKubeConfig(values.kubeconfig ?? env.KUBECONFIG);
 
-  const leaderElect = values["leader-elect"] ?? env.VNF_LEADER_ELECT === "true";
+  const shards = positive("--shards", values.shards ?? env.VNF_SHARDS, 0);
+  const leaderElect = shards === 0 && (values["leader-elect"] ?? env.VNF_LEADER_ELECT === "true");
+  const leaseSeconds = positive(
+    "--shard-lease-duration",
+    values["shard-lease-duration"] ?? env.VNF_SHARD_LEASE_DURATION,
+    15,
+  );
   const operator = await createOperator({
     kubeConfig,
     namespaces: list(values.namespaces ?? env.VNF_WATCH_NAMESPACES),
@@ -112,6 +128,23 @@ export async function run(argv: string[]): Promise<number> {
       denyCidrs: list(values["endpoint-deny-cidrs"] ?? env.VNF_ENDPOINT_DENY_CIDRS),
       serviceCidrs: list(values["service-cidrs"] ?? env.VNF_SERVICE_CIDRS),
     },
+    ...(shards > 0
+      ? {
+          sharding: {
+            shards: Math.round(shards),
+            namespace:
+              values["shard-lease-namespace"] ??
+              env.VNF_SHARD_LEASE_NAMESPACE ??
+              env.POD_NAMESPACE ??
+              "default",
+            group: values["shard-group"] ?? env.VNF_SHARD_GROUP ?? "vnf-operator",
+            // client-go's proportions: 15 s / 10 s / 2 s.
+            leaseDurationMs: Math.round(leaseSeconds) * 1000,
+            renewDeadlineMs: Math.round((leaseSeconds * 1000 * 2) / 3),
+            retryPeriodMs: Math.round((leaseSeconds * 1000) / 7.5),
+          },
+        }
+      : {}),
     ...(leaderElect
       ? {
           leaderElection: {
@@ -127,7 +160,7 @@ export async function run(argv: string[]): Promise<number> {
       : {}),
   });
   log.info(
-    { namespaces: list(values.namespaces ?? env.VNF_WATCH_NAMESPACES), leaderElect },
+    { namespaces: list(values.namespaces ?? env.VNF_WATCH_NAMESPACES), leaderElect, shards },
     "vnf-operator starting",
   );
   const code = await runUntilSignal(operator.manager, { log });

@@ -20,6 +20,8 @@ export interface EngineSessionOptions {
   endpointGuard?: EndpointGuard;
   logger?: Logger;
   metrics?: ApplianceMetrics;
+  /** The User-Agent of every appliance request (which operator replica sent it). */
+  userAgent?: string;
   /** Called after each activation (the device controller records it in status). */
   onActivation?: (device: SessionConfig["device"], outcome: LastActivation) => void;
   /** Called when a write waits for a Batched activation (the device controller shows the count). */
@@ -43,6 +45,7 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
         : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.endpointGuard ? { endpointGuard: options.endpointGuard } : {}),
+      ...(options.userAgent ? { userAgent: options.userAgent } : {}),
     });
     let last: LastActivation | undefined;
     const finished = (outcome: LastActivation) => {

@@ -40,6 +40,10 @@ export type SessionFactory = (config: SessionConfig) => ManagedSession;
 
 interface Entry {
   session: ManagedSession;
+  /** The session as rules and drift get it: each appliance call counted while in flight. */
+  tracked: DeviceSession;
+  inFlight: number;
+  idle: Array<() => void>;
   /** Identity of the config: a change means a new session (new Agent, new login). */
   fingerprint: string;
   /** Whether the device's last health check passed: rules use only Ready sessions. */
@@ -61,7 +65,9 @@ export class SessionRegistry implements SessionLookup {
     if (current && current.fingerprint === fingerprint) return current.session;
     if (current) await current.session.close();
     const session = this.#factory(config);
-    this.#entries.set(key, { session, fingerprint, ready: false });
+    const entry: Entry = { session, fingerprint, ready: false, inFlight: 0, idle: [], tracked: session };
+    entry.tracked = tracked(session, entry);
+    this.#entries.set(key, entry);
     return session;
   }
 
@@ -72,7 +78,7 @@ export class SessionRegistry implements SessionLookup {
 
   get(device: ObjectKey): DeviceSession | undefined {
     const entry = this.#entries.get(keyString(device));
-    return entry?.ready ? entry.session : undefined;
+    return entry?.ready ? entry.tracked : undefined;
   }
 
   /** The session whatever its health (drift and the device controller itself). */
@@ -87,6 +93,35 @@ export class SessionRegistry implements SessionLookup {
     await entry?.session.close();
   }
 
+  /**
+   * Hands a device over (sharding): no new work gets its session from now on; the appliance calls in
+   * flight finish (up to timeoutMs), then the session closes, aborting whatever is left.
+   */
+  async drain(device: ObjectKey, timeoutMs: number): Promise<void> {
+    const key = keyString(device);
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#entries.delete(key);
+    if (entry.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        entry.idle.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await entry.session.close();
+  }
+
+  /** Devices with a session in this registry. */
+  devices(): ObjectKey[] {
+    return [...this.#entries.keys()].map((key) => {
+      const slash = key.indexOf("/");
+      return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+    });
+  }
+
   async closeAll(): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
@@ -96,4 +131,39 @@ export class SessionRegistry implements SessionLookup {
 
 function keyString(key: ObjectKey): string {
   return `${key.namespace}/${key.name}`;
+}
+
+/** The session with every asynchronous verb counted in the entry while it runs. */
+function tracked(session: ManagedSession, entry: Entry): DeviceSession {
+  const count =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      entry.inFlight++;
+      try {
+        return await call(...args);
+      } finally {
+        entry.inFlight--;
+        if (entry.inFlight === 0) for (const wake of entry.idle.splice(0)) wake();
+      }
+    };
+  return {
+    get epoch() {
+      return session.epoch;
+    },
+    get kinds() {
+      return session.kinds;
+    },
+    get ruleNumbers() {
+      return session.ruleNumbers;
+    },
+    desiredOpHash: (kind, request) => session.desiredOpHash(kind, request),
+    differences: (kind, request, object) => session.differences(kind, request, object),
+    create: count((kind, request) => session.create(kind, request)),
+    get: count((kind, vendorRef) => session.get(kind, vendorRef)),
+    findByMarker: count((kind, marker) => session.findByMarker(kind, marker)),
+    list: count((kind) => session.list(kind)),
+    update: count((kind, vendorRef, request) => session.update(kind, vendorRef, request)),
+    delete: count((kind, vendorRef, request) => session.delete(kind, vendorRef, request)),
+    activate: count(() => session.activate()),
+  };
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
-import type { EventHandler, Informer } from "./informer.ts";
+import type { EventHandler, EventSource } from "./informer.ts";
 import { type Logger, silentLogger } from "./logging.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
@@ -80,7 +80,7 @@ export interface ControllerOptions<T extends KubeObject = KubeObject> {
   /** Unique: it labels the metrics and the logs. */
   name: string;
   /** The primary kind: its events enqueue the object's own key. */
-  for?: Informer<T>;
+  for?: EventSource<T>;
   reconcile: Reconciler;
   /** Default 1 (controller-runtime's default). */
   maxConcurrentReconciles?: number;
@@ -97,7 +97,7 @@ export interface ControllerOptions<T extends KubeObject = KubeObject> {
 }
 
 interface Source {
-  informer: Informer<KubeObject>;
+  informer: EventSource<KubeObject>;
   handler: EventHandler<KubeObject>;
   remove?: () => void;
 }
@@ -146,7 +146,7 @@ export class Controller {
    * key). Call before start.
    */
   watches<T extends KubeObject>(
-    informer: Informer<T>,
+    informer: EventSource<T>,
     map?: MapFunc<T>,
     options: WatchOptions<T> = {},
   ): this {

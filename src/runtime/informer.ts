@@ -70,6 +70,12 @@ interface WatchEvent {
 /** What a reconciler reads from an informer: its cache (tests serve one without an API server). */
 export type ObjectCache<T extends KubeObject> = Pick<Informer<T>, "get" | "list" | "hasSynced">;
 
+/** What a controller watches: an Informer, or several as one (partitioned-informer.ts). */
+export type EventSource<T extends KubeObject> = Pick<
+  Informer<T>,
+  "resource" | "addEventHandler" | "waitForSync"
+>;
+
 export class Informer<T extends KubeObject = KubeObject> {
   readonly resource: ResourceType;
   readonly stats: InformerStats = {

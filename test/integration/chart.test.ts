@@ -228,6 +228,30 @@ describe("helm template, accepted by the API server (dry run)", () => {
     expect(envOf(c, "VNF_LEADER_ELECTION_ID")).toBe("vnf-operator-leader");
   });
 
+  it("sharding: every replica works (no leader election), shard env, a Lease Role for the group", async () => {
+    const { text, objects } = await renderChart("vnf-sharded", releaseNs, {
+      replicaCount: 3,
+      sharding: { enabled: true, shards: 24, leaseDurationSeconds: 20 },
+    });
+    await dryRunServer(text);
+    const role = one(objects, "Role");
+    expect(role.metadata.namespace).toBe(releaseNs);
+    expect(role.rules).toEqual([
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        verbs: ["get", "list", "create", "update"],
+      },
+    ]);
+    const c = operatorContainer(objects);
+    expect(envOf(c, "VNF_LEADER_ELECT")).toBe("false");
+    expect(envOf(c, "VNF_SHARDS")).toBe("24");
+    expect(envOf(c, "VNF_SHARD_LEASE_NAMESPACE")).toBe(releaseNs);
+    expect(envOf(c, "VNF_SHARD_GROUP")).toBe("vnf-sharded-vnf-operator");
+    expect(envOf(c, "VNF_SHARD_LEASE_DURATION")).toBe("20");
+    expect(envOf(c, "NODE_OPTIONS")).toBe("--max-semi-space-size=1");
+  });
+
   it("watchNamespaces: a Role per watched namespace, nothing cluster-wide", async () => {
     const { text, objects } = await renderChart("vnf-ns", releaseNs, {
       watchNamespaces: [watchedA, watchedB],

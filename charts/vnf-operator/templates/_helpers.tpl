@@ -28,9 +28,12 @@ app.kubernetes.io/component: operator
 {{- end -}}
 {{- end -}}
 
-{{/* "true" when the replicas elect a leader: forced by leaderElection.enabled, else when replicaCount > 1. */}}
+{{/* "true" when the replicas elect a leader: never with sharding (all replicas work); forced by
+leaderElection.enabled, else when replicaCount > 1. */}}
 {{- define "vnf-operator.leaderElect" -}}
-{{- if kindIs "bool" .Values.leaderElection.enabled -}}
+{{- if .Values.sharding.enabled -}}
+false
+{{- else if kindIs "bool" .Values.leaderElection.enabled -}}
 {{- .Values.leaderElection.enabled -}}
 {{- else -}}
 {{- gt (int .Values.replicaCount) 1 -}}
