@@ -66,6 +66,9 @@ export async function startOperator(launch: OperatorLaunch): Promise<OperatorPro
     "0",
     "--metrics-address",
     launch.metricsAddress,
+    // The simulators listen on loopback, which the endpoint policy refuses unless allowed.
+    "--endpoint-allow-cidrs",
+    "127.0.0.1/32",
     ...(launch.concurrency !== undefined ? ["--concurrency", String(launch.concurrency)] : []),
     ...(launch.extraArgs ?? []),
   ];

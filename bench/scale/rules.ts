@@ -1,11 +1,12 @@
 // The objects a scale scenario creates: per device a credentials Secret, a CA Secret and a VnfDevice
 // (drift detection on, limits as the scenario says), and N firewall rules spread round-robin over the
-// devices. Rules reference address objects the simulators are seeded with (`bench-net-K`) and
-// predefined services, so each rule is exactly one FortiOS policy: one appliance call to create.
+// devices. Rules reference address objects the simulators are seeded with (`bench-net-K`) and a
+// protocol without ports (a predefined service), so each rule is exactly one FortiOS policy: one
+// appliance call to create, one to delete.
 export const GROUP = "vnf-operator.io";
 export const VERSION = "v1alpha1";
 export const ALIASES = 20;
-const PORTS = ["443", "80", "22"];
+const PROTOCOLS = ["tcp", "udp", "icmp"];
 
 export type Limits = "set" | "lifted";
 
@@ -29,9 +30,9 @@ export function ruleSpec(i: number, devices: number): Record<string, unknown> {
     deviceRef: { name: deviceName(i % devices) },
     interface: "port1",
     action: "allow",
-    protocol: "tcp",
+    protocol: PROTOCOLS[i % PROTOCOLS.length],
     source: { cidr: "any" },
-    destination: { alias: `bench-net-${i % ALIASES}`, port: PORTS[i % PORTS.length] },
+    destination: { alias: `bench-net-${i % ALIASES}` },
     description: `bench rule ${i}`,
   };
 }

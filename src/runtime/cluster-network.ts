@@ -4,8 +4,8 @@
 // what cannot be read (RBAC, an older cluster) is reported as a note for the startup log.
 import { lookup as dnsLookup } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeApiError, type KubeRequester } from "./kube-http.ts";
+import type { KubeConfigSource } from "./kubeconfig.ts";
 
 export interface ClusterNetwork {
   apiServerAddresses: string[];
@@ -94,7 +94,7 @@ async function sliceAddresses(http: KubeRequester, notes: string[]): Promise<str
 
 export async function discoverClusterNetwork(
   http: KubeRequester,
-  kubeConfig: KubeConfig,
+  kubeConfig: KubeConfigSource,
   options: DiscoverOptions = {},
 ): Promise<ClusterNetwork> {
   const env = options.env ?? process.env;

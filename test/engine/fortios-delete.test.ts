@@ -1,7 +1,8 @@
-// Deletes at the bound on FortiOS: with the rule at hand, a policy that names no network of ours is
-// removed with its one DELETE (no lookup); a cidr rule still looks its policy up first so that the
-// address objects it created go once no policy uses them; without the rule (an orphan a drift check
-// removes) the dictionary always looks. Absent is success in every case.
+// Deletes at the bound on FortiOS: with the rule at hand, a policy that names no object of ours (no
+// network: cidr any or an alias; no port: a predefined service) is removed with its one DELETE (no
+// lookup); a cidr or port rule still looks its policy up first so that the address and service
+// objects it created go once no policy uses them; without the rule (an orphan a drift check removes)
+// the dictionary always looks. Absent is success in every case.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ApplianceSession } from "../../src/appliance/session.ts";
 import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
@@ -18,13 +19,14 @@ describe("FortiOS delete: the calls it takes", () => {
     action: "allow",
     protocol: "tcp",
     source: { cidr: "any" },
-    destination: { alias: "web-servers", port: "443" },
+    destination: { alias: "web-servers" },
     description: "by alias",
   };
-  const cidrRule = {
+  const cidrRule = { ...aliasRule, destination: { cidr: "10.9.0.0/24" }, description: "by cidr" };
+  const portRule = {
     ...aliasRule,
-    destination: { cidr: "10.9.0.0/24", port: "443" },
-    description: "by cidr",
+    destination: { alias: "web-servers", port: "8443" },
+    description: "by port",
   };
 
   const calls = async () =>
@@ -52,7 +54,7 @@ describe("FortiOS delete: the calls it takes", () => {
     await sim.stop();
   });
 
-  it("a rule without networks of ours: one DELETE, and not found is success", async () => {
+  it("a rule without objects of ours (alias, no port): one DELETE, and not found is success", async () => {
     const { vendorRef } = await session.create("firewallRule", { rule: aliasRule, marker: "alias-1" });
     await sim.control.clearRequests();
     await session.delete("firewallRule", vendorRef, undefined, { rule: aliasRule, marker: "alias-1" });
@@ -77,6 +79,17 @@ describe("FortiOS delete: the calls it takes", () => {
     ]);
     const addresses = (await sim.control.objects("address")).candidate.map((a) => a.name);
     expect(addresses).not.toContain("vnf-net-10.9.0.0/24");
+  });
+
+  it("a rule with a port: looks the policy up, deletes it, then its custom service once unused", async () => {
+    const { vendorRef } = await session.create("firewallRule", { rule: portRule, marker: "port-1" });
+    await sim.control.clearRequests();
+    await session.delete("firewallRule", vendorRef, { rule: portRule, marker: "port-1" });
+    expect(await calls()).toEqual([
+      `GET /api/v2/cmdb/firewall/policy/${vendorRef}`,
+      `DELETE /api/v2/cmdb/firewall/policy/${vendorRef}`,
+      "DELETE /api/v2/cmdb/firewall.service/custom/vnf-svc-tcp-8443",
+    ]);
   });
 
   it("without the rule (an orphan): always looks first, so our address objects still go", async () => {
