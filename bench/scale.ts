@@ -11,7 +11,9 @@
 // every combination. --latency and --limits multiply it. --heap-snapshots DIR writes a heap snapshot
 // of each settled operator. --json FILE also writes the raw results. The operator runs as shipped:
 // `npm run build` then `node dist/cli/main.js run` with the chart's NODE_OPTIONS (--node-options
-// overrides them; --from-source runs src/cli/main.ts instead).
+// overrides them; --from-source runs src/cli/main.ts instead). --replicas R (> 1) runs R sharded
+// operator processes (--shards, default 4 per replica) and replaces the restart by a takeover: one
+// replica is killed and the others must take its shards over and re-verify its rules.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { Limits } from "./scale/rules.ts";
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     drift: { type: "string", default: "30" },
     concurrency: { type: "string" },
     "node-options": { type: "string" },
+    replicas: { type: "string" },
+    shards: { type: "string" },
     "from-source": { type: "boolean", default: false },
     "heap-snapshots": { type: "string" },
     "no-bound": { type: "boolean", default: false },
@@ -61,6 +65,8 @@ for (const [rules, devices] of sizes) {
         ...(values["heap-snapshots"] ? { heapSnapshotDir: values["heap-snapshots"] } : {}),
         ...(values["no-bound"] ? { skipBound: true } : {}),
         ...(values["from-source"] ? { fromSource: true } : {}),
+        ...(values.replicas ? { replicas: Number(values.replicas) } : {}),
+        ...(values.shards ? { shards: Number(values.shards) } : {}),
         ...(values["node-options"] !== undefined
           ? { nodeArgs: values["node-options"].split(" ").filter(Boolean) }
           : {}),

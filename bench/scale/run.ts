@@ -71,7 +71,8 @@ export function formatTable(outcomes: ScenarioOutcome[]): string {
   const header = results.map((r) => {
     const c = r.config;
     const n = c.rules >= 1000 && c.rules % 1000 === 0 ? `${c.rules / 1000}k` : String(c.rules);
-    return `${n}×${c.devices}, ${c.latencyMs} ms, ${c.limits}`;
+    const replicas = (c.replicas ?? 1) > 1 ? `, ${c.replicas} replicas` : "";
+    return `${n}×${c.devices}, ${c.latencyMs} ms, ${c.limits}${replicas}`;
   });
   const rows: Array<[string, (r: ScenarioResult) => string]> = [
     ["rules Ready", (r) => `${r.converged}/${r.config.rules}`],
@@ -82,9 +83,13 @@ export function formatTable(outcomes: ScenarioOutcome[]): string {
     ["API-server writes per rule", (r) => fixed(2)(r.apiWritesPerRule)],
     ["peak RSS (MiB)", (r) => fixed(0)(r.peakRssMiB)],
     ["settled RSS (MiB)", (r) => fixed(0)(r.settledRssMiB)],
+    [
+      "settled RSS per replica (MiB)",
+      (r) => (r.replicaRssMiB.length > 1 ? r.replicaRssMiB.map((m) => m.toFixed(0)).join(" / ") : "—"),
+    ],
     ["… of which anonymous (MiB)", (r) => fixed(0)(r.settledAnonRssMiB)],
     ["CPU during convergence (s)", (r) => fixed(1)(r.cpuSeconds)],
-    ["restart → re-verified (s)", (r) => fixed(1)(r.restartSeconds)],
+    ["restart → re-verified (s) (sharded: takeover)", (r) => fixed(1)(r.restartSeconds)],
     ["restart: appliance writes", (r) => String(r.restartApplianceWrites)],
     ["restart: API-server writes", (r) => String(r.restartApiWrites)],
     ["drift cycle: appliance calls", (r) => String(r.driftCycleCalls)],
@@ -123,5 +128,6 @@ export function formatWriteDetails(outcomes: ScenarioOutcome[]): string {
 }
 
 function describe(c: ScenarioConfig): string {
-  return `${c.rules} rules × ${c.devices} devices, ${c.latencyMs} ms, limits ${c.limits}`;
+  const replicas = (c.replicas ?? 1) > 1 ? `, ${c.replicas} replicas` : "";
+  return `${c.rules} rules × ${c.devices} devices, ${c.latencyMs} ms, limits ${c.limits}${replicas}`;
 }

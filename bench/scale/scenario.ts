@@ -11,6 +11,7 @@ import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import type { KubeHttp } from "../../src/runtime/kube-http.ts";
 import type { KubeObject, ResourceType } from "../../src/runtime/resource.ts";
+import { shardOf } from "../../src/runtime/shards.ts";
 import type { SimulatorHandle } from "../../test/simulators/common/types.ts";
 import { freePorts } from "../../test/support/controlplane.ts";
 import { operatorWrites, scrapeWrites, type WriteCounts, writesBetween } from "./apiserver.ts";
@@ -49,6 +50,10 @@ export interface ScenarioConfig {
   nodeArgs?: string[];
   /** Run the operator from its TypeScript sources instead of the compiled build the image ships. */
   fromSource?: boolean;
+  /** Operator processes; more than one run sharded (--shards), and the restart becomes a takeover. */
+  replicas?: number;
+  /** Shards when replicas > 1; default 4 per replica. */
+  shards?: number;
 }
 
 export interface ScenarioEnv {
@@ -70,6 +75,8 @@ export interface ScenarioResult {
   peakRssMiB: number;
   settledRssMiB: number;
   settledAnonRssMiB: number;
+  /** Settled RSS of each replica (sharded runs). */
+  replicaRssMiB: number[];
   cpuSeconds: number;
   restartSeconds: number;
   /** Every rule reconciled (in sync) by the restarted operator before the timeout. */
@@ -115,7 +122,9 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
   const limits = deviceLimits(config.limits);
   progress(`${label}: starting ${config.devices} simulators`);
   const sims: SimulatorHandle[] = [];
-  let child: OperatorProcess | undefined;
+  let children: OperatorProcess[] = [];
+  const replicas = config.replicas ?? 1;
+  const sharded = replicas > 1;
   let watcher: Informer<RuleObject> | undefined;
   try {
     for (let d = 0; d < config.devices; d++) {
@@ -205,13 +214,32 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
       for (const sim of sims) n += (await sim.control.requests()).filter((r) => r.method !== "GET").length;
       return n;
     };
-    const [metricsPort] = await freePorts(1);
-    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    const start = (): Promise<OperatorProcess> =>
+    const metricsPorts = await freePorts(replicas);
+    const metricsUrls = metricsPorts.map((port) => `http://127.0.0.1:${port}/metrics`);
+    /** A metric summed over every replica's /metrics (a replica not answering counts 0). */
+    const total = async (name: string, labels: Record<string, string> = {}) => {
+      let n = 0;
+      for (const url of metricsUrls) n += sum(await scrape(url).catch(() => [] as Samples), name, labels);
+      return n;
+    };
+    const start = (i: number): Promise<OperatorProcess> =>
       startOperator({
         kubeconfigPath: env.kubeconfigPath,
         namespaces: [namespace],
-        metricsAddress: `127.0.0.1:${metricsPort}`,
+        metricsAddress: `127.0.0.1:${metricsPorts[i]}`,
+        env: { POD_NAME: `replica-${i}` },
+        ...(sharded
+          ? {
+              extraArgs: [
+                "--shards",
+                String(config.shards ?? replicas * 4),
+                "--shard-lease-namespace",
+                namespace,
+                "--shard-group",
+                "bench",
+              ],
+            }
+          : {}),
         ...(config.fromSource ? { fromSource: true } : {}),
         nodeArgs: [
           ...(config.nodeArgs ?? chartNodeOptions()),
@@ -225,7 +253,7 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
     const callsBefore = await simRequests();
     progress(`${label}: operator started; converging`);
     const convergeStart = Date.now();
-    child = await start();
+    children = await Promise.all(Array.from({ length: replicas }, (_, i) => start(i)));
     const timeoutMs = Math.max(600_000, (config.rules / config.devices / limits.requestsPerSecond) * 5_000);
     const converged = await waitFor(
       () => watcher!.list().filter(isReady).length,
@@ -234,13 +262,13 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
       (n) => progress(`${label}: ${n}/${config.rules} Ready after ${secondsSince(convergeStart)} s`),
     );
     const convergeSeconds = (Date.now() - convergeStart) / 1000;
-    const cpuSeconds = sampleProcess(child.pid)?.cpuSeconds ?? Number.NaN;
+    const cpuSeconds = children.reduce((t, c) => t + (sampleProcess(c.pid)?.cpuSeconds ?? Number.NaN), 0);
     const convergeWrites = writesBetween(writesBefore, await scrapeWrites(env.kubeconfigPath));
     const calls = (await simRequests()) - callsBefore;
     progress(`${label}: ${converged} Ready in ${convergeSeconds.toFixed(1)} s`);
 
     // ---- steady state: one drift cycle (every device checked once) ----
-    const checks = async () => sum(await scrape(metricsUrl), "vnf_drift_checks_total");
+    const checks = () => total("vnf_drift_checks_total");
     const cycleTimeout = config.driftIntervalSeconds * 3_000 + 60_000;
     const base = await checks();
     await waitFor(checks, base + 1, cycleTimeout);
@@ -253,26 +281,62 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
     const driftCycleApiWrites = operatorWrites(
       writesBetween(cycleWritesBefore, await scrapeWrites(env.kubeconfigPath)),
     );
-    const settled = sampleProcess(child.pid);
+    const samples = children.map((c) => sampleProcess(c.pid));
+    const settled = samples.reduce((a, b) => ((b?.rssBytes ?? 0) > (a?.rssBytes ?? 0) ? b : a), samples[0]);
+    const replicaRssMiB = samples.map((p) => mib(p?.rssBytes ?? Number.NaN));
     let heapSnapshot: string | undefined;
-    if (config.heapSnapshotDir) heapSnapshot = await writeHeapSnapshot(child.pid, config.heapSnapshotDir);
+    if (config.heapSnapshotDir && children[0])
+      heapSnapshot = await writeHeapSnapshot(children[0].pid, config.heapSnapshotDir);
 
-    // ---- restart: a new process must re-verify every rule without writing ----
-    await child.stop();
-    child = undefined;
+    // ---- restart: a new process must re-verify every rule without writing. Sharded: one replica is
+    // killed (no release) and the others must take its shards over and re-verify its rules. ----
     for (const sim of sims) await sim.control.clearRequests();
     const restartWritesBefore = await scrapeWrites(env.kubeconfigPath);
-    progress(`${label}: restarting the operator`);
-    const restartStart = Date.now();
-    child = await start();
+    const rule = { controller: "vnffirewallrule" };
+    const successes = () => total("controller_runtime_reconcile_total", { ...rule, result: "success" });
+    const before = sharded ? await successes() : 0;
+    let restartStart: number;
+    /** The rules the restarted (or surviving) replicas must re-verify. */
+    let toVerify = config.rules;
+    if (sharded) {
+      progress(`${label}: killing replica-0 (its shards must be taken over)`);
+      const lostShards = new Set(
+        (await shardHolders(http, namespace))
+          .filter(([, holder]) => holder === "replica-0")
+          .map(([name]) => Number(name.slice(name.lastIndexOf("-") + 1))),
+      );
+      const shards = config.shards ?? replicas * 4;
+      toVerify = 0;
+      for (let i = 0; i < config.rules; i++) {
+        if (lostShards.has(shardOf(`${namespace}/${deviceName(i % config.devices)}`, shards))) toVerify++;
+      }
+      const lost = lostShards.size;
+      await children[0]?.kill();
+      restartStart = Date.now();
+      children = children.slice(1);
+      metricsUrls.shift();
+      // Taken over: no shard held by the dead replica, and its rules reconciled again by the others.
+      await waitFor(
+        async () =>
+          (await shardHolders(http, namespace)).some(([, h]) => h === "replica-0" || h === "") ? 0 : 1,
+        1,
+        timeoutMs,
+      );
+      progress(`${label}: ${lost} shard(s) taken over after ${secondsSince(restartStart)} s`);
+    } else {
+      await children[0]?.stop();
+      progress(`${label}: restarting the operator`);
+      restartStart = Date.now();
+      children = [await start(0)];
+    }
     const reverified = async () => {
-      const m = await scrape(metricsUrl).catch(() => [] as Samples);
-      const rule = { controller: "vnffirewallrule" };
       const idle =
-        sum(m, "workqueue_depth", rule) === 0 && sum(m, "controller_runtime_active_workers", rule) === 0;
-      return idle ? sum(m, "controller_runtime_reconcile_total", { ...rule, result: "success" }) : 0;
+        (await total("workqueue_depth", rule)) === 0 &&
+        (await total("controller_runtime_active_workers", rule)) === 0;
+      return idle ? (await successes()) - before : 0;
     };
-    const reverifiedRules = await waitFor(reverified, config.rules, timeoutMs);
+    // Sharded, only the dead replica's rules are reconciled again.
+    const reverifiedRules = await waitFor(reverified, toVerify, timeoutMs);
     const restartSeconds = (Date.now() - restartStart) / 1000;
     const restartWrites = writesBetween(restartWritesBefore, await scrapeWrites(env.kubeconfigPath));
     const restartApplianceWrites = await applianceWrites();
@@ -308,9 +372,10 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
       peakRssMiB: mib(settled?.peakRssBytes ?? Number.NaN),
       settledRssMiB: mib(settled?.rssBytes ?? Number.NaN),
       settledAnonRssMiB: mib(settled?.anonRssBytes ?? Number.NaN),
+      replicaRssMiB,
       cpuSeconds,
       restartSeconds,
-      reverified: reverifiedRules >= config.rules,
+      reverified: reverifiedRules >= toVerify,
       restartApplianceWrites,
       restartApiWrites: operatorWrites(restartWrites),
       restartWrites,
@@ -326,7 +391,7 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
       ...(heapSnapshot ? { heapSnapshot } : {}),
     };
   } finally {
-    await child?.stop();
+    await Promise.all(children.map((c) => c.stop()));
     await watcher?.stop();
     await http.request({ method: "DELETE", path: `/api/v1/namespaces/${namespace}` }).catch(() => undefined);
     await Promise.all(sims.map((sim) => sim.stop()));
@@ -396,4 +461,16 @@ async function writeHeapSnapshot(pid: number, dir: string): Promise<string | und
     if (tail.toString() === "}") return full;
   }
   return undefined;
+}
+
+/** [shard Lease name, holder] of the bench's shard group. */
+async function shardHolders(http: KubeHttp, namespace: string): Promise<Array<[string, string]>> {
+  const list = await http.request<{
+    items?: Array<{ metadata: { name: string }; spec?: { holderIdentity?: string } }>;
+  }>({
+    method: "GET",
+    path: `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
+    query: { labelSelector: "vnf-operator.io/shard-role=shard" },
+  });
+  return (list.items ?? []).map((l) => [l.metadata.name, l.spec?.holderIdentity ?? ""]);
 }
