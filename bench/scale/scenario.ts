@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import type { KubeHttp } from "../../src/runtime/kube-http.ts";
@@ -176,7 +177,10 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
         await http.request({
           method: "POST",
           path: `/api/v1/namespaces/${namespace}/secrets`,
-          body: { metadata: { name: `${name}-${suffix}` }, stringData: data },
+          body: {
+            metadata: { name: `${name}-${suffix}`, labels: { [CREDENTIALS_LABEL]: "true" } },
+            stringData: data,
+          },
         });
       }
       await http.request({

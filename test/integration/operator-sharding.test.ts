@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OperatorProcess, startOperator } from "../../bench/scale/operator.ts";
 import { aliasObject, deviceManifest, ruleSpec } from "../../bench/scale/rules.ts";
+import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import { KubeHttp } from "../../src/runtime/kube-http.ts";
 import { type SimulatorHandle, startSimulator } from "../simulators/index.ts";
 import { installCrds } from "../support/crd-install.ts";
@@ -99,7 +100,10 @@ beforeAll(async () => {
       await http.request({
         method: "POST",
         path: `/api/v1/namespaces/${namespace}/secrets`,
-        body: { metadata: { name: `fgt-${d}-${suffix}` }, stringData: data },
+        body: {
+          metadata: { name: `fgt-${d}-${suffix}`, labels: { [CREDENTIALS_LABEL]: "true" } },
+          stringData: data,
+        },
       });
     }
     const device = deviceManifest(d, sim.url, "set", 600) as { spec: Record<string, unknown> };
