@@ -84,7 +84,7 @@ describe("FortiOS delete: the calls it takes", () => {
   it("a rule with a port: looks the policy up, deletes it, then its custom service once unused", async () => {
     const { vendorRef } = await session.create("firewallRule", { rule: portRule, marker: "port-1" });
     await sim.control.clearRequests();
-    await session.delete("firewallRule", vendorRef, { rule: portRule, marker: "port-1" });
+    await session.delete("firewallRule", vendorRef, undefined, { rule: portRule, marker: "port-1" });
     expect(await calls()).toEqual([
       `GET /api/v2/cmdb/firewall/policy/${vendorRef}`,
       `DELETE /api/v2/cmdb/firewall/policy/${vendorRef}`,
