@@ -158,12 +158,15 @@ function tracked(session: ManagedSession, entry: Entry): DeviceSession {
     },
     desiredOpHash: (kind, request) => session.desiredOpHash(kind, request),
     differences: (kind, request, object) => session.differences(kind, request, object),
-    create: count((kind, request) => session.create(kind, request)),
-    get: count((kind, vendorRef) => session.get(kind, vendorRef)),
-    findByMarker: count((kind, marker) => session.findByMarker(kind, marker)),
-    list: count((kind) => session.list(kind)),
-    update: count((kind, vendorRef, request) => session.update(kind, vendorRef, request)),
-    delete: count((kind, vendorRef, request) => session.delete(kind, vendorRef, request)),
-    activate: count(() => session.activate()),
+    // Every argument passed on, the caller's signal included (cancellation reaches the appliance).
+    create: count((...args: Parameters<DeviceSession["create"]>) => session.create(...args)),
+    get: count((...args: Parameters<DeviceSession["get"]>) => session.get(...args)),
+    findByMarker: count((...args: Parameters<DeviceSession["findByMarker"]>) =>
+      session.findByMarker(...args),
+    ),
+    list: count((...args: Parameters<DeviceSession["list"]>) => session.list(...args)),
+    update: count((...args: Parameters<DeviceSession["update"]>) => session.update(...args)),
+    delete: count((...args: Parameters<DeviceSession["delete"]>) => session.delete(...args)),
+    activate: count((...args: Parameters<DeviceSession["activate"]>) => session.activate(...args)),
   };
 }
