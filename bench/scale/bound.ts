@@ -10,7 +10,7 @@ import { AuthManager } from "../../src/appliance/auth.ts";
 import { HttpClient } from "../../src/appliance/http.ts";
 import { RateLimiter, Semaphore } from "../../src/appliance/limits.ts";
 import { ApplianceSession } from "../../src/appliance/session.ts";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
 import { resolveParameters } from "../../src/dictionary/executor.ts";
 import { applyAuth, type RenderedRequest } from "../../src/dictionary/render.ts";

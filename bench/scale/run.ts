@@ -1,7 +1,7 @@
 // Runs scale scenarios one after another against one control plane (its own, unless a kubeconfig is
 // given) and formats the results as one Markdown table: a row per figure, a column per scenario.
 import { KubeConfig } from "@kubernetes/client-node";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { loadDictionaryDirectories } from "../../src/dictionary/registry.ts";
 import { KubeHttp } from "../../src/runtime/kube-http.ts";
 import { ControlPlane } from "../../test/support/controlplane.ts";

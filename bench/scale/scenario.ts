@@ -8,7 +8,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import type { KubeHttp } from "../../src/runtime/kube-http.ts";
 import type { KubeObject, ResourceType } from "../../src/runtime/resource.ts";

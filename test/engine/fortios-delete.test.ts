@@ -5,7 +5,7 @@
 // the dictionary always looks. Absent is success in every case.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ApplianceSession } from "../../src/appliance/session.ts";
-import type { CompiledDictionary } from "../../src/dictionary/compile.ts";
+import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { type SimulatorHandle, startSimulator } from "../simulators/index.ts";
 
