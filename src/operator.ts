@@ -351,6 +351,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
         onRepair: (kind, what) => driftRepairs.inc({ kind, what }),
         onCheck: (mode) => driftChecks.inc({ mode }),
+        ...(shards ? { owns: (device: ObjectKey) => shards.owns(device) } : {}),
         ...(options.driftClock ? { now: options.driftClock } : {}),
       }),
     ),

@@ -54,6 +54,12 @@ export interface DriftControllerDeps {
   onRepair?: (kind: RuleKind, what: "rule" | "orphan") => void;
   /** Called after each completed check (metrics; tests wait on it). */
   onCheck?: (mode: "Repair" | "Report") => void;
+  /**
+   * Whether the device is still this replica's (sharding). A shard handed over while a check runs
+   * takes its rules out of the caches, so every object of the device would look like an orphan: the
+   * check stops as soon as the device is no longer ours.
+   */
+  owns?: (device: ObjectKey) => boolean;
   now?: () => Date;
 }
 
@@ -110,6 +116,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
         .list(key.namespace)
         .filter((r) => r.spec.deviceRef.name === key.name && !r.metadata.deletionTimestamp);
       const objects = await session.list(kind, ctx.signal);
+      if (deps.owns && !deps.owns(key)) return undefined;
       // The markers AFTER the list: every object on it was created for a rule the cache already
       // held, so a marker unknown now is a true orphan — not a rule created while the check ran.
       const knownMarkers = new Set<string>();
@@ -172,6 +179,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
 
       if (mode === "Repair" && plan.orphans.length > 0) {
         for (const orphan of plan.orphans) {
+          if (deps.owns && !deps.owns(key)) return undefined;
           await session.delete(kind, orphan.vendorRef, ctx.signal);
           changes++;
           deps.onRepair?.(kind, "orphan");

@@ -24,6 +24,8 @@ const HASH = opHashOf({ spec: FIREWALL_SPEC, marker: "uid-web" });
 const RULE = "apply-status vnffirewallrules/web";
 const DEVICE = "apply-status vnfdevices/edge";
 const LISTS = ["list firewallRule", "list natRule"];
+/** Whether the device is still this replica's (the sharding case flips it mid-check). */
+const handover = { owned: true };
 
 const appliedRule = (extra: Partial<NonNullable<VnfRule["status"]>> = {}) =>
   rule({
@@ -208,6 +210,25 @@ const cases: DriftCase[] = [
       writes: [DEVICE],
       events: ["Normal OrphanRemoved"],
     },
+  },
+  {
+    name: "sharding: the device handed over while it was listed: the check stops, nothing is an orphan",
+    device: withDrift("Repair"),
+    rules: [],
+    // The handover drops the device's rules from this replica's caches: every object of ours would
+    // look like an orphan if the check went on.
+    options: { owns: () => handover.owned },
+    setup: (w) => {
+      handover.owned = true;
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-other-replica" }, "9");
+      const list = w.session.list.bind(w.session);
+      w.session.list = async (...args) => {
+        const objects = await list(...args);
+        handover.owned = false;
+        return objects;
+      };
+    },
+    expect: { calls: ["list firewallRule"], writes: [], events: [] },
   },
   {
     name: "Report: an orphan of ours is left alone",

@@ -189,6 +189,18 @@ describe("sharding: three replicas, one killed and one added while rules converg
         JSON.stringify(p),
       );
       const ofDevice = all.filter((r) => r.spec.deviceRef.name === `fgt-${d}`);
+      if (policies.length !== ofDevice.length) {
+        // What went wrong, for whoever reads the failure: the rules without a policy, and the
+        // device's request log (who sent what, and what came back).
+        for (const r of ofDevice.filter(
+          (r) => !policies.some((p) => p.includes(markerToken(r.metadata.uid))),
+        ))
+          console.log(`fgt-${d}: ${r.metadata.name} has no policy; status ${JSON.stringify(r.status)}`);
+        for (const q of await sims[d]!.control.requests())
+          console.log(
+            `fgt-${d} #${q.seq} ${q.time} ${q.headers["user-agent"]} ${q.method} ${q.path} → ${q.status} ${q.outcome} ${q.method === "GET" ? "" : q.body.slice(0, 160)}`,
+          );
+      }
       expect(policies).toHaveLength(ofDevice.length);
       for (const r of ofDevice) {
         expect(policies.filter((p) => p.includes(markerToken(r.metadata.uid)))).toHaveLength(1);

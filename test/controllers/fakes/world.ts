@@ -185,6 +185,8 @@ export interface WorldOptions {
   healthIntervalMs?: number;
   /** How long a rule waits for its device, and a device for its Secrets, before Stalled (default 120 s). */
   gracePeriodMs?: number;
+  /** Sharding: whether the device is still this replica's (the drift controller asks). */
+  owns?: (device: ObjectKey) => boolean;
 }
 
 /** The stalled-retry policy the world's reconcilers use (the operator's default). */
@@ -280,6 +282,7 @@ export function world(objects: Array<[ResourceType, KubeObject]>, options: World
     events,
     repairs,
     enqueueRule: (kind: RuleKind, r) => enqueued.push(`${kind} ${r.name}`),
+    ...(options.owns ? { owns: options.owns } : {}),
     now,
   });
   return {
