@@ -23,10 +23,13 @@ import {
   ruleEventNeedsReconcile,
   secretEventNeedsReconcile,
 } from "./controllers/event-filters.ts";
+import { orderReconciler } from "./controllers/order-controller.ts";
+import { RenumberRequests } from "./controllers/order-step.ts";
 import type { RuleKind } from "./controllers/ports.ts";
 import { RepairRequests } from "./controllers/repair-requests.ts";
 import { DEFAULT_MAX_RETRY_DELAY_MS } from "./controllers/requeue.ts";
 import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
+import { RuleNumberReservations } from "./controllers/rule-numbers.ts";
 import { SessionRegistry } from "./controllers/session-registry.ts";
 import type { StalledRetryPolicy } from "./controllers/stalled.ts";
 import { chooseDictionary } from "./dictionary/choose.ts";
@@ -43,6 +46,9 @@ import { CoreResources, type ObjectKey, type ResourceType } from "./runtime/reso
 
 /** Rules per kind reconciled at once (see OperatorOptions.concurrency). */
 export const DEFAULT_CONCURRENCY = 64;
+
+/** How long after a rule write the device's order step runs (a burst of writes shares one step). */
+export const ORDER_DELAY_MS = 1000;
 
 export interface OperatorOptions {
   kubeConfig: KubeConfigSource;
@@ -111,7 +117,7 @@ export interface Operator {
   shards?: DeviceShards;
   sessions: SessionRegistry;
   dictionaries: DictionaryRegistry;
-  controllers: Record<"device" | "firewallRule" | "natRule" | "drift", Controller>;
+  controllers: Record<"device" | "firewallRule" | "natRule" | "drift" | "order", Controller>;
   events: EventRecorder;
   /** Graceful stop: drain reconciles, release the lease, close sessions. */
   stop(): Promise<void>;
@@ -267,6 +273,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       for (const key of rulesOfDevice(device, "firewallRule")) controllers.firewallRule?.enqueue(key);
       for (const key of rulesOfDevice(device, "natRule")) controllers.natRule?.enqueue(key);
       controllers.drift?.enqueue(device);
+      controllers.order?.enqueue(device, { afterMs: ORDER_DELAY_MS });
     },
   };
   controllers.device = manager.addController<VnfDevice>({
@@ -295,6 +302,15 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
 
   const onRepair = (kind: RuleKind) => driftRepairs.inc({ kind, what: "rule" });
   const repairs = new RepairRequests();
+  // Shared by the rule controllers and the order step: renumbers asked for, numbers being allocated.
+  const renumbers = new RenumberRequests();
+  const reservations = new RuleNumberReservations();
+  const ruleMoves = new Counter({
+    name: "vnf_rule_moves_total",
+    help: "Rules moved (or renumbered) on appliances to keep the order of their priority, by rule kind.",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
   for (const kind of ["firewallRule", "natRule"] as const) {
     const info: RuleKindInfo = { kind, resource: resources[kind] };
     const informer = kind === "firewallRule" ? firewallRules : natRules;
@@ -316,6 +332,9 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         sessions.markReady(device, false);
         controllers.device?.enqueue(device);
       },
+      renumbers,
+      reservations,
+      onWritten: (device) => controllers.order?.enqueue(device, { afterMs: ORDER_DELAY_MS }),
     });
     const controller = manager.addController<VnfRule>({
       name: kind === "firewallRule" ? "vnffirewallrule" : "vnfnatrule",
@@ -349,6 +368,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         events,
         repairs,
         enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
+        enqueueOrder: (device) => controllers.order?.enqueue(device),
         onRepair: (kind, what) => driftRepairs.inc({ kind, what }),
         onCheck: (mode) => driftChecks.inc({ mode }),
         ...(shards ? { owns: (device: ObjectKey) => shards.owns(device) } : {}),
@@ -361,6 +381,32 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   // Spec (driftDetection) and annotation (a requested check) changes; a device that becomes Ready is
   // re-queued by onSessionReady.
   controllers.drift.watches(devices, undefined, { predicate: deviceEventNeedsReconcile });
+
+  const ruleInformers = [
+    { kind: "firewallRule" as const, resource: resources.firewallRule, informer: firewallRules },
+    { kind: "natRule" as const, resource: resources.natRule, informer: natRules },
+  ];
+  controllers.order = manager.addController<VnfDevice>({
+    name: "vnforder",
+    reconcile: gateDevice(
+      orderReconciler({
+        devices,
+        rules: ruleInformers,
+        sessions,
+        http: manager.http,
+        events,
+        renumbers,
+        reservedNumbers: (device, kind) =>
+          reservations.reserved(`${device.namespace}/${device.name}/${kind}`),
+        enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
+        onOrdered: (_device, kind, moves) => ruleMoves.inc({ kind }, moves),
+      }),
+    ),
+    maxConcurrentReconciles: 2,
+    maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
+  });
+  // A changed ruleOrder (spec) re-orders; rule writes and drift checks ask for it themselves.
+  controllers.order.watches(devices, undefined, { predicate: deviceEventNeedsReconcile });
 
   return {
     manager,

@@ -85,6 +85,14 @@ export interface VnfDeviceSpec {
    */
   driftDetection?: VnfDeviceSpecDriftDetection;
   /**
+   * Where the rules this operator manages sit among the appliance's other rules. Within each scope the
+   * appliance orders rules in (an interface, a rulebase, a rule set), the managed rules keep the order
+   * of their spec.priority as one block: at the Top (default) of the scope, at its Bottom, or directly
+   * After the rule named by anchor. Rules nobody manages are never moved. On appliances that order rules
+   * by number (VyOS rule numbers) the block is the dictionary's number range.
+   */
+  ruleOrder?: VnfDeviceSpecRuleOrder;
+  /**
    * true pauses every write to the appliance (rules are neither created, changed nor deleted; health
    * checks go on) until it is set back to false, e.g. during a maintenance window. Default false.
    * @default false
@@ -208,6 +216,26 @@ export interface VnfDeviceSpecDriftDetection {
    * @default "Ignore"
    */
   unmanaged?: "Ignore" | "Report";
+}
+
+/**
+ * Where the rules this operator manages sit among the appliance's other rules. Within each scope the
+ * appliance orders rules in (an interface, a rulebase, a rule set), the managed rules keep the order
+ * of their spec.priority as one block: at the Top (default) of the scope, at its Bottom, or directly
+ * After the rule named by anchor. Rules nobody manages are never moved. On appliances that order rules
+ * by number (VyOS rule numbers) the block is the dictionary's number range.
+ */
+export interface VnfDeviceSpecRuleOrder {
+  /**
+   * Top (default), Bottom, or After (the anchor rule).
+   * @default "Top"
+   */
+  placement?: "Top" | "Bottom" | "After";
+  /**
+   * With placement After: the rule the block follows, by its appliance id (vendorRef) or its
+   * description. A scope without it keeps its block on top.
+   */
+  anchor?: string;
 }
 
 /** What the operator observed about the appliance, written only by the operator. */
@@ -430,8 +458,13 @@ export interface VnfFirewallRuleSpec {
    */
   log?: boolean;
   /**
-   * Ordering hint among the rules of one device, 0 to 99999: lower numbers are placed first. Rules
-   * without a priority are placed after the rules that have one.
+   * The rule's place among the managed rules of its device, 0 to 99999. Within each scope the appliance
+   * orders rules in (an interface and direction on pfSense, the policy list on FortiOS, the security
+   * rulebase on PAN-OS, an interface on OPNsense, a rule set on VyOS), lower priority comes first, rules
+   * without a priority come after every rule with one, and equal priorities are ordered by
+   * namespace/name. The managed rules form one block placed as the device's spec.ruleOrder says
+   * (default: on top of the rules nobody manages). Changing one rule's priority moves that rule only; an
+   * order changed on the appliance by hand is drift, put back by the operator.
    */
   priority?: number;
   /**
@@ -512,6 +545,13 @@ export interface VnfFirewallRuleStatus {
    * exists on the appliance.
    */
   vendorRef?: string;
+  /**
+   * The rule's place on the appliance, 1 for the first rule of its scope (an interface, a rulebase, a
+   * rule set), counting the rules nobody manages too, as read back after the operator put the managed
+   * rules in the order of their spec.priority. Unset on appliances that do not order rules, and until
+   * the rule exists.
+   */
+  position?: number;
   /**
    * The rule number the operator allocated, on appliances where the client chooses the number that
    * identifies a rule (its dictionary says so). Unset elsewhere.
@@ -683,8 +723,9 @@ export interface VnfNatRuleSpec {
    */
   log?: boolean;
   /**
-   * Ordering hint among the NAT rules of one device, 0 to 99999: lower numbers are placed first. Rules
-   * without a priority are placed after the rules that have one.
+   * The rule's place among the managed NAT rules of its device, 0 to 99999, ordered as for
+   * VnfFirewallRule spec.priority (lower first, rules without a priority last, ties by namespace/name)
+   * on appliances whose dictionary orders NAT rules.
    */
   priority?: number;
   /**

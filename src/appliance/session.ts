@@ -25,6 +25,7 @@ import {
 } from "../dictionary/executor.ts";
 import { type ApplianceObject, diffCanonical, markersOf, normalizeItem } from "../dictionary/normalize.ts";
 import { type HashableOperation, opHash } from "../dictionary/op-hash.ts";
+import { numberOf, scopeOf } from "../dictionary/ordering.ts";
 import { applyAuth, type RenderedRequest, redactRequest } from "../dictionary/render.ts";
 import { type Reversed, reverseObject } from "../dictionary/reverse.ts";
 import {
@@ -83,6 +84,24 @@ export interface WriteInput {
   marker: string;
   /** The client-allocated number, for dictionaries that declare `ruleNumbers`. */
   ruleNumber?: number;
+  /** Create only: next to which rule the new one goes (not part of the opHash). */
+  position?: Position;
+}
+
+/** How a dictionary orders the rules of a kind (its `ordering`). */
+export interface OrderingInfo {
+  /** Numbered ordering: the range and spacing of numbers. */
+  numbers?: { min: number; max: number; step: number };
+  /** The dictionary has a `move` operation (else numbers are identities: updates renumber). */
+  movable: boolean;
+}
+
+/** A listed object with its place in the appliance's order. */
+export interface ListedObject extends ApplianceObject {
+  /** The ordering scope (dictionaries with `ordering`). */
+  scope?: string;
+  /** Numbered ordering: its number. */
+  number?: number;
 }
 
 export interface CreateResult {
@@ -188,7 +207,25 @@ export class ApplianceSession {
 
   /** The opHash of the desired state: the create request(s) rendered offline (vendorRef-free). */
   desiredOpHash(kind: ResourceKind, input: WriteInput): string {
-    return this.render(kind, "create", input).opHash;
+    // Where a create is placed is not part of what the rule is.
+    const { position: _position, ...desired } = input;
+    return this.render(kind, "create", desired).opHash;
+  }
+
+  /** How the dictionary orders this kind's rules, or undefined when it does not. */
+  ordering(kind: ResourceKind): OrderingInfo | undefined {
+    const resource = this.dictionary.resources[kind];
+    if (!resource?.ordering) return undefined;
+    const info: OrderingInfo = { movable: resource.operations.move !== undefined };
+    if (resource.ordering.numbers) info.numbers = { ...resource.ordering.numbers };
+    return info;
+  }
+
+  /** The ordering scope a rule spec belongs to ("" when the dictionary orders every rule together). */
+  orderScope(kind: ResourceKind, spec: unknown): string {
+    const resource = this.resource(kind);
+    const canonical = this.canonical(kind, spec) as unknown as Record<string, unknown>;
+    return scopeOf(resource, canonical, this.executor.context(kind));
   }
 
   /**
@@ -263,7 +300,8 @@ export class ApplianceSession {
     return reverseObject(kind, reverse, object, this.executor.context(kind));
   }
 
-  async list(kind: ResourceKind, signal?: AbortSignal): Promise<ApplianceObject[]> {
+  /** Every object of a kind, in the appliance's order (with scope and number when it orders rules). */
+  async list(kind: ResourceKind, signal?: AbortSignal): Promise<ListedObject[]> {
     const resource = this.resource(kind);
     const op = this.operation(kind, "list");
     const result = await this.channel.perform(
@@ -272,17 +310,27 @@ export class ApplianceSession {
       { signal },
     );
     const ctx = this.executor.context(kind);
-    return result.items.map((item) => normalizeItem(resource, item.vendorRef, item.raw, ctx));
+    return result.items.map((item) => {
+      const object: ListedObject = normalizeItem(resource, item.vendorRef, item.raw, ctx);
+      if (resource.ordering) {
+        object.scope = scopeOf(resource, object.normalized, ctx);
+        const number = numberOf(resource, item.vendorRef, item.raw, ctx);
+        if (number !== undefined) object.number = number;
+      }
+      return object;
+    });
   }
 
+  /** Updates the object; returns where it is afterwards (a renumbering update moves it). */
   async update(
     kind: ResourceKind,
     vendorRef: string,
     input: WriteInput,
     signal?: AbortSignal,
-  ): Promise<void> {
+  ): Promise<{ vendorRef: string }> {
     const op = this.operation(kind, "update");
-    const ctx = this.executor.context(kind, { ...this.operationInput(kind, input), vendorRef });
+    const { position: _position, ...desired } = input;
+    const ctx = this.executor.context(kind, { ...this.operationInput(kind, desired), vendorRef });
     const result = await this.channel.perform(
       `${kind}.update`,
       (transport) => this.executor.run(op, ctx, transport, `${kind}.update`),
@@ -296,6 +344,24 @@ export class ApplianceSession {
           notFound: true,
         },
       );
+    }
+    return { vendorRef: result.vendorRef ?? vendorRef };
+  }
+
+  /** The vendorRef an update of this request would leave the object at (a renumber), if it says. */
+  updatedVendorRef(kind: ResourceKind, input: WriteInput): string | undefined {
+    const op = this.operation(kind, "update");
+    if (!op.vendorRef?.template) return undefined;
+    const { position: _position, ...desired } = input;
+    const ctx = this.executor.context(kind, this.operationInput(kind, desired));
+    try {
+      const value = op.vendorRef.template.evaluate({
+        ...ctx,
+        response: { status: 200, headers: {}, body: {} },
+      });
+      return value === undefined || value === null ? undefined : String(value);
+    } catch {
+      return undefined;
     }
   }
 

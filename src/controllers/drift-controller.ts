@@ -23,7 +23,8 @@ import type { ObjectCache } from "../runtime/informer.ts";
 import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
-import { type ManagedRule, planDrift } from "./drift-plan.ts";
+import { type Drifted, type ManagedRule, planDrift } from "./drift-plan.ts";
+import { keyOf, placementOf, planDeviceOrder } from "./order-step.ts";
 import type { RuleKind, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
 import { requestFor } from "./rule-controller.ts";
@@ -51,6 +52,8 @@ export interface DriftControllerDeps {
   repairs: RepairRequests;
   /** Re-queues a rule in its controller (after a repair request). */
   enqueueRule?: (kind: RuleKind, rule: ObjectKey) => void;
+  /** Asks the order controller to put the device's rules back in order (Repair mode). */
+  enqueueOrder?: (device: ObjectKey) => void;
   onRepair?: (kind: RuleKind, what: "rule" | "orphan") => void;
   /** Called after each completed check (metrics; tests wait on it). */
   onCheck?: (mode: "Repair" | "Report") => void;
@@ -142,7 +145,20 @@ export function driftReconciler(deps: DriftControllerDeps) {
           importable: object.importable === true,
         });
       }
-      const byKey = new Map(plan.drifted.map((d) => [d.key, d]));
+      const byKey = new Map<string, Drifted>(plan.drifted.map((d) => [d.key, d]));
+      // The order is part of what the appliance must hold: a rule out of place is drifted on "order".
+      const outOfOrder = outOfOrderRules(session, kind, device, objects, informer.list(key.namespace), rules);
+      for (const ruleKey of outOfOrder) {
+        const found = byKey.get(ruleKey);
+        byKey.set(
+          ruleKey,
+          found ? { ...found, fields: [...found.fields, "order"] } : { key: ruleKey, fields: ["order"] },
+        );
+      }
+      if (outOfOrder.size > 0 && mode === "Repair") {
+        deps.enqueueOrder?.(key);
+        changes++;
+      }
 
       for (const rule of rules) {
         const ruleKey = `${rule.metadata.namespace}/${rule.metadata.name}`;
@@ -165,7 +181,8 @@ export function driftReconciler(deps: DriftControllerDeps) {
           }
         }
         // After the record is written, so the repair does not race the drift controller's own write.
-        if (found && mode === "Repair") {
+        // The order alone is the order controller's to repair (asked above), not the rule's.
+        if (found && mode === "Repair" && found.fields.some((f) => f !== "order")) {
           deps.repairs.request(rule.metadata.uid ?? "", {
             opHash: rule.status?.opHash ?? "",
             ...(found.vendorRef !== undefined && found.vendorRef !== rule.status?.vendorRef
@@ -213,6 +230,23 @@ export function driftReconciler(deps: DriftControllerDeps) {
     deps.onCheck?.(mode);
     return { requeueAfterMs: intervalMs };
   };
+}
+
+/** The applied rules of a device that are not where their priority puts them (one order plan). */
+function outOfOrderRules(
+  session: NonNullable<ReturnType<SessionLookup["get"]>>,
+  kind: RuleKind,
+  device: VnfDevice,
+  objects: Awaited<ReturnType<NonNullable<ReturnType<SessionLookup["get"]>>["list"]>>,
+  namespaceRules: VnfRule[],
+  checked: VnfRule[],
+): Set<string> {
+  const ordering = session.ordering?.(kind);
+  if (!ordering) return new Set();
+  const rules = namespaceRules.filter((r) => r.spec.deviceRef.name === device.metadata.name);
+  const { plan } = planDeviceOrder({ kind, ordering, objects, rules, placement: placementOf(device) });
+  const applied = new Set(checked.filter(isApplied).map(keyOf));
+  return new Set(plan.moves.map((m) => m.rule).filter((k) => applied.has(k)));
 }
 
 /** Applied as recorded, nothing in flight: only then can the appliance be said to have drifted. */

@@ -82,17 +82,24 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
         : { mode: "Immediate" },
     );
     const input = (request: RuleRequest) =>
-      request.ruleNumber === undefined
-        ? { rule: request.spec, marker: request.marker }
-        : { rule: request.spec, marker: request.marker, ruleNumber: request.ruleNumber };
+      Object.assign(
+        { rule: request.spec, marker: request.marker },
+        request.ruleNumber === undefined ? {} : { ruleNumber: request.ruleNumber },
+        request.position === undefined ? {} : { position: request.position },
+      );
     const observed = (object: {
       vendorRef: string;
       marker?: string;
       normalized: Record<string, unknown>;
+      scope?: string;
+      number?: number;
     }): ObservedObject =>
-      object.marker === undefined
-        ? { vendorRef: object.vendorRef, normalized: object.normalized }
-        : { vendorRef: object.vendorRef, marker: object.marker, normalized: object.normalized };
+      Object.assign(
+        { vendorRef: object.vendorRef, normalized: object.normalized },
+        object.marker === undefined ? {} : { marker: object.marker },
+        object.scope === undefined ? {} : { scope: object.scope },
+        object.number === undefined ? {} : { number: object.number },
+      );
 
     return {
       epoch: config.epoch,
@@ -123,6 +130,10 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       update: (kind, vendorRef, request, signal) => session.update(kind, vendorRef, input(request), signal),
       delete: (kind, vendorRef, signal, request) =>
         session.delete(kind, vendorRef, signal, request === undefined ? undefined : input(request)),
+      ordering: (kind) => session.ordering(kind),
+      orderScope: (kind, spec) => session.orderScope(kind, spec),
+      move: (kind, vendorRef, position, signal) => session.move(kind, vendorRef, position, signal),
+      updatedVendorRef: (kind, request) => session.updatedVendorRef(kind, input(request)),
       activate: async (signal) => {
         if (!session.needsActivation) return;
         const activated = coalescer.requestActivation(signal);

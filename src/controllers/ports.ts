@@ -14,6 +14,17 @@ export interface RuleRequest {
   marker: string;
   /** A client-allocated rule number, for appliances whose rules are identified by one. */
   ruleNumber?: number;
+  /** Create only: the neighbour the new rule goes next to (never part of the opHash). */
+  position?: Position;
+}
+
+/** Where a rule goes: next to another object (its vendorRef), or (numbered ordering) at a number. */
+export interface Position {
+  where: "before" | "after";
+  pivot: string;
+  /** A create placed after `pivot`: the rule that should follow it, when one is on the appliance. */
+  next?: string;
+  number?: number;
 }
 
 /** An appliance object as the dictionary reads it back. */
@@ -23,6 +34,17 @@ export interface ObservedObject {
   normalized: Record<string, unknown>;
   /** Objects without a marker: whether the reverse mapping expresses it as a rule (vnf-operator import). */
   importable?: boolean;
+  /** Listed objects of an ordered kind: the scope they are ordered in, and their number if numbered. */
+  scope?: string;
+  number?: number;
+}
+
+/** How a device orders the rules of a kind (dictionary `ordering`). */
+export interface OrderingFacts {
+  /** Numbered ordering: range and spacing of the numbers. */
+  numbers?: { min: number; max: number; step: number };
+  /** Moves are `move` calls; false: the number is the rule's identity and an update renumbers. */
+  movable: boolean;
 }
 
 export interface DeviceSession {
@@ -39,8 +61,23 @@ export interface DeviceSession {
   create(kind: RuleKind, request: RuleRequest, signal?: AbortSignal): Promise<{ vendorRef: string }>;
   get(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<ObservedObject | undefined>;
   findByMarker(kind: RuleKind, marker: string, signal?: AbortSignal): Promise<ObservedObject | undefined>;
+  /** Every object of the kind, in the appliance's order. */
   list(kind: RuleKind, signal?: AbortSignal): Promise<ObservedObject[]>;
-  update(kind: RuleKind, vendorRef: string, request: RuleRequest, signal?: AbortSignal): Promise<void>;
+  /** Returns where the object is afterwards when the update moved it (a renumber). */
+  update(
+    kind: RuleKind,
+    vendorRef: string,
+    request: RuleRequest,
+    signal?: AbortSignal,
+  ): Promise<{ vendorRef?: string } | undefined>;
+  /** How the device orders this kind's rules; undefined (or absent): it does not. */
+  ordering?(kind: RuleKind): OrderingFacts | undefined;
+  /** The ordering scope of a rule spec. */
+  orderScope?(kind: RuleKind, spec: unknown): string;
+  /** Moves one object to its place (ordered kinds with `movable`). */
+  move?(kind: RuleKind, vendorRef: string, position: Position, signal?: AbortSignal): Promise<void>;
+  /** Where an update of this request leaves the object, when updates can renumber it. */
+  updatedVendorRef?(kind: RuleKind, request: RuleRequest): string | undefined;
   /** Absent is success. `request`: the rule being deleted (none for an orphan). */
   delete(kind: RuleKind, vendorRef: string, signal?: AbortSignal, request?: RuleRequest): Promise<void>;
   /**

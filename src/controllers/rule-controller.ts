@@ -19,6 +19,7 @@ import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
 import { disownedMarker, ownerMarker } from "./markers.ts";
+import type { RenumberRequests } from "./order-step.ts";
 import type { DeviceSession, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
 import {
@@ -33,6 +34,7 @@ import { converge } from "./rule-converge.ts";
 import { deviceKey, deviceReadyByStatus, factsOfDevice, recoveredAt } from "./rule-device-facts.ts";
 import { type FailureDeps, ruleFailure, stallKey } from "./rule-failure.ts";
 import { RuleNumberReservations } from "./rule-numbers.ts";
+import { createPosition, devicePeers, numberInPlace, numbersHeld, ScopeCache } from "./rule-order.ts";
 import { planRule, type RulePlan } from "./rule-plan.ts";
 import { type AppliedAction, nextRuleStatus, type RuleOutcome, withIntent } from "./rule-status.ts";
 import {
@@ -75,6 +77,12 @@ export interface RuleControllerDeps {
   now?: () => Date;
   /** Called after a successful repair of drift (metrics). */
   onRepair?: (kind: RuleKind) => void;
+  /** New numbers the order step asked for (appliances where a rule's number is its identity). */
+  renumbers?: RenumberRequests;
+  /** Rule numbers reserved by reconciles that have not recorded them yet (shared with the order step). */
+  reservations?: RuleNumberReservations;
+  /** Called after the rule was written to (or removed from) its device: the order step follows. */
+  onWritten?: (device: ObjectKey, kind: RuleKind) => void;
 }
 
 /** What execute() works with besides the deps: the status writer, the clock and the stall book. */
@@ -98,7 +106,8 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
     }),
   };
   const now = deps.now;
-  const reservations = new RuleNumberReservations();
+  const reservations = ruleDeps.reservations ?? new RuleNumberReservations();
+  const scopes = new ScopeCache();
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const rule = deps.rules.get(key.namespace, key.name);
     if (!rule) {
@@ -116,16 +125,15 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
     if (adoptedNumber !== undefined && request.ruleNumber === undefined) {
       request = { ...request, ruleNumber: adoptedNumber };
     }
-    if (session?.ruleNumbers && request.ruleNumber === undefined && !rule.metadata.deletionTimestamp) {
-      const recorded = new Set(
-        deps.rules
-          .list(key.namespace)
-          .filter(
-            (r) => r.spec.deviceRef.name === rule.spec.deviceRef.name && r.metadata.uid !== rule.metadata.uid,
-          )
-          .flatMap((r) => (r.status?.ruleNumber === undefined ? [] : [r.status.ruleNumber])),
-      );
-      const number = reservations.reserve(scope, request.marker, recorded, session.ruleNumbers);
+    const renumber = deps.renumbers?.pending(rule.metadata.uid ?? "");
+    if (renumber !== undefined && request.ruleNumber !== undefined && renumber !== request.ruleNumber) {
+      // The order step moves this rule to another number: an update that renumbers it, journaled.
+      request = { ...request, ruleNumber: renumber };
+    } else if (session?.ruleNumbers && request.ruleNumber === undefined && !rule.metadata.deletionTimestamp) {
+      const peers = devicePeers(deps.rules.list(key.namespace), rule);
+      const recorded = new Set([...numbersHeld(peers), ...(deps.renumbers?.numbers() ?? [])]);
+      const preferred = numberInPlace(session, deps.kind.kind, rule, peers, recorded, scopes);
+      const number = reservations.reserve(scope, request.marker, recorded, session.ruleNumbers, preferred);
       if (number === undefined) {
         const { min, max } = session.ruleNumbers;
         const message = `no free rule number left in ${min}-${max} on this device`;
@@ -192,6 +200,12 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
       desired,
     });
     ctx.log.debug({ plan: plan.step }, "planned");
+    if (plan.step === "apply" && session && (plan.action === "create" || plan.vendorRef === undefined)) {
+      // A create goes next to its nearest neighbour already on the appliance, when the API allows.
+      const peers = devicePeers(deps.rules.list(key.namespace), rule);
+      const position = createPosition(session, deps.kind.kind, rule, peers, scopes);
+      if (position) request = { ...request, position };
+    }
     // Just after a restart the device's status still says Ready while its session is being rebuilt:
     // wait quietly (no status flap); the device controller re-queues its rules once connected.
     if (plan.step === "waitForDevice" && device && !session && deviceReadyByStatus(device)) {
@@ -299,6 +313,8 @@ async function execute(
       }
       deps.stalls.clear(stallKey(rule));
       await removeFinalizer(deps.http, refOf(deps, written), written, FINALIZER, { signal });
+      deps.renumbers?.done(rule.metadata.uid ?? "");
+      deps.onWritten?.({ namespace: rule.metadata.namespace ?? "", name: rule.spec.deviceRef.name }, kind);
       return undefined;
     }
 
@@ -416,6 +432,8 @@ async function apply(
   await writeStatus(deps, written, nextRuleStatus(written.status, generation, outcome, now()), signal);
   if (plan.repair) deps.onRepair?.(kind);
   deps.repairs?.done(rule.metadata.uid ?? "");
+  if (request.ruleNumber !== undefined) deps.renumbers?.done(rule.metadata.uid ?? "", request.ruleNumber);
+  deps.onWritten?.({ namespace: rule.metadata.namespace ?? "", name: rule.spec.deviceRef.name }, kind);
   return undefined;
 }
 

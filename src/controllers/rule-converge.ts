@@ -30,11 +30,12 @@ export async function converge(
       // Deleted behind our back (drift): recreate, adopting a copy carrying our marker if one exists.
       return createOrAdopt(session, kind, request, true, applied, signal);
     }
-    if (plan.verifyFirst && session.differences(kind, request, current).length === 0) {
+    const moving = renumbers(session, kind, request, plan.vendorRef);
+    if (plan.verifyFirst && !moving && session.differences(kind, request, current).length === 0) {
       return applied("verified", plan.vendorRef);
     }
-    await session.update(kind, plan.vendorRef, request, signal);
-    return applied("updated", plan.vendorRef);
+    const updated = await session.update(kind, plan.vendorRef, request, signal);
+    return applied("updated", updated?.vendorRef ?? plan.vendorRef);
   }
   return createOrAdopt(session, kind, request, plan.verifyFirst, applied, signal);
 }
@@ -54,11 +55,18 @@ async function createOrAdopt(
     ? await session.findByMarker(kind, request.marker, signal)
     : undefined;
   if (existing) {
-    if (session.differences(kind, request, existing).length === 0)
+    const moving = renumbers(session, kind, request, existing.vendorRef);
+    if (!moving && session.differences(kind, request, existing).length === 0)
       return applied("adopted", existing.vendorRef);
-    await session.update(kind, existing.vendorRef, request, signal);
-    return applied("adopted", existing.vendorRef);
+    const updated = await session.update(kind, existing.vendorRef, request, signal);
+    return applied("adopted", updated?.vendorRef ?? existing.vendorRef);
   }
   const { vendorRef } = await session.create(kind, request, signal);
   return applied("created", vendorRef);
+}
+
+/** The update of this request would move the object to another vendorRef (a VyOS renumber). */
+function renumbers(session: DeviceSession, kind: RuleKind, request: RuleRequest, vendorRef: string): boolean {
+  const target = session.updatedVendorRef?.(kind, request);
+  return target !== undefined && target !== vendorRef;
 }

@@ -28,6 +28,8 @@ export class RuleNumberReservations {
     owner: string,
     recorded: ReadonlySet<number>,
     range: NumberRange,
+    /** A number wanted for its place (VyOS order); taken when it is free. */
+    preferred?: number,
   ): number | undefined {
     let reservations = this.#byScope.get(scope);
     if (!reservations) {
@@ -38,9 +40,17 @@ export class RuleNumberReservations {
     if (mine !== undefined && !recorded.has(mine)) return mine;
     const used = new Set(recorded);
     for (const [other, n] of reservations) if (other !== owner) used.add(n);
-    const picked = pickRuleNumber(used, range);
+    const picked =
+      preferred !== undefined && !used.has(preferred) && preferred >= range.min && preferred <= range.max
+        ? preferred
+        : pickRuleNumber(used, range);
     if (picked !== undefined) reservations.set(owner, picked);
     return picked;
+  }
+
+  /** Every number reserved under a scope (the order step never moves a rule onto one). */
+  reserved(scope: string): number[] {
+    return [...(this.#byScope.get(scope)?.values() ?? [])];
   }
 
   /** Drops a reservation once the number is recorded in status (or the rule is gone). */

@@ -10,6 +10,7 @@ export const FieldManager = {
   rule: "vnf-rule-controller",
   device: "vnf-device-controller",
   drift: "vnf-drift-controller",
+  order: "vnf-order-controller",
 } as const;
 
 /** The condition a drift check in Report mode sets on a rule that differs on the appliance. */
@@ -43,6 +44,11 @@ export const DRIFT_CONTROLLER_RULE_STATUS = {
   conditions: [DRIFTED],
 } as const satisfies OwnershipOf<VnfRuleStatus>;
 
+/** The order controller records where each rule sits on the appliance. */
+export const ORDER_CONTROLLER_RULE_STATUS = {
+  fields: ["position"],
+} as const satisfies OwnershipOf<VnfRuleStatus>;
+
 /** The device controller owns connection, health and activation facts and the kstatus conditions. */
 export const DEVICE_CONTROLLER_STATUS = {
   fields: [
@@ -70,12 +76,19 @@ interface OwnershipOf<S> extends StatusOwnership {
 }
 
 // Compile-time completeness: a status field added to a CRD must be given an owner here.
-type Unowned<S, A extends { fields: readonly string[] }, B extends { fields: readonly string[] }> = Exclude<
-  keyof S,
-  A["fields"][number] | B["fields"][number] | "conditions"
->;
+type Unowned<
+  S,
+  A extends { fields: readonly string[] },
+  B extends { fields: readonly string[] },
+  C extends { fields: readonly string[] } = { fields: [] },
+> = Exclude<keyof S, A["fields"][number] | B["fields"][number] | C["fields"][number] | "conditions">;
 const everyRuleFieldOwned: [
-  Unowned<VnfRuleStatus, typeof RULE_CONTROLLER_STATUS, typeof DRIFT_CONTROLLER_RULE_STATUS>,
+  Unowned<
+    VnfRuleStatus,
+    typeof RULE_CONTROLLER_STATUS,
+    typeof DRIFT_CONTROLLER_RULE_STATUS,
+    typeof ORDER_CONTROLLER_RULE_STATUS
+  >,
 ] extends [never]
   ? true
   : never = true;

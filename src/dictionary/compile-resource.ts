@@ -3,7 +3,7 @@
 
 import { type CompileContext, templateAt } from "./compile-context.ts";
 import { compileOperation, type OperationSpecLike } from "./compile-request.ts";
-import type { CompiledOperation, CompiledResource, OperationName } from "./compiled.ts";
+import type { CompiledOperation, CompiledOrdering, CompiledResource, OperationName } from "./compiled.ts";
 import { type DocPath, LocatedError } from "./located.ts";
 import { type CompiledImport, compileReverse } from "./reverse.ts";
 import type { ResourceKind } from "./rule-input.ts";
@@ -15,7 +15,8 @@ function operationScope(kind: ResourceKind, op: OperationName, ruleNumbers: bool
   const base: Scope = { kind, steps: {} };
   switch (op) {
     case "create":
-      return { ...base, rule: true, marker: true, ruleNumber: ruleNumbers };
+      // `position`: where to place the new rule, when a neighbour is already on the appliance.
+      return { ...base, rule: true, marker: true, ruleNumber: ruleNumbers, position: "optional" };
     case "update":
       return { ...base, rule: true, marker: true, ruleNumber: ruleNumbers, vendorRef: true };
     case "get":
@@ -86,6 +87,15 @@ export function compileResource(
       if (name === "list" || name === "findByMarker") checkListItems(opSpec as OperationSpecLike, opPath, cc);
     }
   }
+  const ordering = spec.ordering && compileOrdering(kind, spec.ordering, [...path, "ordering"], cc);
+  if (spec.ordering?.number !== undefined && !operations.move && !ruleNumbers) {
+    problems.list.push(
+      new LocatedError(
+        [...path, "ordering", "number"],
+        "numbered ordering needs operations.move, or ruleNumbers (the number is the rule's identity: updates renumber)",
+      ),
+    );
+  }
   if (!ownershipField || !normalize) return undefined;
   const { create, get, list, update, delete: del } = operations;
   if (!create || !get || !list || !update || !del) return undefined;
@@ -94,8 +104,33 @@ export function compileResource(
     ownershipField,
     normalize,
     ...(reverse ? { reverse } : {}),
+    ...(ordering ? { ordering } : {}),
     operations: { ...operations, create, get, list, update, delete: del },
   };
+}
+
+function compileOrdering(
+  kind: ResourceKind,
+  spec: NonNullable<ResourceSpec["ordering"]>,
+  path: DocPath,
+  cc: CompileContext,
+): CompiledOrdering | undefined {
+  const { problems, validator } = cc;
+  const scope = problems.at(() => templateAt([...path, "scope"], spec.scope));
+  problems.at(() => validator.template([...path, "scope"], scope, { kind, rule: true, steps: {} }));
+  const number =
+    spec.number === undefined
+      ? undefined
+      : problems.at(() => templateAt([...path, "number"], spec.number ?? ""));
+  problems.at(() =>
+    validator.template([...path, "number"], number, { kind, item: true, vendorRef: true, steps: {} }),
+  );
+  if (!scope) return undefined;
+  return Object.assign(
+    { scope } as CompiledOrdering,
+    number ? { number } : {},
+    spec.numbers ? { numbers: spec.numbers } : {},
+  );
 }
 
 function compileImportSection(

@@ -73,12 +73,22 @@ export interface CompiledOperation {
   readonly object?: string;
 }
 
+/** How the appliance orders a kind's rules (the dictionary's `ordering`). */
+export interface CompiledOrdering {
+  /** Which rules are ordered together: a template over `rule` (canonical fields). */
+  readonly scope: CompiledTemplate;
+  /** Numbered ordering: the number of a listed object (over `item`, `vendorRef`). */
+  readonly number?: CompiledTemplate;
+  readonly numbers?: { min: number; max: number; step: number };
+}
+
 export interface CompiledResource {
   readonly kind: ResourceKind;
   readonly ownershipField: CompiledTemplate;
   readonly normalize: CompiledStructure;
   /** The reverse mapping (`import`), when the dictionary declares one. */
   readonly reverse?: CompiledImport;
+  readonly ordering?: CompiledOrdering;
   readonly operations: Partial<Record<OperationName, CompiledOperation>> & {
     create: CompiledOperation;
     get: CompiledOperation;

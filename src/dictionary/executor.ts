@@ -38,6 +38,10 @@ export interface Position {
   where: "top" | "bottom" | "before" | "after";
   /** The vendorRef of the rule to move before/after. */
   pivot?: string;
+  /** Numbered ordering: the rule's new number. */
+  number?: number;
+  /** A create placed after `pivot`: the object that should follow it (numbered appliances fit between). */
+  next?: string;
 }
 
 /** What the caller knows about the rule an operation is about. */
@@ -252,6 +256,10 @@ export class Executor {
       }
     }
 
+    if (op.name === "update" && op.vendorRef) {
+      // An update that moves the object (a VyOS renumber) says where it is now.
+      result.vendorRef = refText(result.last ? this.optional(op.vendorRef, result.last, context) : undefined);
+    }
     if (op.name === "create") {
       const ref = op.vendorRef
         ? refText(result.last ? this.optional(op.vendorRef, result.last, context) : undefined)

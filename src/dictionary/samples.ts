@@ -102,7 +102,8 @@ export interface Scope {
   marker?: boolean;
   vendorRef?: boolean;
   ruleNumber?: boolean;
-  position?: boolean;
+  /** "optional": templates are checked with and without it (a create placed next to a neighbour). */
+  position?: boolean | "optional";
   job?: boolean;
   /** Templates over a response (extractors, predicates): `response`. */
   response?: boolean;
@@ -147,7 +148,7 @@ export function sampleContexts(scope: Scope, inputs: SampleInputs): Record<strin
   const stepsSample = Object.fromEntries(
     Object.entries(scope.steps).map(([name, keys]) => [name, Object.fromEntries(keys.map((k) => [k, "1"]))]),
   );
-  return rules.map((rule) => {
+  const contexts = rules.map((rule) => {
     const ctx: Record<string, unknown> = {
       device: strictView({ parameters: inputs.parameters }, { parameters: inputs.parameters }, "device"),
       steps: strictView(stepsSample, stepsSample, "steps"),
@@ -164,7 +165,7 @@ export function sampleContexts(scope: Scope, inputs: SampleInputs): Record<strin
     if (scope.vendorRef) ctx.vendorRef = "1700000000";
     if (scope.ruleNumber) ctx.ruleNumber = 100;
     if (scope.position) {
-      const position = { where: "before", pivot: "1700000001" };
+      const position = { where: "before", pivot: "1700000001", number: 1500, next: "1700000002" };
       ctx.position = strictView(position, position, "position");
     }
     if (scope.job) ctx.job = strictView({ id: "1" }, { id: "" }, "job");
@@ -174,5 +175,13 @@ export function sampleContexts(scope: Scope, inputs: SampleInputs): Record<strin
     if (scope.credentials) ctx.credentials = anyKeys(SAMPLE_SECRET, inputs.credentialReads);
     if (scope.session) ctx.session = strictView({ token: SAMPLE_SECRET }, { token: "" }, "session");
     return ctx;
+  });
+  if (scope.position !== "optional") return contexts;
+  // With and without a position, once after and once before a neighbour.
+  return contexts.flatMap((ctx) => {
+    // An own `position: undefined`: known to the template (so `position is defined` works), absent.
+    const without = { ...ctx, position: undefined };
+    const after = { where: "after", pivot: "1700000001", number: 1500, next: "1700000002" };
+    return [without, { ...ctx, position: strictView(after, after, "position") }, ctx];
   });
 }

@@ -198,14 +198,24 @@ export const ListOperationSchema = OperationBase.extend({
   items: ItemsSchema.optional(),
 }).superRefine(inlineOrSteps);
 export const WriteOperationSchema = OperationBase.superRefine(inlineOrSteps);
+export const UpdateOperationSchema = OperationBase.extend({
+  /**
+   * Where the object is after the update, when an update can move it to a new vendorRef (VyOS: a rule
+   * renumbered to its new place); default: where it was.
+   */
+  vendorRef: ExtractorSchema.optional(),
+}).superRefine(inlineOrSteps);
 
 export const OperationsSchema = z.strictObject({
   create: CreateOperationSchema,
   get: GetOperationSchema,
   list: ListOperationSchema,
-  update: WriteOperationSchema,
+  update: UpdateOperationSchema,
   delete: WriteOperationSchema,
-  /** Ordering; templates see `position` {where: top|bottom|before|after, pivot?}. */
+  /**
+   * Ordering: puts one object at its place; templates see `vendorRef` and `position` {where:
+   * before|after, pivot (a vendorRef), number (numbered ordering: the object's new number)}.
+   */
   move: WriteOperationSchema.optional(),
   /** A server-side search for the marker, to avoid a full list; results are still checked locally. */
   findByMarker: ListOperationSchema.optional(),
@@ -214,11 +224,41 @@ export type OperationsSpec = z.infer<typeof OperationsSchema>;
 export type OperationName = Exclude<keyof OperationsSpec, never>;
 export const OPERATION_NAMES = ["create", "get", "list", "update", "delete", "move", "findByMarker"] as const;
 
+/** How the appliance orders the rules of a kind (docs/dictionary-format.md, "Ordering"). */
+export const OrderingSchema = z
+  .strictObject({
+    /**
+     * Which rules are ordered together (an interface, a rule set): a template over `rule`, the
+     * canonical fields of a spec or of a normalised object. Default: all of them ("").
+     */
+    scope: Template.default(""),
+    /** Appliances that order by a number: the number of a listed object (`item`, `vendorRef`). */
+    number: Template.optional(),
+    /** With `number`: the numbers the operator may give, and the spacing of new ones. */
+    numbers: z
+      .strictObject({
+        min: z.number().int().nonnegative(),
+        max: z.number().int().positive(),
+        step: z.number().int().positive().default(10),
+      })
+      .refine((r) => r.min <= r.max, "min must not exceed max")
+      .optional(),
+  })
+  .refine((o) => (o.number === undefined) === (o.numbers === undefined), {
+    message: "`number` and `numbers` go together",
+  });
+
 export const ResourceSchema = z.strictObject({
   ownership: z.strictObject({
     /** A template over `item` (a vendor object) giving the text that carries the marker token. */
     field: Template,
   }),
+  /**
+   * Rules of this kind are evaluated in order (first match): the operator keeps them in the order
+   * of their priority, with `operations.move` (or, for numbers that are the rule's identity, updates
+   * with a new `ruleNumber`).
+   */
+  ordering: OrderingSchema.optional(),
   /** Vendor object → canonical rule fields: a structure of templates over `item`. */
   normalize: z.record(z.string(), z.unknown()),
   /**

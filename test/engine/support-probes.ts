@@ -5,7 +5,9 @@
 // partial when some variants are refused or read back differently, ✘ when the basic case is refused;
 // the dictionary's own refusal messages are the notes. Anything else (an appliance error, a crash) is
 // not a cell: the probe throws, and the test or the generator fails.
+import type { VnfRule } from "../../src/api/types.ts";
 import { ApplianceSession, type ApplianceSessionOptions } from "../../src/appliance/session.ts";
+import { performOrder, planDeviceOrder } from "../../src/controllers/order-step.ts";
 import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
 import type { ResourceKind } from "../../src/dictionary/rule-input.ts";
@@ -356,32 +358,79 @@ export const FEATURES: Feature[] = [
   {
     id: "order",
     title: "order",
-    how: "two firewall rules created out of priority order are listed by the appliance in priority order",
+    how: "firewall rules created in the reverse of their priority order, then one order step of the operator (one list, the fewest moves): the appliance lists them in priority order; a priority change then costs one move",
     async probe(ctx) {
       const s = ctx.session();
+      const ordering = s.ordering("firewallRule");
+      if (!ordering) {
+        await s.close();
+        return { status: "no", notes: ["the dictionary declares no ordering: rules land in creation order"] };
+      }
+      const rules = [30, 20, 10].map((priority) => ({
+        apiVersion: "vnf-operator.io/v1alpha1",
+        kind: "VnfFirewallRule",
+        metadata: { namespace: "probe", name: `p${priority}`, uid: `probe-order-${priority}`, generation: 1 },
+        spec: { ...fw(ctx, { description: `order ${priority}` }), deviceRef: { name: "probe" }, priority },
+      })) as unknown as VnfRule[];
+      const refs = new Map<VnfRule, string>();
+      /** One order step as the order controller runs it; renumbers (VyOS) are the rule controller's updates. */
+      const orderStep = async () => {
+        const { plan, rulesByKey } = planDeviceOrder({
+          kind: "firewallRule",
+          ordering,
+          objects: await s.list("firewallRule"),
+          rules,
+          placement: { at: "Top" },
+        });
+        const renumbers: Array<[VnfRule, number]> = [];
+        const moves = await performOrder(s, "firewallRule", ordering, plan, rulesByKey, undefined, {
+          renumber: (rule, number) => renumbers.push([rule, number]),
+        });
+        for (const [rule, ruleNumber] of renumbers) {
+          const marker = String(rule.metadata.uid);
+          const updated = await s.update("firewallRule", refs.get(rule) as string, {
+            ...ctx.input(rule.spec as unknown as Record<string, unknown>, marker),
+            ruleNumber,
+          });
+          refs.set(rule, updated.vendorRef);
+        }
+        if (moves > 0) await s.activate();
+        return moves;
+      };
+      const inOrder = async () => {
+        // The appliance's order: the list's, or (numbered ordering) the numbers'.
+        const listed = (await s.list("firewallRule"))
+          .map((o, i) => ({ ref: o.vendorRef, key: o.number ?? i }))
+          .sort((a, b) => a.key - b.key)
+          .map((o) => o.ref);
+        const at = (rule: VnfRule) => listed.indexOf(refs.get(rule) as string);
+        const byPriority = [...rules].sort((a, b) => (a.spec.priority ?? 0) - (b.spec.priority ?? 0));
+        return byPriority.every((rule, i) => i === 0 || at(rule) > at(byPriority[i - 1] as VnfRule));
+      };
       try {
-        const late = await s.create(
-          "firewallRule",
-          ctx.input(fw(ctx, { priority: 20, description: "second" }), "probe/order/20"),
-        );
-        const early = await s.create(
-          "firewallRule",
-          ctx.input(fw(ctx, { priority: 10, description: "first" }), "probe/order/10"),
-        );
-        const listed = (await s.list("firewallRule")).map((o) => o.vendorRef);
-        await s.delete("firewallRule", late.vendorRef);
-        await s.delete("firewallRule", early.vendorRef);
-        if (listed.indexOf(early.vendorRef) < listed.indexOf(late.vendorRef))
-          return { status: "yes", notes: [] };
-        const move = ctx.dictionary.resources.firewallRule?.operations.move !== undefined;
-        return move
-          ? {
-              status: "partial",
-              notes: [
-                "the dictionary can move rules (move); the operator does not place them by priority yet",
-              ],
-            }
-          : { status: "no", notes: ["rules land in creation order: priority is not enforced yet"] };
+        for (const rule of rules) {
+          const { vendorRef } = await s.create(
+            "firewallRule",
+            ctx.input(rule.spec as unknown as Record<string, unknown>, String(rule.metadata.uid)),
+          );
+          refs.set(rule, vendorRef);
+        }
+        await s.activate();
+        const first = await orderStep();
+        const ordered = await inOrder();
+        // The last rule (priority 30) goes first: one move.
+        (rules[0] as VnfRule).spec.priority = 5;
+        const second = await orderStep();
+        const reordered = await inOrder();
+        for (const vendorRef of refs.values()) await s.delete("firewallRule", vendorRef);
+        if (!ordered || !reordered || second !== 1)
+          throw new Error(
+            `order probe: ordered ${ordered} after ${first} move(s), ${reordered} after ${second} move(s)`,
+          );
+        const how = ordering.movable
+          ? "moved with the dictionary's `move`"
+          : "renumbered (the rule number is its place)";
+        return { status: "yes", notes: [`${how}; a priority change moves that rule only`] };
       } finally {
         await s.close();
       }

@@ -116,7 +116,12 @@ export class FakeSession implements ManagedSession {
     return [...this.objects.values()].filter((o) => o.kind === kind).map(observed);
   }
 
-  async update(kind: RuleKind, vendorRef: string, request: RuleRequest, signal?: AbortSignal): Promise<void> {
+  async update(
+    kind: RuleKind,
+    vendorRef: string,
+    request: RuleRequest,
+    signal?: AbortSignal,
+  ): Promise<undefined> {
     this.#log(signal, "update", kind, vendorRef);
     await this.#scripted("update", signal);
     const object = this.objects.get(vendorRef);
@@ -124,6 +129,7 @@ export class FakeSession implements ManagedSession {
       throw new VnfError("VNF_CONFLICT", `object ${vendorRef} does not exist`, { notFound: true });
     }
     this.put(kind, request, vendorRef);
+    return undefined;
   }
 
   async delete(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<void> {

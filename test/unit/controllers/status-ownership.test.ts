@@ -7,14 +7,29 @@ import {
   DRIFT_CONTROLLER_DEVICE_STATUS,
   DRIFT_CONTROLLER_RULE_STATUS,
   FieldManager,
+  ORDER_CONTROLLER_RULE_STATUS,
   RULE_CONTROLLER_STATUS,
   statusOwnershipComplete,
 } from "../../../src/controllers/status-ownership.ts";
 import type { StatusOwnership } from "../../../src/runtime/status-writer.ts";
 
 const owners: Array<[string, Record<string, StatusOwnership>]> = [
-  ["VnfFirewallRule", { rule: RULE_CONTROLLER_STATUS, drift: DRIFT_CONTROLLER_RULE_STATUS }],
-  ["VnfNatRule", { rule: RULE_CONTROLLER_STATUS, drift: DRIFT_CONTROLLER_RULE_STATUS }],
+  [
+    "VnfFirewallRule",
+    {
+      rule: RULE_CONTROLLER_STATUS,
+      drift: DRIFT_CONTROLLER_RULE_STATUS,
+      order: ORDER_CONTROLLER_RULE_STATUS,
+    },
+  ],
+  [
+    "VnfNatRule",
+    {
+      rule: RULE_CONTROLLER_STATUS,
+      drift: DRIFT_CONTROLLER_RULE_STATUS,
+      order: ORDER_CONTROLLER_RULE_STATUS,
+    },
+  ],
   ["VnfDevice", { device: DEVICE_CONTROLLER_STATUS, drift: DRIFT_CONTROLLER_DEVICE_STATUS }],
 ];
 

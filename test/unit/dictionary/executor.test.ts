@@ -321,7 +321,9 @@ describe("generic failure handling", async () => {
       ),
     );
     expect(error.code).toBe("VNF_UPSTREAM");
-    expect(error.message).toBe("create: HTTP 200 with a body that is not JSON (logged at debug level)");
+    expect(error.message).toBe(
+      "create step 2: HTTP 200 with a body that is not JSON (logged at debug level)",
+    );
     // The appliance's words stay out of the message; the debug log gets them, escaped.
     expect(error.message).not.toContain("oops");
     expect(error.responseBody).toContain("<html>oops secret-internal-page\\u001b[31m");
@@ -337,7 +339,7 @@ describe("generic failure handling", async () => {
         "create",
       ),
     );
-    expect(error.message).toBe("create: HTTP 500");
+    expect(error.message).toBe("create step 2: HTTP 500");
     expect(error.responseBody).toBe("internal metadata: token=abc");
   });
 

@@ -1,0 +1,415 @@
+// The order of a device's rules, decided by pure functions (docs/design.md, "Rule order"):
+//   - within one scope (what the vendor evaluates as one ordered list: an interface, a rulebase, a rule
+//     set), the managed rules go lower spec.priority first, rules without a priority after those with
+//     one, ties by namespace/name;
+//   - they form one block, at the top of the scope (default), at its bottom, or directly after an anchor
+//     rule that nobody manages (VnfDevice spec.ruleOrder);
+//   - from the order read back (one list), the fewest moves reach it: the managed rules already inside
+//     the block's zone that form a longest increasing subsequence of the desired order stay where they
+//     are, every other managed rule moves once, next to a rule that is already in place. Nothing that is
+//     not ours ever moves.
+// On appliances that order rules by a number (OPNsense sequence, VyOS rule numbers) a move is a new
+// number between the numbers of its new neighbours; when two neighbours leave no room, the block's
+// neighbouring rules are renumbered too (more moves, still only managed rules).
+
+export interface OrderedRule {
+  /** namespace/name: the stable tie-break, and how effects find the rule again. */
+  key: string;
+  /** spec.priority; undefined sorts after every priority. */
+  priority?: number | undefined;
+}
+
+/** Lower priority first, no priority last, then namespace/name. */
+export function compareRules(a: OrderedRule, b: OrderedRule): number {
+  const pa = a.priority ?? Number.POSITIVE_INFINITY;
+  const pb = b.priority ?? Number.POSITIVE_INFINITY;
+  if (pa !== pb) return pa < pb ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** Where the managed block sits among the rules of a scope that nobody manages. */
+export type Placement = { at: "Top" } | { at: "Bottom" } | { at: "After"; anchor: string };
+
+/** One appliance object of the scope, as the bulk list read it, in the appliance's order. */
+export interface OrderObject {
+  vendorRef: string;
+  scope: string;
+  /** The managed rule this object is, or undefined: nobody manages it (it never moves). */
+  rule?: OrderedRule;
+  /** Neither moved nor in the way (ours, but its rule is being deleted or gone). */
+  ignored?: boolean;
+  /** Numbered ordering: the number the appliance orders it by. */
+  number?: number;
+  /** The object is the anchor the placement names. */
+  anchor?: boolean;
+}
+
+/** Numbered ordering: the range moves may use, the spacing of new numbers, numbers to avoid. */
+export interface NumberSpace {
+  min: number;
+  max: number;
+  /** Distance between consecutive new numbers when there is room (10 for VyOS, 100 for OPNsense). */
+  step: number;
+  /** Numbers a new one must not take (VyOS: every rule number in use or reserved on the device). */
+  taken?: ReadonlySet<number>;
+}
+
+export interface OrderMove {
+  /** The rule's key (namespace/name). */
+  rule: string;
+  vendorRef: string;
+  scope: string;
+  where: "before" | "after";
+  /** The vendorRef of the object it goes next to (already in its final place when the move runs). */
+  pivot: string;
+  /** Numbered ordering: the rule's new number. */
+  number?: number;
+}
+
+export interface OrderPlan {
+  /** In the order they must run. */
+  moves: OrderMove[];
+  /** Each managed rule's 1-based position in its scope once the moves ran. */
+  positions: Map<string, number>;
+  /** Scopes that cannot be ordered (no free numbers): said on the device. */
+  problems: string[];
+}
+
+export interface OrderInput {
+  objects: OrderObject[];
+  placement: Placement;
+  /** Present when the appliance orders by number. */
+  numbers?: NumberSpace;
+}
+
+export function planOrder(input: OrderInput): OrderPlan {
+  const plan: OrderPlan = { moves: [], positions: new Map(), problems: [] };
+  const taken = new Set(input.numbers?.taken ?? []);
+  for (const [scope, listed] of byScope(input.objects)) {
+    const all = input.numbers ? sortByNumber(listed) : listed;
+    planScope(scope, all, input, taken, plan);
+  }
+  return plan;
+}
+
+function planScope(
+  scope: string,
+  all: OrderObject[],
+  input: OrderInput,
+  taken: Set<number>,
+  plan: OrderPlan,
+): void {
+  const numbers = input.numbers;
+  // What takes part: managed rules, and the unmanaged ones in the way (for numbered ordering, those
+  // numbered inside the range the operator may use; an administrator's rule 10 on VyOS is simply first).
+  const items = all.filter(
+    (o) =>
+      !o.ignored &&
+      (o.rule !== undefined ||
+        !numbers ||
+        (o.number !== undefined && o.number >= numbers.min && o.number <= numbers.max)),
+  );
+  const managed = items.filter((o) => o.rule !== undefined);
+  if (managed.length === 0) return;
+  const desired = [...managed].sort((a, b) => compareRules(a.rule as OrderedRule, b.rule as OrderedRule));
+  const rank = new Map(desired.map((o, i) => [o, i]));
+
+  const zone = zoneOf(items, input.placement);
+  const inZone = items.slice(zone.start, zone.end).filter((o) => o.rule !== undefined);
+  const fixed = new Set(longestIncreasing(inZone, (o) => rank.get(o) as number));
+
+  const moves: Array<OrderMove & { object: OrderObject }> = [];
+  const firstFixed = desired.find((o) => fixed.has(o));
+  desired.forEach((object, i) => {
+    if (fixed.has(object)) return;
+    const previous = desired[i - 1];
+    let where: "before" | "after";
+    let pivot: OrderObject;
+    if (previous !== undefined) {
+      [where, pivot] = ["after", previous];
+    } else if (firstFixed !== undefined) {
+      [where, pivot] = ["before", firstFixed];
+    } else {
+      // Nothing of ours is in place: go to the block's place among the others (there is another
+      // object, else the one managed rule would be in place).
+      [where, pivot] = emptyZonePivot(items, zone, input.placement);
+    }
+    moves.push({
+      rule: (object.rule as OrderedRule).key,
+      vendorRef: object.vendorRef,
+      scope,
+      where,
+      pivot: pivot.vendorRef,
+      object,
+    });
+  });
+
+  let final = applyMoves(all, moves);
+  if (numbers) {
+    const numbered = numberMoves(final, items, moves, desired, numbers, taken, scope);
+    if (typeof numbered === "string") {
+      plan.problems.push(numbered);
+      return;
+    }
+    final = sortByNumber(all.map((o) => numbered.get(o) ?? o));
+    for (const move of moves) move.number = numbered.get(move.object)?.number;
+  }
+  for (const move of moves) {
+    const { object: _object, ...rest } = move;
+    plan.moves.push(rest);
+  }
+  final.forEach((o, i) => {
+    if (o.rule !== undefined && !o.ignored) plan.positions.set(o.rule.key, i + 1);
+  });
+}
+
+interface Zone {
+  start: number;
+  /** Exclusive. */
+  end: number;
+}
+
+/** The stretch of `items` the block must occupy: bounded by unmanaged rules, never containing one. */
+function zoneOf(items: OrderObject[], placement: Placement): Zone {
+  const unmanaged = items.flatMap((o, i) => (o.rule === undefined ? [i] : []));
+  const top = (): Zone => ({ start: 0, end: unmanaged[0] ?? items.length });
+  switch (placement.at) {
+    case "Top":
+      return top();
+    case "Bottom":
+      return { start: (unmanaged.at(-1) ?? -1) + 1, end: items.length };
+    case "After": {
+      const anchor = items.findIndex((o) => o.rule === undefined && o.anchor);
+      // A scope without the anchor keeps its block on top.
+      if (anchor < 0) return top();
+      return { start: anchor + 1, end: unmanaged.find((i) => i > anchor) ?? items.length };
+    }
+  }
+}
+
+function emptyZonePivot(
+  items: OrderObject[],
+  zone: Zone,
+  placement: Placement,
+): ["before" | "after", OrderObject] {
+  // The zone holds no managed rule; it is bounded by an unmanaged one on at least one side.
+  if (placement.at === "Top" || zone.start === 0) return ["before", items[zone.end] as OrderObject];
+  return ["after", items[zone.start - 1] as OrderObject];
+}
+
+/** The list after the moves, run in order (each relative to an object already placed). */
+function applyMoves(
+  list: OrderObject[],
+  moves: Array<{ object: OrderObject; where: string; pivot: string }>,
+) {
+  const out = [...list];
+  for (const move of moves) {
+    out.splice(out.indexOf(move.object), 1);
+    const at = out.findIndex((o) => o.vendorRef === move.pivot);
+    out.splice(move.where === "before" ? at : at + 1, 0, move.object);
+  }
+  return out;
+}
+
+/**
+ * New numbers for the moved objects of a scope, fitted between the numbers of the objects that stay;
+ * a run of moved objects without room takes its managed neighbours along (they move too). Returns the
+ * renumbered copies, or why the scope cannot be ordered.
+ */
+function numberMoves(
+  final: OrderObject[],
+  items: OrderObject[],
+  moves: Array<OrderMove & { object: OrderObject }>,
+  desired: OrderObject[],
+  numbers: NumberSpace,
+  taken: Set<number>,
+  scope: string,
+): Map<OrderObject, OrderObject> | string {
+  const inPlay = new Set(items);
+  const sequence = final.filter((o) => inPlay.has(o));
+  const moving = new Set(moves.map((m) => m.object));
+  // Every number the scope holds stays taken while the moves run (a renumbered VyOS rule keeps its
+  // old number until its own move): new numbers never tie with one, nor with each other.
+  const held = new Set(taken);
+  for (const o of final) if (o.number !== undefined) held.add(o.number);
+  for (;;) {
+    const assigned = new Map<OrderObject, OrderObject>();
+    const used = new Set(held);
+    let blocked: { run: OrderObject[]; before?: OrderObject; after?: OrderObject } | undefined;
+    let i = 0;
+    while (i < sequence.length) {
+      if (!moving.has(sequence[i] as OrderObject)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < sequence.length && moving.has(sequence[i] as OrderObject)) i++;
+      const run = sequence.slice(start, i);
+      const before = sequence[start - 1];
+      const after = sequence[i];
+      const fitted = fitNumbers(run.length, before?.number, after?.number, numbers, used);
+      if (fitted === undefined) {
+        blocked = { run, ...(before ? { before } : {}), ...(after ? { after } : {}) };
+        break;
+      }
+      run.forEach((o, j) => {
+        const number = fitted[j] as number;
+        used.add(number);
+        assigned.set(o, { ...o, number });
+      });
+    }
+    if (!blocked) {
+      for (const [, o] of assigned) taken.add(o.number as number);
+      return assigned;
+    }
+    // No room: widen the run over a managed neighbour (it moves as well), the one on the side with the
+    // smaller gap beyond it first; unmanaged neighbours and the range's ends cannot give way.
+    const grow = [blocked.after, blocked.before].filter(
+      (o): o is OrderObject => o !== undefined && o.rule !== undefined,
+    );
+    if (grow.length === 0) {
+      const lo = blocked.before?.number ?? numbers.min - 1;
+      const hi = blocked.after?.number ?? numbers.max + 1;
+      return `scope ${scope || "(all)"}: no free number between ${lo} and ${hi} for ${blocked.run.length} rule(s); renumber by hand or free numbers in ${numbers.min}-${numbers.max}`;
+    }
+    const neighbour = grow[0] as OrderObject;
+    moving.add(neighbour);
+    const at = desired.indexOf(neighbour);
+    const previous = desired[at - 1];
+    const next = desired[at + 1];
+    const [where, pivot] = previous
+      ? (["after", previous] as const)
+      : (["before", next ?? neighbour] as const);
+    moves.push({
+      rule: (neighbour.rule as OrderedRule).key,
+      vendorRef: neighbour.vendorRef,
+      scope,
+      where,
+      pivot: pivot.vendorRef,
+      object: neighbour,
+    });
+  }
+}
+
+/**
+ * `count` increasing free integers strictly between lo and hi (either may be open), spread evenly when
+ * bounded, `step` apart from lo when the top is open; undefined when they do not fit.
+ */
+export function fitNumbers(
+  count: number,
+  lo: number | undefined,
+  hi: number | undefined,
+  numbers: NumberSpace,
+  used: ReadonlySet<number>,
+): number[] | undefined {
+  const low = Math.max(lo ?? numbers.min - 1, numbers.min - 1);
+  const high = Math.min(hi ?? numbers.max + 1, numbers.max + 1);
+  const out: number[] = [];
+  if (hi === undefined) {
+    // Open above: step by step (skipping numbers in use), as an administrator numbers rules.
+    let n = lo === undefined ? numbers.min : low + numbers.step;
+    while (out.length < count && n < high) {
+      if (!used.has(n)) out.push(n);
+      n += numbers.step;
+    }
+    if (out.length === count) return out;
+    out.length = 0;
+  }
+  // Bounded: evenly spaced targets, each moved to the nearest free integer above the previous one.
+  let previous = low;
+  for (let j = 1; j <= count; j++) {
+    const target = Math.max(previous + 1, Math.round(low + ((high - low) * j) / (count + 1)));
+    let n = target;
+    while (n < high && used.has(n)) n++;
+    // Leave room for the ones still to place.
+    if (n >= high - (count - j)) return undefined;
+    out.push(n);
+    previous = n;
+  }
+  return out;
+}
+
+/** The longest strictly increasing subsequence of `list` by `key` (patience sorting, O(n log n)). */
+export function longestIncreasing<T>(list: readonly T[], key: (item: T) => number): T[] {
+  const tails: number[] = []; // index in list of the smallest tail of each length
+  const previous: number[] = new Array(list.length).fill(-1);
+  list.forEach((item, i) => {
+    const k = key(item);
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (key(list[tails[mid] as number] as T) < k) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) previous[i] = tails[lo - 1] as number;
+    tails[lo] = i;
+  });
+  const out: T[] = [];
+  for (let i = tails.at(-1) ?? -1; i >= 0; i = previous[i] as number) out.unshift(list[i] as T);
+  return out;
+}
+
+/**
+ * Where a rule about to be created goes: next to its nearest neighbour in the desired order that is
+ * already on the appliance (after its predecessor, else before its successor); undefined when none is.
+ * `next` is the nearest successor on the appliance too (numbered appliances pick a number between).
+ */
+export function placeNewRule(
+  rule: OrderedRule,
+  peers: Array<OrderedRule & { vendorRef?: string | undefined }>,
+): { where: "before" | "after"; pivot: string; next?: string } | undefined {
+  const self: OrderedRule & { vendorRef?: string | undefined } = { key: rule.key, priority: rule.priority };
+  const sorted = [...peers.filter((p) => p.key !== rule.key), self].sort(compareRules);
+  const at = sorted.indexOf(self);
+  const before = sorted.slice(0, at).findLast((p) => p.vendorRef !== undefined)?.vendorRef;
+  const after = sorted.slice(at + 1).find((p) => p.vendorRef !== undefined)?.vendorRef;
+  if (before !== undefined)
+    return after === undefined
+      ? { where: "after", pivot: before }
+      : { where: "after", pivot: before, next: after };
+  if (after !== undefined) return { where: "before", pivot: after };
+  return undefined;
+}
+
+/**
+ * The number a new rule gets on appliances where the number is its place (VyOS): free, between the
+ * numbers of its nearest numbered neighbours in the desired order. Without neighbours it starts well
+ * inside the range, leaving room on both sides. undefined when there is no room (the caller takes any
+ * free number; the ordering step renumbers).
+ */
+export function numberForNewRule(
+  rule: OrderedRule,
+  peers: Array<OrderedRule & { number?: number | undefined }>,
+  numbers: NumberSpace,
+): number | undefined {
+  const used = numbers.taken ?? new Set<number>();
+  const self: OrderedRule & { number?: number | undefined } = { key: rule.key, priority: rule.priority };
+  const sorted = [...peers.filter((p) => p.key !== rule.key), self].sort(compareRules);
+  const at = sorted.indexOf(self);
+  const lo = sorted.slice(0, at).findLast((p) => p.number !== undefined)?.number;
+  const hi = sorted.slice(at + 1).find((p) => p.number !== undefined)?.number;
+  if (lo === undefined && hi === undefined) {
+    const start = numbers.min + Math.min(1000 * numbers.step, Math.floor((numbers.max - numbers.min) / 2));
+    return fitNumbers(1, start - 1, undefined, { ...numbers, step: 1 }, used)?.[0];
+  }
+  return fitNumbers(1, lo, hi, numbers, used)?.[0];
+}
+
+function byScope(objects: OrderObject[]): Map<string, OrderObject[]> {
+  const out = new Map<string, OrderObject[]>();
+  for (const o of objects) {
+    const list = out.get(o.scope);
+    if (list) list.push(o);
+    else out.set(o.scope, [o]);
+  }
+  return out;
+}
+
+/** Stable: equal numbers keep the order they were listed in (as the appliance breaks the tie). */
+function sortByNumber(list: OrderObject[]): OrderObject[] {
+  return list
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => (a.o.number ?? 0) - (b.o.number ?? 0) || a.i - b.i)
+    .map(({ o }) => o);
+}
