@@ -18,6 +18,7 @@ import { DeviceShards, type DeviceShardsOptions } from "./controllers/device-sha
 import { driftReconciler } from "./controllers/drift-controller.ts";
 import { engineSessionFactory } from "./controllers/engine-session.ts";
 import {
+  deviceEventAffectsOrder,
   deviceEventAffectsRules,
   deviceEventNeedsReconcile,
   ruleEventNeedsReconcile,
@@ -406,7 +407,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
   });
   // A changed ruleOrder (spec) re-orders; rule writes and drift checks ask for it themselves.
-  controllers.order.watches(devices, undefined, { predicate: deviceEventNeedsReconcile });
+  controllers.order.watches(devices, undefined, { predicate: deviceEventAffectsOrder });
 
   return {
     manager,

@@ -44,6 +44,17 @@ export const ruleEventNeedsReconcile: (event: RuleEvent) => boolean = ownEventNe
 export const deviceEventNeedsReconcile: (event: DeviceEvent) => boolean = ownEventNeedsReconcile;
 
 /**
+ * A device event concerns its rules' order only when its spec changed (spec.ruleOrder) or it appeared:
+ * rule writes, a session becoming ready and drift checks ask for an order step themselves, so an
+ * annotation, a resync or a status write never costs a list of the appliance.
+ */
+export function deviceEventAffectsOrder(event: DeviceEvent): boolean {
+  const { obj, oldObj } = event;
+  if (event.type !== "update" || oldObj === undefined) return event.type === "add";
+  return oldObj.metadata.generation !== obj.metadata.generation;
+}
+
+/**
  * A Secret event concerns its devices when the Secret appeared, went away or changed: a resync (the
  * same resourceVersion delivered again) does not.
  */

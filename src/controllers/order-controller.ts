@@ -56,6 +56,8 @@ export function orderReconciler(deps: OrderControllerDeps) {
       const ordering = session.kinds.includes(kind) ? session.ordering?.(kind) : undefined;
       if (!ordering) continue;
       const rules = informer.list(key.namespace).filter((r) => r.spec.deviceRef.name === key.name);
+      // No rule of ours: nothing to order, nothing to read.
+      if (rules.length === 0) continue;
       const objects = await session.list(kind, ctx.signal);
       const reserved = new Set<number>([
         ...(deps.reservedNumbers?.(key, kind) ?? []),

@@ -287,6 +287,16 @@ describe("drift on pfSense", () => {
     // Let the repairs above settle, then take a snapshot.
     await env.checkDrift(repairDevice);
     await env.checkDrift(report.name);
+    // Settled also means: the rule writes of the repairs done, and the order step that follows each
+    // write (a second later) done too.
+    const { firewallRule, natRule, order } = env.operator.controllers;
+    await waitUntil("rule and order queues idle", async () =>
+      [firewallRule, natRule, order].every(
+        (c) => c.queue.len() + c.queue.delayedLen() + c.queue.processingLen() === 0,
+      )
+        ? true
+        : undefined,
+    );
     const names = [
       [FIREWALL.plural, "deleted-behind"],
       [FIREWALL.plural, "edited-behind"],

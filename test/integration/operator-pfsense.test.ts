@@ -61,7 +61,11 @@ describe("operator on pfSense", () => {
   });
 
   it("sends nothing to the appliance and writes nothing in steady state", async () => {
-    const before = await env.get<Record<string, unknown>>("vnffirewallrules", "allow-https");
+    // Converged: applied, and its place on the appliance recorded (the order step follows the write).
+    const before = await waitUntil("status.position recorded", async () => {
+      const obj = await env.get<Record<string, unknown>>("vnffirewallrules", "allow-https");
+      return statusOf(obj).position === undefined ? undefined : obj;
+    });
     await env.sim.control.clearRequests();
     // Re-trigger the reconcile without a spec change: an annotation bumps resourceVersion only.
     await env.kubectl(["annotate", "vnffw/allow-https", "touched=1", "--overwrite"]);

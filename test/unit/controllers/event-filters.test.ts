@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { VnfDevice, VnfRule } from "../../../src/api/types.ts";
 import {
   type DeviceEvent,
+  deviceEventAffectsOrder,
   deviceEventAffectsRules,
   deviceEventNeedsReconcile,
   type RuleEvent,
@@ -149,6 +150,37 @@ const deviceCases: Array<[string, DeviceEvent, boolean]> = [
 describe("deviceEventAffectsRules", () => {
   it.each(deviceCases)("%s", (_name, event, expected) => {
     expect(deviceEventAffectsRules(event)).toBe(expected);
+  });
+});
+
+describe("deviceEventAffectsOrder (the order controller: spec.ruleOrder, a new device)", () => {
+  it.each<[string, DeviceEvent, boolean]>([
+    ["device added", { type: "add", obj: device }, true],
+    ["device deleted", { type: "delete", obj: device }, false],
+    [
+      "spec change (ruleOrder…)",
+      deviceChanged((d) => {
+        d.metadata.generation = 2;
+      }),
+      true,
+    ],
+    [
+      "an annotation (a requested drift check)",
+      deviceChanged((d) => {
+        d.metadata.annotations = { a: "1" };
+      }),
+      false,
+    ],
+    [
+      "Ready flips",
+      deviceChanged((d) => {
+        d.status = { ...d.status, conditions: [] };
+      }),
+      false,
+    ],
+    ["resync", { type: "update", obj: device, oldObj: device }, false],
+  ])("%s", (_name, event, expected) => {
+    expect(deviceEventAffectsOrder(event)).toBe(expected);
   });
 });
 
