@@ -87,9 +87,11 @@ export interface VnfDeviceSpec {
   /**
    * Where the rules this operator manages sit among the appliance's other rules. Within each scope the
    * appliance orders rules in (an interface, a rulebase, a rule set), the managed rules keep the order
-   * of their spec.priority as one block: at the Top (default) of the scope, at its Bottom, or directly
-   * After the rule named by anchor. Rules nobody manages are never moved. On appliances that order rules
-   * by number (VyOS rule numbers) the block is the dictionary's number range.
+   * of their spec.priority. Keep (default): each stays where it is relative to the rules nobody manages,
+   * a rule out of order moves next to its managed neighbour (an imported rulebase keeps its order). Top,
+   * Bottom: one block at the top or bottom of the scope. After: one block directly after the rule named
+   * by anchor. Rules nobody manages are never moved. On appliances that order rules by number (VyOS rule
+   * numbers) only the dictionary's number range is used.
    */
   ruleOrder?: VnfDeviceSpecRuleOrder;
   /**
@@ -221,19 +223,21 @@ export interface VnfDeviceSpecDriftDetection {
 /**
  * Where the rules this operator manages sit among the appliance's other rules. Within each scope the
  * appliance orders rules in (an interface, a rulebase, a rule set), the managed rules keep the order
- * of their spec.priority as one block: at the Top (default) of the scope, at its Bottom, or directly
- * After the rule named by anchor. Rules nobody manages are never moved. On appliances that order rules
- * by number (VyOS rule numbers) the block is the dictionary's number range.
+ * of their spec.priority. Keep (default): each stays where it is relative to the rules nobody manages,
+ * a rule out of order moves next to its managed neighbour (an imported rulebase keeps its order). Top,
+ * Bottom: one block at the top or bottom of the scope. After: one block directly after the rule named
+ * by anchor. Rules nobody manages are never moved. On appliances that order rules by number (VyOS rule
+ * numbers) only the dictionary's number range is used.
  */
 export interface VnfDeviceSpecRuleOrder {
   /**
-   * Top (default), Bottom, or After (the anchor rule).
-   * @default "Top"
+   * Keep (default), Top, Bottom, or After (the anchor rule).
+   * @default "Keep"
    */
-  placement?: "Top" | "Bottom" | "After";
+  placement?: "Keep" | "Top" | "Bottom" | "After";
   /**
    * With placement After: the rule the block follows, by its appliance id (vendorRef) or its
-   * description. A scope without it keeps its block on top.
+   * description. A scope without it puts its block on top.
    */
   anchor?: string;
 }

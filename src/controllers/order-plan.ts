@@ -28,7 +28,12 @@ export function compareRules(a: OrderedRule, b: OrderedRule): number {
 }
 
 /** Where the managed block sits among the rules of a scope that nobody manages. */
-export type Placement = { at: "Top" } | { at: "Bottom" } | { at: "After"; anchor: string };
+/**
+ * Where the managed rules sit among the rules nobody manages: Keep (default) leaves each where it is
+ * relative to them and orders the managed rules among themselves (a moved rule goes next to its
+ * managed neighbour); Top, Bottom and After make them one block there.
+ */
+export type Placement = { at: "Keep" } | { at: "Top" } | { at: "Bottom" } | { at: "After"; anchor: string };
 
 /** One appliance object of the scope, as the bulk list read it, in the appliance's order. */
 export interface OrderObject {
@@ -174,6 +179,8 @@ function zoneOf(items: OrderObject[], placement: Placement): Zone {
   const unmanaged = items.flatMap((o, i) => (o.rule === undefined ? [i] : []));
   const top = (): Zone => ({ start: 0, end: unmanaged[0] ?? items.length });
   switch (placement.at) {
+    case "Keep":
+      return { start: 0, end: items.length };
     case "Top":
       return top();
     case "Bottom":

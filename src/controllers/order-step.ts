@@ -10,12 +10,13 @@ import { type OrderObject, type OrderPlan, type Placement, planOrder } from "./o
 import type { DeviceSession, ObservedObject, OrderingFacts, RuleKind } from "./ports.ts";
 import { requestFor } from "./rule-controller.ts";
 
-/** The device's ruleOrder as a placement (default: the managed block on top). */
+/** The device's ruleOrder as a placement (default Keep: no rule moves across one nobody manages). */
 export function placementOf(device: VnfDevice): Placement {
   const order = device.spec.ruleOrder;
+  if (order?.placement === "Top") return { at: "Top" };
   if (order?.placement === "Bottom") return { at: "Bottom" };
   if (order?.placement === "After" && order.anchor) return { at: "After", anchor: order.anchor };
-  return { at: "Top" };
+  return { at: "Keep" };
 }
 
 export interface OrderFacts {

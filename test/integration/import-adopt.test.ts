@@ -224,7 +224,11 @@ describe("vnf-operator import, then kubectl apply (pfSense, 200 administrator ru
     ]);
   });
 
-  it("applied: all Ready, 0 creates, 200 markers, the order and the count of rules unchanged", async () => {
+  // 200 adoptions on a device that takes one write at a time, plus each rule's place recorded
+  // (status.position): well over a minute under load, so the bound has headroom.
+  it("applied: all Ready, 0 creates, 200 markers, the order and the count of rules unchanged", {
+    timeout: 240_000,
+  }, async () => {
     const applied = await env.kubectl(["apply", "-f", "-"], cli.stdout);
     expect(applied.code, applied.stderr).toBe(0);
     const names = parseAllDocuments(cli.stdout)

@@ -252,6 +252,44 @@ describe("planOrder: relative moves (FortiOS, PAN-OS, pfSense)", () => {
   });
 });
 
+describe("planOrder: Keep (the default), managed rules ordered among themselves in place", () => {
+  const KEEP: Placement = { at: "Keep" };
+  it("interleaved with rules nobody manages and already in order: nothing moves (an imported rulebase)", () => {
+    const objects = [obj("U1"), obj("a", 10), obj("U2"), obj("b", 20), obj("c", 30), obj("U3")];
+    expect(planOrder({ objects, placement: KEEP }).moves).toEqual([]);
+  });
+
+  it("one rule out of order moves next to its managed neighbour; no rule crosses into a block elsewhere", () => {
+    const objects = [obj("U1"), obj("a", 10), obj("U2"), obj("b", 40), obj("c", 30), obj("U3")];
+    const plan = planOrder({ objects, placement: KEEP });
+    expect(plan.moves).toHaveLength(1);
+    const after = run(objects, plan.moves);
+    expect(after.filter((n) => !n.startsWith("U"))).toEqual(["a", "c", "b"]);
+    // The unmanaged rules keep their relative order and places around the rules that did not move.
+    expect(after.filter((n) => n.startsWith("U"))).toEqual(["U1", "U2", "U3"]);
+    expect(after.indexOf("U1")).toBeLessThan(after.indexOf("a"));
+  });
+
+  it("random interleavings: the managed rules end in priority order with exactly n − LIS moves", () => {
+    const next = random(77);
+    for (let round = 0; round < 50; round++) {
+      const objects = Array.from({ length: 12 }, (_, i) =>
+        next() < 0.3 ? obj(`U${i}`) : obj(`r${i}`, Math.floor(next() * 100)),
+      );
+      const plan = planOrder({ objects, placement: KEEP });
+      const managed = objects.filter((o) => o.rule !== undefined);
+      const desired = [...managed].sort((x, y) => compareRules(x.rule as never, y.rule as never));
+      const ranks = managed.map((o) => desired.indexOf(o));
+      expect(plan.moves).toHaveLength(minimalMoves(ranks));
+      const after = run(objects, plan.moves);
+      expect(after.filter((n) => !n.startsWith("U"))).toEqual(desired.map((o) => o.vendorRef));
+      expect(after.filter((n) => n.startsWith("U"))).toEqual(
+        objects.filter((o) => o.rule === undefined).map((o) => o.vendorRef),
+      );
+    }
+  });
+});
+
 describe("planOrder: numbered ordering (OPNsense sequence, VyOS rule numbers)", () => {
   const numbers = { min: 1000, max: 999999, step: 10 };
   const n = (name: string, priority: number | undefined, number: number, extra: Partial<OrderObject> = {}) =>
