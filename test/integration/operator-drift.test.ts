@@ -285,18 +285,6 @@ describe("drift on pfSense", () => {
 
   it("steady state: one real drift cycle writes nothing to the appliance nor to the API server", async () => {
     // Let the repairs above settle, then take a snapshot.
-    await env.checkDrift(repairDevice);
-    await env.checkDrift(report.name);
-    // Settled also means: the rule writes of the repairs done, and the order step that follows each
-    // write (a second later) done too.
-    const { firewallRule, natRule, order } = env.operator.controllers;
-    await waitUntil("rule and order queues idle", async () =>
-      [firewallRule, natRule, order].every(
-        (c) => c.queue.len() + c.queue.delayedLen() + c.queue.processingLen() === 0,
-      )
-        ? true
-        : undefined,
-    );
     const names = [
       [FIREWALL.plural, "deleted-behind"],
       [FIREWALL.plural, "edited-behind"],
@@ -310,6 +298,34 @@ describe("drift on pfSense", () => {
       Promise.all(
         names.map(async ([plural, name]) => (await env.get(plural, name)).metadata.resourceVersion),
       );
+    const { firewallRule, natRule, order } = env.operator.controllers;
+    // Settled means: the repairs' rule writes done, the order step that follows each write (a second
+    // later) done, and every status written — then the checks record that state.
+    const settle = async () => {
+      await waitUntil("rule and order queues idle", async () =>
+        [firewallRule, natRule, order].every(
+          (c) => c.queue.len() + c.queue.delayedLen() + c.queue.processingLen() === 0,
+        )
+          ? true
+          : undefined,
+      );
+      let previous = "";
+      await waitUntil(
+        "statuses unchanged for 1.5 s",
+        async () => {
+          const now = JSON.stringify(await versions());
+          const settled = now === previous;
+          previous = now;
+          return settled ? true : undefined;
+        },
+        20_000,
+        1_500,
+      );
+    };
+    await settle();
+    await env.checkDrift(repairDevice);
+    await env.checkDrift(report.name);
+    await settle();
     const before = await versions();
     const seqRepair = await lastSeq(env.sim);
     const seqReport = await lastSeq(report.sim);
