@@ -2,7 +2,7 @@
 // credentials, CA). The device controller owns the entries; rule and drift controllers only look up.
 import type { VnfDeviceStatus } from "../api/types.ts";
 import type { ObjectKey } from "../runtime/resource.ts";
-import type { DeviceSession, SessionLookup } from "./ports.ts";
+import type { DeviceSession, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
 
 export type LastActivation = NonNullable<VnfDeviceStatus["lastActivation"]>;
 
@@ -168,5 +168,23 @@ function tracked(session: ManagedSession, entry: Entry): DeviceSession {
     update: count((...args: Parameters<DeviceSession["update"]>) => session.update(...args)),
     delete: count((...args: Parameters<DeviceSession["delete"]>) => session.delete(...args)),
     activate: count((...args: Parameters<DeviceSession["activate"]>) => session.activate(...args)),
+    // Rule order (optional verbs: only what the session has).
+    ...(session.ordering ? { ordering: (kind: RuleKind) => session.ordering?.(kind) } : {}),
+    ...(session.orderScope
+      ? { orderScope: (kind: RuleKind, spec: unknown) => session.orderScope?.(kind, spec) ?? "" }
+      : {}),
+    ...(session.updatedVendorRef
+      ? {
+          updatedVendorRef: (kind: RuleKind, request: RuleRequest) =>
+            session.updatedVendorRef?.(kind, request),
+        }
+      : {}),
+    ...(session.move
+      ? {
+          move: count((...args: Parameters<NonNullable<DeviceSession["move"]>>) =>
+            (session.move as NonNullable<DeviceSession["move"]>)(...args),
+          ),
+        }
+      : {}),
   };
 }
