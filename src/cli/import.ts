@@ -145,6 +145,7 @@ export async function run(argv: string[]): Promise<number> {
       lists,
       recorded: await recordedVendorRefs(http, deviceKey),
       ...(values["name-prefix"] ? { namePrefix: values["name-prefix"] } : {}),
+      ...(device.spec.ruleOrder?.placement ? { placement: device.spec.ruleOrder.placement } : {}),
     });
     process.stdout.write(manifestsText(plan, format, values["include-unsupported"] === true));
     const listed = Object.values(lists).reduce((n, list) => n + list.length, 0);

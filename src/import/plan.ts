@@ -43,6 +43,8 @@ export interface ImportInput {
   /** `kind/vendorRef` of objects a rule in the cluster records as its own (status.vendorRef). */
   recorded: ReadonlySet<string>;
   namePrefix?: string;
+  /** The device's spec.ruleOrder placement (default Keep: no managed rule crosses an unmanaged one). */
+  placement?: "Keep" | "Top" | "Bottom" | "After";
 }
 
 export interface RuleManifest {
@@ -167,7 +169,9 @@ export function planImport(input: ImportInput): ImportPlan {
     }
   }
   for (const kind of ["firewallRule", "natRule"] as const) {
-    plan.orderWarnings.push(...orderWarnings(kind, ordered[kind] ?? [], input.recorded));
+    plan.orderWarnings.push(
+      ...orderWarnings(kind, ordered[kind] ?? [], input.recorded, input.placement ?? "Keep"),
+    );
   }
   return plan;
 }
@@ -188,12 +192,18 @@ function inApplianceOrder(list: ListedObject[]): ListedObject[] {
 const listed = (refs: string[]) => `${refs.slice(0, 5).join(", ")}${refs.length > 5 ? ", ..." : ""}`;
 
 /**
- * Where applying the manifests may change the appliance's order, per scope: the operator keeps the
- * managed rules of a scope in one block (VnfDevice spec.ruleOrder, Top by default) and never moves
- * the others, so an object that stays unmanaged between imported ones, or before them, ends up on
- * the other side of the block unless the device says otherwise.
+ * Where applying the manifests would change the appliance's order, per scope. With the device's
+ * spec.ruleOrder placement Keep (the default) no managed rule crosses a rule nobody manages: the order
+ * survives whatever stays unmanaged. Top, Bottom and After make the managed rules of a scope one block,
+ * so a rule that stays unmanaged among the imported ones (or on the block's side) ends up moved past.
  */
-function orderWarnings(kind: ResourceKind, list: ListedObject[], recorded: ReadonlySet<string>): string[] {
+function orderWarnings(
+  kind: ResourceKind,
+  list: ListedObject[],
+  recorded: ReadonlySet<string>,
+  placement: "Keep" | "Top" | "Bottom" | "After",
+): string[] {
+  if (placement === "Keep") return [];
   const stays = (o: ListedObject) => o.managedBy === undefined && !recorded.has(`${kind}/${o.vendorRef}`);
   const byScope = new Map<string, ListedObject[]>();
   for (const object of list) {
@@ -202,27 +212,20 @@ function orderWarnings(kind: ResourceKind, list: ListedObject[], recorded: Reado
   }
   const out: string[] = [];
   for (const [scope, objects] of byScope) {
-    const where = scope ? `${kind} in scope ${scope}` : kind;
     const imported = objects.map((o) => stays(o) && o.reversed.ok);
     const first = imported.indexOf(true);
     const last = imported.lastIndexOf(true);
     if (first < 0) continue;
     // Objects a vnf-operator already manages are placed by their own priority: not in the way.
-    const unmanagedIn = (from: number, to: number) =>
-      objects
-        .slice(from, to)
-        .filter((o, i) => !imported[from + i] && stays(o))
-        .map((o) => o.vendorRef);
-    const between = unmanagedIn(first + 1, last);
-    if (between.length > 0) {
+    const from = placement === "Top" ? 0 : first + 1;
+    const to = placement === "Bottom" ? objects.length : last;
+    const crossed = objects
+      .slice(from, to)
+      .filter((o, i) => !imported[from + i] && stays(o))
+      .map((o) => o.vendorRef);
+    if (crossed.length > 0) {
       out.push(
-        `${where}: ${between.length} object(s) that stay unmanaged sit between imported ones (${listed(between)}): the operator keeps its rules of a scope in one block, so applying may move imported rules past them; import or remove them first to keep the order exactly`,
-      );
-    }
-    const before = unmanagedIn(0, first);
-    if (before.length > 0) {
-      out.push(
-        `${where}: ${before.length} object(s) that stay unmanaged come before the imported ones (${listed(before)}): the operator puts its block on top of a scope by default; set the VnfDevice's spec.ruleOrder {placement: After, anchor: "${before.at(-1)}"} to keep them first`,
+        `${scope ? `${kind} in scope ${scope}` : kind}: with the device's spec.ruleOrder placement ${placement} the managed rules of a scope form one block, so applying moves imported rules past ${crossed.length} object(s) that stay unmanaged (${listed(crossed)}); placement Keep (the default) keeps the appliance's order`,
       );
     }
   }

@@ -147,30 +147,35 @@ describe("planImport", () => {
 });
 
 describe("order warnings", () => {
-  it("objects that stay unmanaged between or before imported ones are named, with what to do", () => {
-    const plan = planImport({
-      device,
-      lists: {
-        firewallRule: [
-          refused("1", "factory", "x"),
-          ok("2", "a"),
-          refused("3", "floating", "x"),
-          { ...ok("4", "ours"), managedBy: "marker" },
-          ok("5", "b"),
-          refused("6", "trailing", "x"),
-        ],
-      },
-      recorded: new Set(),
-    });
+  const mixed = (): ListedObject[] => [
+    refused("1", "factory", "x"),
+    ok("2", "a"),
+    refused("3", "floating", "x"),
+    { ...ok("4", "ours"), managedBy: "marker" },
+    ok("5", "b"),
+    refused("6", "trailing", "x"),
+  ];
+
+  it("placement Keep (the default): none, whatever stays unmanaged", () => {
+    const plan = planImport({ device, lists: { firewallRule: mixed() }, recorded: new Set() });
+    expect(plan.orderWarnings).toEqual([]);
+  });
+
+  it.each([
+    ["Top", "(1, 3)"],
+    ["After", "(3)"],
+    ["Bottom", "(3, 6)"],
+  ] as const)("placement %s: names the unmanaged objects the block would cross %s", (placement, refs) => {
+    const plan = planImport({ device, lists: { firewallRule: mixed() }, recorded: new Set(), placement });
     expect(plan.orderWarnings).toEqual([
-      expect.stringMatching(
-        /^firewallRule: 1 object\(s\) that stay unmanaged sit between imported ones \(3\)/,
-      ),
-      expect.stringMatching(
-        /^firewallRule: 1 object\(s\) that stay unmanaged come before the imported ones \(1\): .*spec\.ruleOrder \{placement: After, anchor: "1"\}/,
+      `firewallRule: with the device's spec.ruleOrder placement ${placement} the managed rules of a scope form one block, so applying moves imported rules past 2 object(s) that stay unmanaged ${refs}; placement Keep (the default) keeps the appliance's order`.replace(
+        "past 2",
+        `past ${refs.split(",").length}`,
       ),
     ]);
-    expect(reportText(plan, "edge/fw1")).toContain("order: firewallRule: 1 object(s)");
+    expect(reportText(plan, "edge/fw1")).toContain(
+      `order: firewallRule: with the device's spec.ruleOrder placement ${placement}`,
+    );
   });
 
   it("per scope: an unmanaged rule on another interface is not in the way", () => {
@@ -185,6 +190,7 @@ describe("order warnings", () => {
         ],
       },
       recorded: new Set(),
+      placement: "After",
     });
     expect(plan.orderWarnings).toEqual([]);
   });
@@ -207,17 +213,6 @@ describe("order warnings", () => {
       ["second", 20],
       ["third", 30],
     ]);
-  });
-
-  it("none when the imported rules come first and are contiguous", () => {
-    const plan = planImport({
-      device,
-      lists: {
-        firewallRule: [ok("2", "a"), ok("5", "b"), refused("6", "t", "x")],
-      },
-      recorded: new Set(),
-    });
-    expect(plan.orderWarnings).toEqual([]);
   });
 });
 
