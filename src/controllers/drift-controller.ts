@@ -246,7 +246,13 @@ function outOfOrderRules(
   const rules = namespaceRules.filter((r) => r.spec.deviceRef.name === device.metadata.name);
   const { plan } = planDeviceOrder({ kind, ordering, objects, rules, placement: placementOf(device) });
   const applied = new Set(checked.filter(isApplied).map(keyOf));
-  return new Set(plan.moves.map((m) => m.rule).filter((k) => applied.has(k)));
+  // Renumbering to make room is not drift: the rule is in its place.
+  return new Set(
+    plan.moves
+      .filter((m) => !m.room)
+      .map((m) => m.rule)
+      .filter((k) => applied.has(k)),
+  );
 }
 
 /** Applied as recorded, nothing in flight: only then can the appliance be said to have drifted. */

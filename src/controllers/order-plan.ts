@@ -69,6 +69,8 @@ export interface OrderMove {
   pivot: string;
   /** Numbered ordering: the rule's new number. */
   number?: number;
+  /** Set on a rule that is in order but renumbered to make room (not drift). */
+  room?: true;
 }
 
 export interface OrderPlan {
@@ -151,6 +153,7 @@ function planScope(
 
   let final = applyMoves(all, moves);
   if (numbers) {
+    const planned = moves.length;
     const numbered = numberMoves(final, items, moves, desired, numbers, taken, scope);
     if (typeof numbered === "string") {
       plan.problems.push(numbered);
@@ -158,6 +161,46 @@ function planScope(
     }
     final = sortByNumber(all.map((o) => numbered.get(o) ?? o));
     for (const move of moves) move.number = numbered.get(move.object)?.number;
+    // No room between neighbours made this plan renumber rules that were in place: spread the whole
+    // block over its room once now (n moves), so that later changes move one rule each again.
+    const spread = moves.length > planned ? respread(final, numbers, taken) : undefined;
+    if (spread) {
+      const renumbered = new Map<OrderObject, number>();
+      for (const [copy, number] of spread) renumbered.set(originalOf(copy, all), number);
+      const byObject = new Map(moves.map((m) => [m.object, m]));
+      const sequence = final.filter((o) => spread.has(o));
+      sequence.forEach((copy, i) => {
+        const object = originalOf(copy, all);
+        const number = spread.get(copy) as number;
+        const existing = byObject.get(object);
+        if (existing) {
+          existing.number = number;
+          return;
+        }
+        if (number === copy.number) return;
+        const neighbour = sequence[i - 1] ?? sequence[i + 1];
+        const move = {
+          rule: (object.rule as OrderedRule).key,
+          vendorRef: object.vendorRef,
+          scope,
+          where: (sequence[i - 1] ? "after" : "before") as "after" | "before",
+          pivot: neighbour ? originalOf(neighbour, all).vendorRef : object.vendorRef,
+          number,
+          room: true as const,
+          object,
+        };
+        moves.push(move);
+        byObject.set(object, move);
+      });
+      for (const number of spread.values()) taken.add(number);
+      final = sortByNumber(
+        all.map((o) => {
+          const number = renumbered.get(o);
+          if (number !== undefined) return { ...o, number };
+          return numbered.get(o) ?? o;
+        }),
+      );
+    }
   }
   for (const move of moves) {
     const { object: _object, ...rest } = move;
@@ -293,9 +336,40 @@ function numberMoves(
       scope,
       where,
       pivot: pivot.vendorRef,
+      // In its place: renumbered only to make room for its neighbour.
+      room: true,
       object: neighbour,
     });
   }
+}
+
+/** The object a renumbered copy was made from (copies keep the vendorRef). */
+function originalOf(copy: OrderObject, all: OrderObject[]): OrderObject {
+  return all.find((o) => o === copy) ?? (all.find((o) => o.vendorRef === copy.vendorRef) as OrderObject);
+}
+
+/**
+ * New numbers for the whole block, evenly spread between the numbers of the rules around it (step
+ * apart when the top is open), avoiding every number in use; undefined when the block does not fit.
+ */
+function respread(
+  final: OrderObject[],
+  numbers: NumberSpace,
+  taken: ReadonlySet<number>,
+): Map<OrderObject, number> | undefined {
+  const managed = final.filter((o) => o.rule !== undefined && !o.ignored);
+  if (managed.length < 2) return undefined;
+  const first = final.indexOf(managed[0] as OrderObject);
+  const last = final.indexOf(managed.at(-1) as OrderObject);
+  const inRange = (o: OrderObject | undefined) =>
+    o !== undefined && o.number !== undefined && o.number >= numbers.min && o.number <= numbers.max;
+  const before = final.slice(0, first).findLast((o) => o.rule === undefined && inRange(o));
+  const after = final.slice(last + 1).find((o) => o.rule === undefined && inRange(o));
+  const used = new Set(taken);
+  for (const o of final) if (o.number !== undefined) used.add(o.number);
+  const fitted = fitNumbers(managed.length, before?.number, after?.number, numbers, used);
+  if (!fitted) return undefined;
+  return new Map(managed.map((o, i) => [o, fitted[i] as number]));
 }
 
 /**
@@ -314,7 +388,8 @@ export function fitNumbers(
   const out: number[] = [];
   if (hi === undefined) {
     // Open above: step by step (skipping numbers in use), as an administrator numbers rules.
-    let n = lo === undefined ? numbers.min : low + numbers.step;
+    // Room is left below the first one too (a rule may later go before it).
+    let n = low + numbers.step;
     while (out.length < count && n < high) {
       if (!used.has(n)) out.push(n);
       n += numbers.step;

@@ -319,6 +319,27 @@ describe("planOrder: numbered ordering (OPNsense sequence, VyOS rule numbers)", 
     expect(run(objects, plan.moves, true)).toEqual(["a", "x", "b", "c"]);
   });
 
+  it("no room made the plan renumber rules in place: the whole block is spread once, marked room", () => {
+    const objects = [n("a", 1, 1000), n("b", 3, 1001), n("c", 4, 1002), n("x", 2, 1003)];
+    const plan = planOrder({ objects, placement: TOP, numbers });
+    // Every managed rule gets a new number, `step` apart (room below the first one too).
+    expect(plan.moves.map((m) => m.rule).sort()).toEqual(["ns/a", "ns/b", "ns/c", "ns/x"]);
+    const after = run(objects, plan.moves, true);
+    expect(after).toEqual(["a", "x", "b", "c"]);
+    const numbered = new Map(plan.moves.map((m) => [m.vendorRef, m.number as number]));
+    const sorted = after.map((ref) => numbered.get(ref) as number);
+    for (let i = 1; i < sorted.length; i++)
+      expect((sorted[i] as number) - (sorted[i - 1] as number)).toBe(10);
+    expect(sorted[0]).toBeGreaterThan(1000);
+    // Only x was out of order: the others move to make room, which a drift check does not report.
+    expect(plan.moves.filter((m) => !m.room).map((m) => m.rule)).toEqual(["ns/x"]);
+    // Then a priority change costs one move again.
+    const spread = objects.map((o) => ({ ...o, number: numbered.get(o.vendorRef) as number }));
+    (spread[2] as OrderObject).rule = { key: "ns/c", priority: 0 };
+    const next = planOrder({ objects: spread, placement: TOP, numbers });
+    expect(next.moves.map((m) => m.rule)).toEqual(["ns/c"]);
+  });
+
   it("unmanaged rules numbered below the range come first whatever the placement", () => {
     const objects = [n("U1", undefined, 10), n("b", 2, 1000), n("a", 1, 1010)];
     const plan = planOrder({ objects, placement: TOP, numbers });
@@ -446,7 +467,7 @@ describe("fitNumbers", () => {
     [2, 10, 12, undefined],
     [1, 10, 12, [11]],
     [2, 90, undefined, [94, 97]],
-    [1, undefined, undefined, [1]],
+    [1, undefined, undefined, [10]],
   ])("%i between %s and %s → %j", (count, lo, hi, expected) => {
     expect(fitNumbers(count, lo, hi, numbers, new Set())).toEqual(expected);
   });
