@@ -131,6 +131,8 @@ export class ApplianceSession {
   private readonly channel: DeviceChannel;
   private readonly metrics: ApplianceMetrics;
   private readonly vendor: string;
+  /** Safe apply: what the last prepare() extracted (the savepoint), for the next activation. */
+  #prepared: Record<string, Record<string, unknown>> | undefined;
 
   constructor(options: ApplianceSessionOptions) {
     const { dictionary } = options;
@@ -409,6 +411,30 @@ export class ApplianceSession {
     }
   }
 
+  /** Whether this kind's uncommitted changes can be withdrawn (the dictionary's `revert`). */
+  canRevert(kind: ResourceKind): boolean {
+    return this.dictionary.resources[kind]?.operations.revert !== undefined;
+  }
+
+  /** Whether a failed activation's message names the objects at fault by vendorRef. */
+  get activationNamesCulprits(): boolean {
+    return this.dictionary.activationNamesCulprits === true;
+  }
+
+  /**
+   * Withdraws the object's change that is not activated yet: it becomes what the last activation
+   * left (removed when it did not exist then). Used to isolate a failed batch.
+   */
+  async revert(kind: ResourceKind, vendorRef: string, signal?: AbortSignal): Promise<void> {
+    const op = this.operation(kind, "revert");
+    const ctx = this.executor.context(kind, { vendorRef });
+    await this.channel.perform(
+      `${kind}.revert`,
+      (transport) => this.executor.run(op, ctx, transport, `${kind}.revert`),
+      { signal },
+    );
+  }
+
   /**
    * The object carrying this owner marker, for adoption after a crash. More than one is an error
    * (VNF_CONFLICT): the session never guesses which one is ours.
@@ -450,23 +476,96 @@ export class ApplianceSession {
     return item ? normalizeItem(resource, item.vendorRef, item.raw, base) : undefined;
   }
 
-  /** Runs the dictionary's activation steps (waiting for asynchronous jobs). */
+  /** Whether the dictionary takes a savepoint before a batch's writes (`activation.prepare`). */
+  get preparesWrites(): boolean {
+    return this.dictionary.activationPrepare !== undefined;
+  }
+
+  /**
+   * Safe apply, before a batch's writes: runs `activation.prepare` (a savepoint) and keeps what it
+   * extracted for the batch's activation, confirm and rollback.
+   */
+  async prepare(signal?: AbortSignal): Promise<void> {
+    const prepare = this.dictionary.activationPrepare;
+    if (!prepare) return;
+    this.#prepared = await this.runActivationPart(prepare, {}, signal);
+  }
+
+  /**
+   * Runs the dictionary's activation steps (waiting for asynchronous jobs). Safe apply: then the health
+   * check; passing, `confirm` keeps the batch; failing, `rollback` returns to the savepoint prepare()
+   * took before the writes, and the activation fails saying so.
+   */
   async activate(signal?: AbortSignal): Promise<ActivationResult> {
     const activation = this.dictionary.activation;
     if (!activation) return { activated: false, jobs: [], outputs: {} };
     try {
+      // Not prepared before the writes (a batch without a writer that asked): prepare now.
+      let prepared = this.#prepared;
+      this.#prepared = undefined;
+      const prepare = this.dictionary.activationPrepare;
+      if (prepared === undefined && prepare) prepared = await this.runActivationPart(prepare, {}, signal);
+      const ctx = { ...this.executor.context(undefined), steps: prepared ?? {} };
       const result = await this.channel.perform(
         "activation",
-        (transport) =>
-          this.executor.run(activation, this.executor.context(undefined), transport, "activation"),
+        (transport) => this.executor.run(activation, ctx, transport, "activation"),
         { signal },
       );
+      await this.checkAfterApply(prepared ?? {}, signal);
       this.metrics.observeActivation({ vendor: this.vendor, result: "success" });
       return { activated: true, jobs: result.jobs, outputs: result.outputs };
     } catch (error) {
       this.metrics.observeActivation({ vendor: this.vendor, result: "failure" });
       throw error;
     }
+  }
+
+  /** Safe apply: the health check after applying decides between confirm and rollback. */
+  private async checkAfterApply(
+    prepared: Record<string, Record<string, unknown>>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const confirm = this.dictionary.activationConfirm;
+    const rollback = this.dictionary.activationRollback;
+    if (!confirm || !rollback) return;
+    let failure: unknown;
+    try {
+      await this.health(signal);
+    } catch (error) {
+      failure = error;
+    }
+    if (failure === undefined) {
+      await this.runActivationPart(confirm, prepared, signal);
+      return;
+    }
+    const reason = failure instanceof VnfError ? `${failure.code}: ${failure.message}` : "no answer";
+    try {
+      await this.runActivationPart(rollback, prepared, signal);
+    } catch {
+      // Unreachable after the apply: the appliance's own rollback timer (never cancelled) reverts.
+      throw new VnfError(
+        "VNF_UPSTREAM",
+        `the health check after applying failed (${reason}) and the rollback could not be sent: the appliance reverts on its own timer`,
+      );
+    }
+    throw new VnfError(
+      "VNF_UPSTREAM",
+      `rolled back to the savepoint taken before this batch's writes: the health check after applying failed (${reason})`,
+    );
+  }
+
+  private async runActivationPart(
+    op: CompiledOperation,
+    prepared: Record<string, Record<string, unknown>>,
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, Record<string, unknown>>> {
+    const ctx = { ...this.executor.context(undefined), steps: prepared };
+    const result = await this.channel.perform(
+      op.name,
+      (transport) => this.executor.run(op, ctx, transport, `activation.${op.name}`),
+      { signal },
+    );
+    return result.steps;
   }
 
   async close(): Promise<void> {

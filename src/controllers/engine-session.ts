@@ -3,12 +3,14 @@
 // through their port (ports.ts). The only place where controllers meet the engine's types.
 import type { Logger } from "pino";
 import { kubeTime } from "../api/conditions.ts";
-import { ActivationCoalescer } from "../appliance/activation.ts";
+import { ActivationCoalescer, PartialActivation } from "../appliance/activation.ts";
 import type { EndpointGuard } from "../appliance/guarded-connect.ts";
+import { activateIsolating, isolationBudget, membersNamedIn } from "../appliance/isolation.ts";
 import type { ApplianceMetrics } from "../appliance/metrics.ts";
 import { type ActivationResult, ApplianceSession } from "../appliance/session.ts";
 import type { CompiledDictionary } from "../dictionary/compiled.ts";
-import type { ObservedObject, RuleRequest } from "./ports.ts";
+import { VnfError } from "../dictionary/errors.ts";
+import type { ActivationMember, ObservedObject, RuleRequest } from "./ports.ts";
 import type { LastActivation, ManagedSession, SessionConfig, SessionFactory } from "./session-registry.ts";
 
 /** status.lastActivation.message is capped (the CRD allows 4096; a Ready message says the rest). */
@@ -52,34 +54,67 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       last = outcome;
       options.onActivation?.(config.device, outcome);
     };
-    const coalescer = new ActivationCoalescer<ActivationResult>(
-      async (signal, changes) => {
-        try {
-          const result = await session.activate(signal);
-          const jobId = result.jobs.at(-1);
-          finished({
-            time: kubeTime(new Date()),
-            result: "Succeeded",
-            changes,
-            ...(jobId !== undefined ? { jobId } : {}),
-          });
-          return result;
-        } catch (error) {
-          if (signal.aborted) throw error; // nobody waits any more (shutdown, lost lease): not a failure
-          // The session's errors carry no appliance text beyond the dictionary's mapping, secrets scrubbed.
-          const message = error instanceof Error ? error.message : String(error);
-          finished({
-            time: kubeTime(new Date()),
-            result: "Failed",
-            changes,
-            message: message.slice(0, ACTIVATION_MESSAGE_MAX),
-          });
-          throw error;
+    const log = options.logger?.child({ device: `${config.device.namespace}/${config.device.name}` });
+    const activateOnce = async (signal: AbortSignal, changes: number) => {
+      try {
+        const result = await session.activate(signal);
+        const jobId = result.jobs.at(-1);
+        finished({
+          time: kubeTime(new Date()),
+          result: "Succeeded",
+          changes,
+          ...(jobId !== undefined ? { jobId } : {}),
+        });
+        return result;
+      } catch (error) {
+        if (signal.aborted) throw error; // nobody waits any more (shutdown, lost lease): not a failure
+        // The session's errors carry no appliance text beyond the dictionary's mapping, secrets scrubbed.
+        const message = error instanceof Error ? error.message : String(error);
+        finished({
+          time: kubeTime(new Date()),
+          result: "Failed",
+          changes,
+          message: message.slice(0, ACTIVATION_MESSAGE_MAX),
+        });
+        throw error;
+      }
+    };
+    const coalescer = new ActivationCoalescer<ActivationResult, ActivationMember>(
+      async (signal, changes, members) => {
+        // Isolation needs every member's write to be withdrawable; else the batch succeeds or fails whole.
+        if (members.length === 0 || !members.every((m) => session.canRevert(m.kind))) {
+          return activateOnce(signal, changes);
         }
+        const result = await activateIsolating(members, {
+          activate: () => activateOnce(signal, changes),
+          // A rule can make a validation fail (VNF_INVALID); not a timeout, a lock or a lost session.
+          attributable: (error) =>
+            !signal.aborted && error instanceof VnfError && error.code === "VNF_INVALID",
+          named: (error, group) =>
+            session.activationNamesCulprits && error instanceof Error
+              ? membersNamedIn(error.message, group)
+              : [],
+          maxActivations: isolationBudget(members.length),
+          onStep: (step) => log?.warn({ ...step }, "activation failed: isolating the rules at fault"),
+        });
+        if (result.failed.size > 0 || result.activations > 1) {
+          log?.info(
+            { activations: result.activations, failed: [...result.failed.keys()].map((m) => m.vendorRef) },
+            "batch activation isolated",
+          );
+        }
+        if (result.failed.size === 0 && result.error === undefined) return result.value as ActivationResult;
+        throw new PartialActivation<ActivationResult, ActivationMember>(
+          result.failed,
+          result.error === undefined ? { value: result.value as ActivationResult } : { error: result.error },
+        );
       },
       config.activation.mode === "Batched"
         ? { mode: "Batched", windowMs: config.activation.batchWindowMs }
         : { mode: "Immediate" },
+      undefined,
+      // Safe apply: the savepoint is taken before the batch's first write.
+      session.preparesWrites ? () => session.prepare() : undefined,
     );
     const input = (request: RuleRequest) =>
       Object.assign(
@@ -134,9 +169,12 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       orderScope: (kind, spec) => session.orderScope(kind, spec),
       move: (kind, vendorRef, position, signal) => session.move(kind, vendorRef, position, signal),
       updatedVendorRef: (kind, request) => session.updatedVendorRef(kind, input(request)),
-      activate: async (signal) => {
-        if (!session.needsActivation) return;
-        const activated = coalescer.requestActivation(signal);
+      activate: async (signal, requested) => {
+        if (!session.needsActivation) {
+          requested?.slot?.release();
+          return;
+        }
+        const activated = coalescer.requestActivation(signal, requested ?? {});
         if (config.activation.mode === "Batched") options.onActivationQueued?.(config.device);
         await activated;
       },
@@ -145,6 +183,9 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
             activation: () => ({ pending: coalescer.pending, ...(last ? { last } : {}) }),
           }
         : {}),
+      ...(session.preparesWrites ? { beginWrite: (signal) => coalescer.beginWrite(signal) } : {}),
+      canWithdraw: (kind) => session.canRevert(kind),
+      revert: (kind, vendorRef, signal) => session.revert(kind, vendorRef, signal),
       health: (signal) => session.health(signal),
       close: async () => {
         await coalescer.close();

@@ -77,6 +77,9 @@ export function orderReconciler(deps: OrderControllerDeps) {
       }
       const debt = `${key.namespace}/${key.name}/${kind}`;
       let moves = 0;
+      // Safe apply: the moves are writes of a batch whose savepoint comes first.
+      const slot =
+        ordering.movable && plan.moves.length > 0 ? await session.beginWrite?.(ctx.signal) : undefined;
       try {
         moves = await performOrder(session, kind, ordering, plan, rulesByKey, ctx.signal, {
           renumber: (rule, number) => {
@@ -91,8 +94,10 @@ export function orderReconciler(deps: OrderControllerDeps) {
         // Moves written (even if a later one failed) are activated: the appliance must not keep an
         // order half staged (PAN-OS candidate, pfSense pending changes).
         if (owed.has(debt)) {
-          await session.activate(ctx.signal);
+          await session.activate(ctx.signal, slot ? { slot } : {});
           owed.delete(debt);
+        } else {
+          slot?.release();
         }
       }
       if (moves > 0) {

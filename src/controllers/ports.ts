@@ -82,9 +82,36 @@ export interface DeviceSession {
   delete(kind: RuleKind, vendorRef: string, signal?: AbortSignal, request?: RuleRequest): Promise<void>;
   /**
    * Asks for the device's activation (apply/commit); coalesced per the device's activation mode.
-   * Resolves when an activation covering this caller's writes has finished.
+   * Resolves when an activation covering this caller's writes has finished. With a `member` (what
+   * the caller wrote), a batch that fails because of other members still activates this one, and
+   * fails this one only when it is at fault; `slot` is the one its write took with beginWrite().
    */
-  activate(signal?: AbortSignal): Promise<void>;
+  activate(signal?: AbortSignal, options?: { member?: ActivationMember; slot?: WriteSlot }): Promise<void>;
+  /**
+   * Safe apply (present when the device takes a savepoint before writes): call before writing; the
+   * returned slot ends with activate(…, {slot}), or release() when nothing was written.
+   */
+  beginWrite?(signal?: AbortSignal): Promise<WriteSlot>;
+  /** Whether a kind's writes can be withdrawn from a batch (failure isolation). */
+  canWithdraw?(kind: RuleKind): boolean;
+  /** Withdraws an object's write that is not activated yet (the dictionary's `revert`). */
+  revert?(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** A write's place in the batch its savepoint protects (safe apply). */
+export interface WriteSlot {
+  release(): void;
+}
+
+/** One rule's write in a batch awaiting activation. */
+export interface ActivationMember {
+  kind: RuleKind;
+  /** The written object; after a rewrite, where it is now. */
+  vendorRef: string;
+  /** Takes the write back out of the configuration not yet activated. */
+  withdraw(): Promise<void>;
+  /** Writes it again; returns the object's vendorRef. */
+  rewrite(): Promise<string>;
 }
 
 export interface SessionLookup {

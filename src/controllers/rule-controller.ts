@@ -20,8 +20,9 @@ import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
 import { disownedMarker, ownerMarker } from "./markers.ts";
 import type { RenumberRequests } from "./order-step.ts";
-import type { DeviceSession, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
+import type { ActivationMember, DeviceSession, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
+import { batchMember, writeThenActivate } from "./rule-activation.ts";
 import {
   ADOPTION_RECHECK_MS,
   type AdoptionDecision,
@@ -304,8 +305,12 @@ async function execute(
         const vendorRef =
           plan.vendorRef ?? (await session.findByMarker(kind, request.marker, signal))?.vendorRef;
         if (vendorRef !== undefined) {
-          await session.delete(kind, vendorRef, signal, request);
-          await session.activate(signal);
+          await writeThenActivate(
+            session,
+            () => session.delete(kind, vendorRef, signal, request),
+            () => undefined,
+            signal,
+          );
           routineEvent(deps, rule, "RulesDeleted", "Delete", "deleted from the appliance");
         }
       } catch (error) {
@@ -405,11 +410,21 @@ async function apply(
 
   let outcome: RuleOutcome;
   try {
-    outcome =
-      adopting !== undefined
-        ? await adoptInPlace(session, kind, plan, request, adopting, signal)
-        : await converge(session, kind, plan, request, signal);
-    await session.activate(signal);
+    let member: ActivationMember | undefined;
+    outcome = await writeThenActivate(
+      session,
+      () =>
+        adopting !== undefined
+          ? adoptInPlace(session, kind, plan, request, adopting, signal)
+          : converge(session, kind, plan, request, signal),
+      (written) => {
+        member = batchMember(session, kind, request, written, signal);
+        return member;
+      },
+      signal,
+    );
+    // Written again while its batch was being isolated: the object may be elsewhere now.
+    if (member && outcome.type === "applied") outcome = { ...outcome, vendorRef: member.vendorRef };
   } catch (error) {
     return ruleFailure(failureDeps(deps), ctx, written, error, generation, plan.action, intent);
   }

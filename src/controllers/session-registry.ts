@@ -179,6 +179,21 @@ function tracked(session: ManagedSession, entry: Entry): DeviceSession {
             session.updatedVendorRef?.(kind, request),
         }
       : {}),
+    // Failure isolation and safe apply (optional verbs).
+    ...(session.canWithdraw ? { canWithdraw: (kind: RuleKind) => session.canWithdraw?.(kind) ?? false } : {}),
+    ...(session.revert
+      ? {
+          revert: count((...args: Parameters<NonNullable<DeviceSession["revert"]>>) =>
+            (session.revert as NonNullable<DeviceSession["revert"]>)(...args),
+          ),
+        }
+      : {}),
+    ...(session.beginWrite
+      ? {
+          beginWrite: (signal?: AbortSignal) =>
+            (session.beginWrite as NonNullable<DeviceSession["beginWrite"]>)(signal),
+        }
+      : {}),
     ...(session.move
       ? {
           move: count((...args: Parameters<NonNullable<DeviceSession["move"]>>) =>

@@ -194,7 +194,7 @@ export function compileOperation(
     : (spec.steps ?? []).map((s, i) => [s, [...path, "steps", i]]);
 
   let assignVendorRef: CompiledTemplate | undefined;
-  let scope: Scope = { ...baseScope, steps: {} };
+  let scope: Scope = { ...baseScope, steps: { ...baseScope.steps } };
   if (assignSource !== undefined) {
     assignVendorRef = problems.at(() => templateAt([...path, "assignVendorRef"], assignSource));
     problems.at(() => validator.template([...path, "assignVendorRef"], assignVendorRef, scope));

@@ -20,6 +20,7 @@ function operationScope(kind: ResourceKind, op: OperationName, ruleNumbers: bool
     case "update":
       return { ...base, rule: true, marker: true, ruleNumber: ruleNumbers, vendorRef: true };
     case "get":
+    case "revert":
       return { ...base, vendorRef: true };
     case "delete":
       // The rule being deleted, when the operator has it (not for an orphan a drift check removes).
@@ -40,6 +41,7 @@ const OPERATION_ORDER: OperationName[] = [
   "update",
   "delete",
   "move",
+  "revert",
   "findByMarker",
 ];
 

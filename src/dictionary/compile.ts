@@ -17,6 +17,7 @@ import { compileResource } from "./compile-resource.ts";
 import type { CompiledDictionary, CompiledResource } from "./compiled.ts";
 import { LocatedError } from "./located.ts";
 import type { ResourceKind } from "./rule-input.ts";
+import type { Scope } from "./samples.ts";
 import { regexProblem } from "./sandbox.ts";
 import type { DictionarySpec } from "./schema.ts";
 import { parseRange } from "./semver.ts";
@@ -118,10 +119,49 @@ export function compileDictionary(spec: DictionarySpec, name: string, source: st
   const errors = compileErrorRules(spec.errors, ["errors"], problems);
   for (const rule of errors) problems.at(() => validator.predicate(rule.when, { steps: {} }));
   const health = compileOperation("health", spec.health as OperationSpecLike, ["health"], { steps: {} }, cc);
-  const activation =
-    spec.activation === undefined
+  const activationSpec = spec.activation;
+  const prepare =
+    activationSpec?.prepare === undefined
       ? undefined
-      : compileOperation("activation", { steps: spec.activation.steps }, ["activation"], { steps: {} }, cc);
+      : compileOperation(
+          "prepare",
+          { steps: activationSpec.prepare },
+          ["activation", "prepare"],
+          { steps: {} },
+          cc,
+        );
+  // The activation and its confirm/rollback see what prepare's named steps extracted.
+  const prepared: Scope = {
+    steps: Object.fromEntries(
+      (activationSpec?.prepare ?? []).flatMap((step) =>
+        step.name === undefined ? [] : [[step.name, Object.keys(step.extract ?? {})]],
+      ),
+    ),
+  };
+  const activation =
+    activationSpec === undefined
+      ? undefined
+      : compileOperation("activation", { steps: activationSpec.steps }, ["activation"], prepared, cc);
+  const confirm =
+    activationSpec?.confirm === undefined
+      ? undefined
+      : compileOperation(
+          "confirm",
+          { steps: activationSpec.confirm },
+          ["activation", "confirm"],
+          prepared,
+          cc,
+        );
+  const rollback =
+    activationSpec?.rollback === undefined
+      ? undefined
+      : compileOperation(
+          "rollback",
+          { steps: activationSpec.rollback },
+          ["activation", "rollback"],
+          prepared,
+          cc,
+        );
   const resources: Partial<Record<ResourceKind, CompiledResource>> = {};
   for (const kind of ["firewallRule", "natRule"] as const) {
     const resourceSpec = spec.resources[kind];
@@ -168,5 +208,9 @@ export function compileDictionary(spec: DictionarySpec, name: string, source: st
     spec.description === undefined ? {} : { description: spec.description },
     spec.ruleNumbers === undefined ? {} : { ruleNumbers: spec.ruleNumbers },
     activation === undefined ? {} : { activation },
+    spec.activation?.namesCulprits ? { activationNamesCulprits: true } : {},
+    prepare === undefined ? {} : { activationPrepare: prepare },
+    confirm === undefined ? {} : { activationConfirm: confirm },
+    rollback === undefined ? {} : { activationRollback: rollback },
   );
 }

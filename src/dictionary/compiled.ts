@@ -62,10 +62,18 @@ export interface CompiledStep extends CompiledRequest {
   readonly items?: { path: string; vendorRef: CompiledExtractor };
 }
 
-export type OperationName = "create" | "get" | "list" | "update" | "delete" | "move" | "findByMarker";
+export type OperationName =
+  | "create"
+  | "get"
+  | "list"
+  | "update"
+  | "delete"
+  | "move"
+  | "revert"
+  | "findByMarker";
 
 export interface CompiledOperation {
-  readonly name: OperationName | "health" | "activation";
+  readonly name: OperationName | "health" | "activation" | "prepare" | "confirm" | "rollback";
   readonly docPath: DocPath;
   readonly steps: CompiledStep[];
   readonly assignVendorRef?: CompiledTemplate;
@@ -145,5 +153,11 @@ export interface CompiledDictionary {
   readonly ruleNumbers?: { min: number; max: number };
   readonly health: CompiledOperation;
   readonly activation?: CompiledOperation;
+  /** Safe apply: before a batch's writes, and after its activation (health check passed / failed). */
+  readonly activationPrepare?: CompiledOperation;
+  readonly activationConfirm?: CompiledOperation;
+  readonly activationRollback?: CompiledOperation;
+  /** The activation's failure messages name the objects at fault by vendorRef. */
+  readonly activationNamesCulprits?: boolean;
   readonly resources: Partial<Record<ResourceKind, CompiledResource>>;
 }

@@ -211,7 +211,10 @@ export class Executor {
     transport: Transport,
     labelPrefix: string,
   ): Promise<OperationResult> {
-    const steps: Record<string, Record<string, unknown>> = {};
+    // Steps given in the context (a safe apply's prepare outputs) are seen as if run before.
+    const steps: Record<string, Record<string, unknown>> = {
+      ...((ctx.steps as Record<string, Record<string, unknown>> | undefined) ?? {}),
+    };
     const context: Record<string, unknown> = { ...ctx, steps };
     this.assignVendorRef(op, context, labelPrefix);
     const result: OperationResult = { absent: false, steps, outputs: {}, items: [], jobs: [] };

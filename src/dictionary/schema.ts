@@ -217,12 +217,26 @@ export const OperationsSchema = z.strictObject({
    * before|after, pivot (a vendorRef), number (numbered ordering: the object's new number)}.
    */
   move: WriteOperationSchema.optional(),
+  /**
+   * Withdraws the object's uncommitted change from a batch (failure isolation): the object becomes
+   * what the last activation left (deleted when it did not exist then). Templates see `vendorRef`.
+   */
+  revert: WriteOperationSchema.optional(),
   /** A server-side search for the marker, to avoid a full list; results are still checked locally. */
   findByMarker: ListOperationSchema.optional(),
 });
 export type OperationsSpec = z.infer<typeof OperationsSchema>;
 export type OperationName = Exclude<keyof OperationsSpec, never>;
-export const OPERATION_NAMES = ["create", "get", "list", "update", "delete", "move", "findByMarker"] as const;
+export const OPERATION_NAMES = [
+  "create",
+  "get",
+  "list",
+  "update",
+  "delete",
+  "move",
+  "revert",
+  "findByMarker",
+] as const;
 
 /** How the appliance orders the rules of a kind (docs/dictionary-format.md, "Ordering"). */
 export const OrderingSchema = z
@@ -356,9 +370,31 @@ export const ConnectionSchema = z.strictObject({
   requestsPerSecond: z.number().positive().optional(),
 });
 
-export const ActivationSchema = z.strictObject({
-  steps: z.array(StepSchema).min(1),
-});
+export const ActivationSchema = z
+  .strictObject({
+    /**
+     * Safe apply: steps run BEFORE the first write of each batch (OPNsense `savepoint`). Their named
+     * steps' extracts are `steps.<name>.<key>` in `steps`, `confirm` and `rollback`.
+     */
+    prepare: z.array(StepSchema).min(1).optional(),
+    steps: z.array(StepSchema).min(1),
+    /**
+     * Safe apply: after `steps`, the device's health check runs; when it passes, `confirm` keeps the
+     * batch (OPNsense `cancelRollback`), when it fails, `rollback` returns to the state `prepare` saved
+     * (OPNsense `revert`) and the batch's rules fail saying so.
+     */
+    confirm: z.array(StepSchema).min(1).optional(),
+    rollback: z.array(StepSchema).min(1).optional(),
+    /**
+     * A failed activation's message names the objects at fault by their vendorRef (PAN-OS commit
+     * details): the engine withdraws those (operation `revert`) and activates the rest again. Without
+     * it, a batch that fails for a reason the appliance does not attribute is bisected (bounded).
+     */
+    namesCulprits: z.boolean().default(false),
+  })
+  .refine((a) => (a.confirm === undefined) === (a.rollback === undefined), {
+    message: "`confirm` and `rollback` go together",
+  });
 
 export const HealthSchema = OperationBase.superRefine(inlineOrSteps);
 

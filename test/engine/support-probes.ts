@@ -537,25 +537,43 @@ export const FEATURES: Feature[] = [
   {
     id: "safeApply",
     title: "safe apply",
-    how: "the dictionary's activation takes a savepoint (or a commit-confirm) before the writes and rolls back when the check after applying fails",
+    how: "a savepoint is taken before a rule is written; the health check after applying fails (a fault on the simulator's health path): the activation rolls back to the savepoint, and the rule is gone",
     async probe(ctx) {
-      const activation = ctx.dictionary.activation;
-      if (activation === undefined) {
+      const d = ctx.dictionary;
+      if (d.activation === undefined) {
         return { status: "no", notes: ["writes are live: there is no activation to check and roll back"] };
       }
-      // Steps that run before the writes are not in the dictionary format yet: every activation
-      // runs after them, so a savepoint it takes protects nothing.
-      const rollback = activation.steps.some((step) =>
-        /savepoint|rollback|confirm/i.test(`${step.name ?? ""} ${step.path.source}`),
-      );
-      return {
-        status: "no",
-        notes: [
-          rollback
-            ? "its savepoint is taken after the writes and confirmed at once: it protects nothing"
-            : "activation applies the writes and checks nothing afterwards: a bad batch stays",
-        ],
-      };
+      if (!d.activationPrepare || !d.activationRollback) {
+        return {
+          status: "no",
+          notes: ["activation applies the writes and checks nothing afterwards: a bad batch stays"],
+        };
+      }
+      const s = ctx.session();
+      try {
+        await s.prepare();
+        const rule = ctx.row.firewallRule.create;
+        const { vendorRef } = await s.create("firewallRule", ctx.input(rule, "probe/safe-apply"));
+        await ctx.sim.control.injectFault({ pathPrefix: ctx.row.healthPath, kind: "status", status: 500 });
+        let rolledBack = false;
+        try {
+          await s.activate();
+        } catch (error) {
+          rolledBack = error instanceof VnfError && /^rolled back/.test(error.message);
+        } finally {
+          await ctx.sim.control.clearFaults();
+        }
+        const left = await s.get("firewallRule", vendorRef);
+        if (left) await s.delete("firewallRule", vendorRef);
+        if (!rolledBack || left)
+          throw new Error(`safe apply probe: rolled back ${rolledBack}, rule left ${!!left}`);
+        return {
+          status: "yes",
+          notes: ["savepoint before the writes, apply, health check, then confirm (or roll back)"],
+        };
+      } finally {
+        await s.close();
+      }
     },
   },
 ];

@@ -374,6 +374,33 @@ export class PanConfigStore {
     }
   }
 
+  /**
+   * `load config partial mode replace from running-config.xml`: the candidate's node at `toXpath`
+   * becomes a copy of the running node at `fromXpath`, at the place it has in the running
+   * configuration (PAN-OS's way to revert part of the candidate). No such running node: code 7.
+   */
+  loadPartialFromRunning(fromXpath: string, toXpath: string): void {
+    const fromSteps = parseXpath(fromXpath);
+    const toSteps = parseXpath(toXpath);
+    specAt(fromSteps, fromXpath);
+    specAt(toSteps, toXpath);
+    const [source] = select(this.running, fromSteps);
+    if (source === undefined) throw new PanError(PAN_CODES.objectNotPresent, "No such node");
+    const last = toSteps[toSteps.length - 1] as Step;
+    const parent = this.ensurePath(toSteps.slice(0, -1), toXpath);
+    const copy = clone(source.node);
+    if (last.name !== undefined) copy.attrs.name = last.name;
+    const at = parent.children.findIndex(
+      (c) => c.tag === last.tag && (last.name === undefined || c.attrs.name === last.name),
+    );
+    if (at >= 0) {
+      parent.children.splice(at, 1, copy);
+      return;
+    }
+    const index = source.parent ? source.parent.children.indexOf(source.node) : parent.children.length;
+    parent.children.splice(Math.min(index, parent.children.length), 0, copy);
+  }
+
   /** The node at xpath in the candidate, created (with its ancestors) when missing. */
   private ensurePath(steps: readonly Step[], xpath: string): XNode {
     let node = this.candidate;

@@ -58,6 +58,11 @@ export interface PanOSSimulatorOptions {
   applications?: string[];
   hostname?: string;
   serial?: string;
+  /**
+   * Commit validation errors without the name of the rule at fault (as some checks report them:
+   * "from 'x' is not a valid reference"), default false.
+   */
+  anonymousCommitErrors?: boolean;
   /** `sw-version`, default 10.2.4. */
   version?: string;
 }
@@ -278,7 +283,9 @@ export class PanOSSimulator implements VendorSimulator {
         }
         return { ok: false, details: [fault.message, "Commit failed"] };
       }
-      const errors = commitErrors(snapshot, this.env);
+      const errors = commitErrors(snapshot, this.env).map((line) =>
+        this.options.anonymousCommitErrors ? line.replace(/^\S+ -> /, "") : line,
+      );
       if (errors.length > 0) return { ok: false, details: ["Validation Error:", ...errors, "Commit failed"] };
       this.store.running = snapshot;
       return { ok: true, details: ["Configuration committed successfully"] };
@@ -295,6 +302,7 @@ export class PanOSSimulator implements VendorSimulator {
     }
     const [verb, what, detail] = path;
     if (verb === "show" && what === "system" && detail === "info") return this.systemInfo();
+    if (verb === "load" && what === "config" && detail === "partial") return this.loadPartial(cmd);
     if (verb === "show" && what === "jobs") {
       const jobs = child(cmd, "jobs") as XNode;
       const id = child(jobs, "id");
@@ -314,6 +322,28 @@ export class PanOSSimulator implements VendorSimulator {
         );
     }
     throw new PanError(PAN_CODES.invalidCommand, ` ${path.join(" -> ")} is unexpected`);
+  }
+
+  /** `<load><config><partial>`: from running-config.xml, mode replace (what reverting a rule needs). */
+  private loadPartial(cmd: XNode): SimResponse {
+    const partial = child(child(cmd, "config") as XNode, "partial") as XNode;
+    const from = child(partial, "from")?.text ?? "";
+    const mode = child(partial, "mode")?.text ?? "merge";
+    const fromXpath = child(partial, "from-xpath")?.text ?? "";
+    const toXpath = child(partial, "to-xpath")?.text ?? "";
+    if (from !== "running-config.xml" || mode !== "replace") {
+      throw new PanError(
+        PAN_CODES.invalidCommand,
+        ` the simulator loads from running-config.xml, mode replace`,
+      );
+    }
+    if (fromXpath === "" || toXpath === "")
+      throw new PanError(PAN_CODES.badRequest, "Missing from-xpath or to-xpath");
+    this.checkVsys(toXpath);
+    this.store.loadPartialFromRunning(fromXpath, toXpath);
+    return xmlResponse(
+      '<response status="success"><result><msg><line>Config loaded from running-config.xml</line></msg></result></response>',
+    );
   }
 
   private jobXml(job: CommitJob): string {
