@@ -298,7 +298,7 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
     const restartWritesBefore = await scrapeWrites(env.kubeconfigPath);
     const rule = { controller: "vnffirewallrule" };
     const successes = () => total("controller_runtime_reconcile_total", { ...rule, result: "success" });
-    const before = sharded ? await successes() : 0;
+    let before = 0;
     let restartStart: number;
     /** The rules the restarted (or surviving) replicas must re-verify. */
     let toVerify = config.rules;
@@ -315,10 +315,12 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
         if (lostShards.has(shardOf(`${namespace}/${deviceName(i % config.devices)}`, shards))) toVerify++;
       }
       const lost = lostShards.size;
+      // The survivors' count before the kill: replica-0's /metrics leaves the sum with it.
+      metricsUrls.shift();
+      before = await successes();
       await children[0]?.kill();
       restartStart = Date.now();
       children = children.slice(1);
-      metricsUrls.shift();
       // Taken over: no shard held by the dead replica, and its rules reconciled again by the others.
       await waitFor(
         async () =>
