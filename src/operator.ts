@@ -4,7 +4,7 @@
 
 import type { LookupFunction } from "node:net";
 import { Counter } from "prom-client";
-import { CREDENTIALS_SELECTOR, resourceTypes } from "./api/group.ts";
+import { CREDENTIALS_SELECTOR, resourceTypes, VNF_FIREWALL_RULE, VNF_NAT_RULE } from "./api/group.ts";
 import type { VnfDevice, VnfRule } from "./api/types.ts";
 import { EndpointPolicy } from "./appliance/endpoint-policy.ts";
 import type { EndpointGuard } from "./appliance/guarded-connect.ts";
@@ -14,6 +14,7 @@ import {
   deviceReconciler,
   type SecretObject,
 } from "./controllers/device-controller.ts";
+import { deviceProtectionReconciler } from "./controllers/device-protection.ts";
 import { DeviceShards, type DeviceShardsOptions } from "./controllers/device-shards.ts";
 import { driftReconciler } from "./controllers/drift-controller.ts";
 import { engineSessionFactory } from "./controllers/engine-session.ts";
@@ -24,12 +25,13 @@ import {
   ruleEventNeedsReconcile,
   secretEventNeedsReconcile,
 } from "./controllers/event-filters.ts";
+import { type Installation, resolveInstallation } from "./controllers/installation.ts";
 import { orderReconciler } from "./controllers/order-controller.ts";
 import { RenumberRequests } from "./controllers/order-step.ts";
 import type { RuleKind } from "./controllers/ports.ts";
 import { RepairRequests } from "./controllers/repair-requests.ts";
 import { DEFAULT_MAX_RETRY_DELAY_MS } from "./controllers/requeue.ts";
-import { type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
+import { FINALIZER, type RuleKindInfo, ruleReconciler } from "./controllers/rule-controller.ts";
 import { RuleNumberReservations } from "./controllers/rule-numbers.ts";
 import { SessionRegistry } from "./controllers/session-registry.ts";
 import type { StalledRetryPolicy } from "./controllers/stalled.ts";
@@ -101,6 +103,15 @@ export interface OperatorOptions {
    * Excludes leaderElection. identity defaults to the manager's (instance, else hostname_uuid).
    */
   sharding?: Omit<DeviceShardsOptions, "identity"> & { identity?: string };
+  /**
+   * This installation's id (keys the ownership markers); default derived from the cluster and the
+   * release (controllers/installation.ts).
+   */
+  installationId?: string;
+  /** The Helm release name, for the default installation id (default vnf-operator). */
+  releaseName?: string;
+  /** The namespace the operator runs in, for the default installation id (default "default"). */
+  releaseNamespace?: string;
 }
 
 export interface EndpointPolicyOptions {
@@ -118,8 +129,13 @@ export interface Operator {
   shards?: DeviceShards;
   sessions: SessionRegistry;
   dictionaries: DictionaryRegistry;
-  controllers: Record<"device" | "firewallRule" | "natRule" | "drift" | "order", Controller>;
+  controllers: Record<
+    "device" | "deviceProtection" | "firewallRule" | "natRule" | "drift" | "order",
+    Controller
+  >;
   events: EventRecorder;
+  /** Which installation this is (its id keys the ownership markers). */
+  installation: Installation;
   /** Graceful stop: drain reconciles, release the lease, close sessions. */
   stop(): Promise<void>;
 }
@@ -153,6 +169,15 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       : {}),
     ...(options.informerDefaults ? { informerDefaults: options.informerDefaults } : {}),
   });
+  const installation = await resolveInstallation(
+    manager.http,
+    {
+      ...(options.installationId !== undefined ? { installationId: options.installationId } : {}),
+      ...(options.releaseName !== undefined ? { releaseName: options.releaseName } : {}),
+      ...(options.releaseNamespace !== undefined ? { releaseNamespace: options.releaseNamespace } : {}),
+    },
+    log,
+  );
   const registry = manager.metrics.registry;
   const driftRepairs = new Counter({
     name: "vnf_drift_repairs_total",
@@ -301,6 +326,29 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     { predicate: secretEventNeedsReconcile },
   );
 
+  // A device goes only after its rules with deletionPolicy Delete (their cleanup needs it).
+  controllers.deviceProtection = manager.addController<VnfDevice>({
+    name: "vnfdevice-protection",
+    for: devices,
+    reconcile: deviceProtectionReconciler({
+      resource: resources.device,
+      devices,
+      rules: [
+        { kind: VNF_FIREWALL_RULE.kind, informer: firewallRules },
+        { kind: VNF_NAT_RULE.kind, informer: natRules },
+      ],
+      ruleFinalizer: FINALIZER,
+      http: manager.http,
+      events,
+    }),
+    maxConcurrentReconciles: 2,
+  });
+  for (const informer of [firewallRules, natRules]) {
+    controllers.deviceProtection.watches(informer, (rule) => [
+      { namespace: rule.metadata.namespace ?? "", name: rule.spec.deviceRef.name },
+    ]);
+  }
+
   const onRepair = (kind: RuleKind) => driftRepairs.inc({ kind, what: "rule" });
   const repairs = new RepairRequests();
   // Shared by the rule controllers and the order step: renumbers asked for, numbers being allocated.
@@ -322,6 +370,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       sessions,
       http: manager.http,
       events,
+      installationId: installation.id,
       repairs,
       maxRetryDelayMs,
       onRepair,
@@ -367,6 +416,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         sessions,
         http: manager.http,
         events,
+        installationId: installation.id,
         repairs,
         enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
         enqueueOrder: (device) => controllers.order?.enqueue(device),
@@ -416,6 +466,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     dictionaries,
     controllers,
     events,
+    installation,
     stop: async () => {
       await manager.stop("operator stopped");
       await events.close();

@@ -449,7 +449,10 @@ export interface VnfFirewallRuleSpec {
    * @default {"cidr":"any"}
    */
   destination?: VnfFirewallRuleSpecDestination;
-  /** Free text shown on the appliance next to the rule, up to 256 characters. */
+  /**
+   * Free text shown on the appliance next to the rule, up to 200 characters (the appliance's field also
+   * holds the operator's ownership marker, "[vnf:...]", after it). It cannot contain "[vnf:".
+   */
   description?: string;
   /**
    * false keeps the rule on the appliance but disabled (where the appliance supports it). Default true.
@@ -714,7 +717,10 @@ export interface VnfNatRuleSpec {
    * subnet (required), the same size as destination.address.
    */
   translated?: VnfNatRuleSpecTranslated;
-  /** Free text shown on the appliance next to the rule, up to 256 characters. */
+  /**
+   * Free text shown on the appliance next to the rule, up to 200 characters (the appliance's field also
+   * holds the operator's ownership marker, "[vnf:...]", after it). It cannot contain "[vnf:".
+   */
   description?: string;
   /**
    * false keeps the rule on the appliance but disabled (where the appliance supports it). Default true.

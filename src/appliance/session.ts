@@ -23,7 +23,7 @@ import {
   type Position,
   resolveParameters,
 } from "../dictionary/executor.ts";
-import { type ApplianceObject, diffCanonical, markersOf, normalizeItem } from "../dictionary/normalize.ts";
+import { type ApplianceObject, diffCanonical, markerOf, normalizeItem } from "../dictionary/normalize.ts";
 import { type HashableOperation, opHash } from "../dictionary/op-hash.ts";
 import { numberOf, scopeOf } from "../dictionary/ordering.ts";
 import { applyAuth, type RenderedRequest, redactRequest } from "../dictionary/render.ts";
@@ -31,6 +31,7 @@ import { type Reversed, reverseObject } from "../dictionary/reverse.ts";
 import {
   canonicalRule,
   MARKER_ID_PATTERN,
+  markerToken,
   type ResourceKind,
   type RuleSpec,
 } from "../dictionary/rule-input.ts";
@@ -323,7 +324,10 @@ export class ApplianceSession {
     });
   }
 
-  /** Updates the object; returns where it is afterwards (a renumbering update moves it). */
+  /**
+   * Updates the object; returns where it is afterwards: moved by a renumbering update (`vendorRef`),
+   * or renamed when the dictionary's vendorRef is made of what the update rewrote (`vendorRefAfter`).
+   */
   async update(
     kind: ResourceKind,
     vendorRef: string,
@@ -436,44 +440,58 @@ export class ApplianceSession {
   }
 
   /**
-   * The object carrying this owner marker, for adoption after a crash. More than one is an error
-   * (VNF_CONFLICT): the session never guesses which one is ours.
+   * The object carrying one of these owner markers (a rule's marker, and the older form it may still
+   * carry), for adoption. More than one is an error (VNF_CONFLICT): the session never guesses which
+   * one is ours. A marker counts only where the dictionary writes it (the end of the ownership field).
    */
   async findByMarker(
     kind: ResourceKind,
-    marker: string,
+    markers: string | readonly string[],
     signal?: AbortSignal,
   ): Promise<ApplianceObject | undefined> {
-    if (!MARKER_ID_PATTERN.test(marker)) {
-      throw new VnfError(
-        "BROKER_INVALID_REQUEST",
-        `invalid ownership marker id (must match ${MARKER_ID_PATTERN})`,
-      );
+    const wanted = typeof markers === "string" ? [markers] : [...markers];
+    for (const marker of wanted) {
+      if (!MARKER_ID_PATTERN.test(marker)) {
+        throw new VnfError(
+          "BROKER_INVALID_REQUEST",
+          `invalid ownership marker id (must match ${MARKER_ID_PATTERN})`,
+        );
+      }
     }
     const resource = this.resource(kind);
-    const op = resource.operations.findByMarker ?? resource.operations.list;
+    const search = resource.operations.findByMarker;
+    const op = search ?? resource.operations.list;
     const label = `${kind}.${op.name}`;
-    const ctx = this.executor.context(kind, op.name === "findByMarker" ? { marker } : {});
-    const result = await this.channel.perform(
-      label,
-      (transport) => this.executor.run(op, ctx, transport, label),
-      {
-        signal,
-      },
-    );
+    // A server-side search per marker, else one full list.
+    const contexts = search
+      ? wanted.map((marker) => this.executor.context(kind, { marker }))
+      : [this.executor.context(kind)];
+    // The same object found by two searches counts once; two objects sharing a vendorRef (one made
+    // of the marker, copied by hand) count twice.
+    const items = new Map<string, { vendorRef: string; raw: unknown }>();
+    for (const ctx of contexts) {
+      const result = await this.channel.perform(
+        label,
+        (transport) => this.executor.run(op, ctx, transport, label),
+        { signal },
+      );
+      for (const item of result.items) items.set(JSON.stringify([item.vendorRef, item.raw]), item);
+    }
     const base = this.executor.context(kind);
     // Server-side searches are hints (a "contains" also matches longer ids): check every candidate.
-    const ours = result.items.filter((item) => markersOf(resource, item.raw, base).includes(marker));
+    const ours = [...items.values()].filter((item) =>
+      wanted.includes(markerOf(resource, item.raw, base) ?? ""),
+    );
     if (ours.length > 1) {
       throw new VnfError(
         "VNF_CONFLICT",
-        `${kind}: ${ours.length} appliance objects carry the ownership marker ${marker} (${ours
-          .map((o) => o.vendorRef)
-          .join(", ")}); resolve by hand`,
+        `${kind}: ${ours.length} appliance objects carry the ownership marker ${wanted
+          .map(markerToken)
+          .join(" or ")} (${ours.map((item) => item.vendorRef).join(", ")}); resolve by hand`,
       );
     }
-    const [item] = ours;
-    return item ? normalizeItem(resource, item.vendorRef, item.raw, base) : undefined;
+    const [found] = ours;
+    return found ? normalizeItem(resource, found.vendorRef, found.raw, base) : undefined;
   }
 
   /** Whether the dictionary takes a savepoint before a batch's writes (`activation.prepare`). */
@@ -617,6 +635,7 @@ export class ApplianceSession {
         );
       }
       out.marker = input.marker;
+      if (out.rule !== undefined) this.checkOwnershipBudget(kind, out.rule, input.marker);
     }
     if (input.ruleNumber !== undefined) {
       const range = this.dictionary.ruleNumbers;
@@ -636,6 +655,26 @@ export class ApplianceSession {
     if (input.vendorRef !== undefined) out.vendorRef = input.vendorRef;
     if (input.position !== undefined) out.position = input.position;
     return out;
+  }
+
+  /**
+   * The ownership field holds the description, a space and the marker token: refuse, before any
+   * call, what the appliance's field cannot hold, saying how long the description may be.
+   */
+  private checkOwnershipBudget(kind: ResourceKind, rule: RuleSpec, marker: string): void {
+    const budget = this.resource(kind).ownershipBudget;
+    if (!budget) return;
+    const measure = (text: string) =>
+      budget.unit === "bytes" ? Buffer.byteLength(text, "utf8") : [...text].length;
+    const description = rule.description ?? "";
+    const field = `${description} ${markerToken(marker)}`;
+    const used = measure(field);
+    if (used <= budget.maxLength) return;
+    const room = budget.maxLength - (used - measure(description));
+    throw new VnfError(
+      "BROKER_INVALID_REQUEST",
+      `spec.description is too long for this appliance: with the ownership marker the ${kind} field would hold ${used} ${budget.unit}, and dictionary ${this.dictionary.name} allows ${budget.maxLength}; shorten spec.description to at most ${Math.max(0, room)} ${budget.unit}`,
+    );
   }
 }
 

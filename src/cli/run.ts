@@ -37,6 +37,11 @@ flags (environment variable in brackets):
                                 appliance's Retry-After [VNF_MAX_RETRY_DELAY]; default 60
   --grace-period SECONDS        how long a rule waits for a missing VnfDevice, and a device for a missing
                                 Secret, before it is Stalled [VNF_GRACE_PERIOD]; default 120
+  --installation-id ID          this installation's identity, part of every ownership marker it writes
+                                [VNF_INSTALLATION_ID]; default: derived from the cluster (kube-system
+                                namespace uid), the release namespace and the release name
+  --release-name NAME           the Helm release, for the default installation id [VNF_RELEASE_NAME];
+                                default vnf-operator (the release namespace is POD_NAMESPACE)
   --log-level LEVEL             trace|debug|info|warn|error [VNF_LOG_LEVEL]; default info
 
 endpoint policy: where appliance credentials may be sent, checked on every connection after DNS.
@@ -48,6 +53,11 @@ Refused by default: loopback, unspecified, link-local (169.254.169.254...), clou
   --service-cidrs A,B           the cluster's service range [VNF_SERVICE_CIDRS]; default: read from
                                 the ServiceCIDR objects (Kubernetes >= 1.33)
 `;
+
+/** `{ key: value }` when value is a non-empty string, else nothing. */
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value ? ({ [key]: value } as Record<K, string>) : {};
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -70,6 +80,8 @@ export async function run(argv: string[]): Promise<number> {
       "health-interval": { type: "string" },
       "max-retry-delay": { type: "string" },
       "grace-period": { type: "string" },
+      "installation-id": { type: "string" },
+      "release-name": { type: "string" },
       "log-level": { type: "string" },
       "endpoint-allow-cidrs": { type: "string" },
       "endpoint-deny-cidrs": { type: "string" },
@@ -145,6 +157,9 @@ export async function run(argv: string[]): Promise<number> {
           },
         }
       : {}),
+    ...optional("installationId", values["installation-id"] ?? env.VNF_INSTALLATION_ID),
+    ...optional("releaseName", values["release-name"] ?? env.VNF_RELEASE_NAME),
+    ...optional("releaseNamespace", env.POD_NAMESPACE),
     ...(leaderElect
       ? {
           leaderElection: {

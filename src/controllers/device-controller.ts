@@ -100,7 +100,9 @@ export function deviceReconciler(deps: DeviceControllerDeps) {
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const id = `${key.namespace}/${key.name}`;
     const device = deps.devices.get(key.namespace, key.name);
-    if (!device || device.metadata.deletionTimestamp) {
+    // Being deleted, the device keeps its session until it is gone: its rules with deletionPolicy
+    // Delete remove their appliance objects through it first (device-protection.ts).
+    if (!device) {
       lastCheck.delete(id);
       stalls.clear(id);
       await deps.sessions.remove(key);

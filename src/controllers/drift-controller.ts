@@ -24,10 +24,11 @@ import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
 import { type Drifted, type ManagedRule, planDrift } from "./drift-plan.ts";
+import { adoptableMarkers, ownershipOf, rulePart } from "./markers.ts";
 import { keyOf, placementOf, planDeviceOrder } from "./order-step.ts";
 import type { RuleKind, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
-import { requestFor } from "./rule-controller.ts";
+import { markerOwner, requestFor } from "./rule-controller.ts";
 import {
   DRIFT_CONTROLLER_DEVICE_STATUS,
   DRIFT_CONTROLLER_RULE_STATUS,
@@ -48,6 +49,8 @@ export interface DriftControllerDeps {
   sessions: SessionLookup;
   http: KubeRequester;
   events: EventSink;
+  /** This installation's id: which markers are ours (markers.ts). */
+  installationId: string;
   /** Where Repair mode leaves its requests for the rule controller. */
   repairs: RepairRequests;
   /** Re-queues a rule in its controller (after a repair request). */
@@ -106,6 +109,8 @@ export function driftReconciler(deps: DriftControllerDeps) {
     if (deps.rules.some(({ informer }) => !informer.hasSynced())) return { requeueAfterMs: 1000 };
 
     const mode = settings.mode ?? "Repair";
+    const owner = markerOwner(deps, device);
+    const ownership = (marker: string | undefined) => ownershipOf(owner, marker);
     let unmanaged = 0;
     const unmanagedList: UnmanagedEntry[] = [];
     /** Rule statuses written and orphans removed: what moves lastDriftCheckTime. */
@@ -120,22 +125,26 @@ export function driftReconciler(deps: DriftControllerDeps) {
         .filter((r) => r.spec.deviceRef.name === key.name && !r.metadata.deletionTimestamp);
       const objects = await session.list(kind, ctx.signal);
       if (deps.owns && !deps.owns(key)) return undefined;
-      // The markers AFTER the list: every object on it was created for a rule the cache already
-      // held, so a marker unknown now is a true orphan — not a rule created while the check ran.
-      const knownMarkers = new Set<string>();
+      // The rules known AFTER the list: every object on it was created for a rule the cache already
+      // held, so a rule unknown now is truly gone — not a rule created while the check ran.
+      const knownRules = new Set<string>();
       for (const { informer: any } of deps.rules) {
-        for (const rule of any.list()) knownMarkers.add(requestFor(rule).marker);
+        for (const rule of any.list()) {
+          const uid = rule.metadata.uid ?? "";
+          knownRules.add(rulePart(uid));
+          knownRules.add(uid);
+        }
       }
       const managed: ManagedRule[] = rules.filter(isApplied).map((rule) => {
-        const request = requestFor(rule);
+        const request = requestFor(rule, owner);
         return {
           key: `${rule.metadata.namespace}/${rule.metadata.name}`,
-          marker: request.marker,
+          markers: adoptableMarkers(owner, rule.metadata.uid ?? ""),
           vendorRef: rule.status?.vendorRef ?? "",
           differences: (object) => session.differences(kind, request, object),
         };
       });
-      const plan = planDrift({ rules: managed, knownMarkers, objects });
+      const plan = planDrift({ rules: managed, ownership, knownRules, objects });
       unmanaged += plan.unmanaged;
       for (const object of plan.unmanagedObjects) {
         if (unmanagedList.length >= UNMANAGED_LISTED) break;
@@ -204,7 +213,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
             device,
             "OrphanRemoved",
             "DriftCheck",
-            `removed ${kind} ${orphan.vendorRef}: it carries this operator's ownership marker but its resource no longer exists`,
+            `removed ${kind} ${orphan.vendorRef}: it carries this installation's ownership marker for this device, but its resource no longer exists`,
           );
         }
         await session.activate(ctx.signal);

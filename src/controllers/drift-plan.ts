@@ -1,14 +1,19 @@
 // One drift check of one device and one rule kind, as a pure function: compare what the appliance
 // holds (one bulk list) with the managed rules that are in sync, find our objects whose resource is
-// gone (orphans), and count the objects that are not ours. The drift controller performs the result.
-import { isDisowned } from "./markers.ts";
+// gone (orphans), and list the objects that are not ours. The drift controller performs the result.
+//
+// Whose an object is comes from its marker only (markers.ts): an orphan must carry a marker naming
+// THIS installation and THIS device, with a check that verifies, and a rule part no known rule has.
+// Everything else — no marker, another installation's or device's, an old-form marker, a disowned
+// one, one typed by hand — is unmanaged: never deleted, never modified, counted and listed.
+import type { Ownership } from "./markers.ts";
 import type { ObservedObject } from "./ports.ts";
 
 export interface ManagedRule {
   /** namespace/name, for the effects. */
   key: string;
-  /** The ownership marker id (the rule's uid). */
-  marker: string;
+  /** The markers its object may carry (its own, then the old form). */
+  markers: readonly string[];
   vendorRef: string;
   /** Fields on which an appliance object differs from this rule (the session's comparison). */
   differences: (object: ObservedObject) => string[];
@@ -17,8 +22,13 @@ export interface ManagedRule {
 export interface DriftInput {
   /** Rules of this device that the appliance should hold as recorded (Ready, nothing pending). */
   rules: ManagedRule[];
-  /** Markers of every rule the operator knows, on any device: never treat those objects as orphans. */
-  knownMarkers: ReadonlySet<string>;
+  /** Whose an object is, for this installation and this device (markers.ts ownershipOf). */
+  ownership: (marker: string | undefined) => Ownership;
+  /**
+   * Every rule the operator knows, on any device, by rule part and by uid: their objects are never
+   * orphans (a rule applied meanwhile, a rule on its way).
+   */
+  knownRules: ReadonlySet<string>;
   objects: ObservedObject[];
 }
 
@@ -32,9 +42,9 @@ export interface Drifted {
 
 export interface DriftPlan {
   drifted: Drifted[];
-  /** Objects carrying a marker of ours whose resource no longer exists. */
+  /** Objects carrying our marker (this installation, this device) whose resource no longer exists. */
   orphans: ObservedObject[];
-  /** Objects without our marker (or with a disowned one). */
+  /** Objects that are not ours (never touched): how many. */
   unmanaged: number;
   /** Those objects, in the order the appliance listed them. */
   unmanagedObjects: ObservedObject[];
@@ -48,7 +58,9 @@ export function planDrift(input: DriftInput): DriftPlan {
   const drifted: Drifted[] = [];
   for (const rule of input.rules) {
     // Identity first by vendorRef; the marker finds an object whose vendorRef moved (recreated by hand).
-    const object = byVendorRef.get(rule.vendorRef) ?? byMarker.get(rule.marker);
+    const object =
+      byVendorRef.get(rule.vendorRef) ??
+      rule.markers.map((m) => byMarker.get(m)).find((o) => o !== undefined);
     if (!object) {
       drifted.push({ key: rule.key, fields: ["missing"] });
       continue;
@@ -63,9 +75,18 @@ export function planDrift(input: DriftInput): DriftPlan {
     }
   }
 
-  // A disowned marker (deletionPolicy Orphan) makes the object unmanaged, never an orphan of ours.
-  const ours = (o: ObservedObject) => o.marker !== undefined && !isDisowned(o.marker);
-  const orphans = input.objects.filter((o) => ours(o) && !input.knownMarkers.has(o.marker ?? ""));
-  const unmanagedObjects = input.objects.filter((o) => !ours(o));
+  const orphans: ObservedObject[] = [];
+  const unmanagedObjects: ObservedObject[] = [];
+  for (const object of input.objects) {
+    const whose = input.ownership(object.marker);
+    if (whose.owner === "ours") {
+      if (!input.knownRules.has(whose.rule)) orphans.push(object);
+    } else if (whose.owner === "legacy") {
+      // An old-form marker names a rule but no installation: its rule's, or nobody's we may touch.
+      if (!input.knownRules.has(whose.uid)) unmanagedObjects.push(object);
+    } else {
+      unmanagedObjects.push(object);
+    }
+  }
   return { drifted, orphans, unmanaged: unmanagedObjects.length, unmanagedObjects };
 }

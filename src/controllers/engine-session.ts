@@ -7,7 +7,11 @@ import { ActivationCoalescer, PartialActivation } from "../appliance/activation.
 import type { EndpointGuard } from "../appliance/guarded-connect.ts";
 import { activateIsolating, isolationBudget, membersNamedIn } from "../appliance/isolation.ts";
 import type { ApplianceMetrics } from "../appliance/metrics.ts";
-import { type ActivationResult, ApplianceSession } from "../appliance/session.ts";
+import {
+  type ActivationResult,
+  ApplianceSession,
+  type ApplianceSessionOptions,
+} from "../appliance/session.ts";
 import type { CompiledDictionary } from "../dictionary/compiled.ts";
 import { VnfError } from "../dictionary/errors.ts";
 import type { ActivationMember, ObservedObject, RuleRequest } from "./ports.ts";
@@ -24,6 +28,8 @@ export interface EngineSessionOptions {
   metrics?: ApplianceMetrics;
   /** The User-Agent of every appliance request (which operator replica sent it). */
   userAgent?: string;
+  /** Overrides of the engine's retry policy and clock (tests use short delays). */
+  session?: Pick<ApplianceSessionOptions, "transportRetry" | "clock">;
   /** Called after each activation (the device controller records it in status). */
   onActivation?: (device: SessionConfig["device"], outcome: LastActivation) => void;
   /** Called when a write waits for a Batched activation (the device controller shows the count). */
@@ -48,6 +54,7 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.endpointGuard ? { endpointGuard: options.endpointGuard } : {}),
       ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+      ...options.session,
     });
     let last: LastActivation | undefined;
     const finished = (outcome: LastActivation) => {
@@ -151,8 +158,8 @@ export function engineSessionFactory(options: EngineSessionOptions): SessionFact
         const object = await session.get(kind, vendorRef, signal);
         return object ? observed(object) : undefined;
       },
-      findByMarker: async (kind, marker, signal) => {
-        const object = await session.findByMarker(kind, marker, signal);
+      findByMarker: async (kind, markers, signal) => {
+        const object = await session.findByMarker(kind, markers, signal);
         return object ? observed(object) : undefined;
       },
       // Objects without a marker are the ones import would consider: say whether it could.

@@ -5,10 +5,9 @@
 // step hands the new number to the rule controller (RenumberRequests), which renumbers through its
 // journal like any other change of identity, so a crash never leaves a rule its status cannot find.
 import type { VnfDevice, VnfRule } from "../api/types.ts";
-import { isDisowned } from "./markers.ts";
+import { parseMarker, rulePart } from "./markers.ts";
 import { type OrderObject, type OrderPlan, type Placement, planOrder } from "./order-plan.ts";
 import type { DeviceSession, ObservedObject, OrderingFacts, RuleKind } from "./ports.ts";
-import { requestFor } from "./rule-controller.ts";
 
 /** The device's ruleOrder as a placement (default Keep: no rule moves across one nobody manages). */
 export function placementOf(device: VnfDevice): Placement {
@@ -34,22 +33,33 @@ export interface OrderFacts {
 /** The plan for one kind, and which rule each planned key is. */
 export function planDeviceOrder(facts: OrderFacts): { plan: OrderPlan; rulesByKey: Map<string, VnfRule> } {
   const rulesByKey = new Map<string, VnfRule>();
-  const byMarker = new Map<string, VnfRule>();
+  // Objects are matched to rules by the rule their marker names (its rule part, or an old-form uid).
+  const byRule = new Map<string, VnfRule>();
   for (const rule of facts.rules) {
-    byMarker.set(requestFor(rule).marker, rule);
+    const uid = rule.metadata.uid ?? "";
+    byRule.set(rulePart(uid), rule);
+    byRule.set(uid, rule);
     rulesByKey.set(keyOf(rule), rule);
   }
+  const ruleOf = (marker: string | undefined): VnfRule | undefined => {
+    const facts = parseMarker(marker);
+    if (facts.form === "owned") return byRule.get(facts.rule);
+    if (facts.form === "legacy") return byRule.get(facts.uid);
+    return undefined;
+  };
   const anchor = facts.placement.at === "After" ? facts.placement.anchor : undefined;
   const seen = new Set<string>();
   const objects: OrderObject[] = facts.objects.map((o) => {
-    const rule = o.marker !== undefined && !isDisowned(o.marker) ? byMarker.get(o.marker) : undefined;
+    const rule = ruleOf(o.marker);
     const base: OrderObject = { vendorRef: o.vendorRef, scope: o.scope ?? "" };
     if (o.number !== undefined) base.number = o.number;
     // Our marker without a live rule (orphan, rule being deleted), or a second object with one marker:
     // neither moved nor in the way.
-    if (o.marker !== undefined && !isDisowned(o.marker)) {
-      if (!rule || rule.metadata.deletionTimestamp || seen.has(o.marker)) return { ...base, ignored: true };
-      seen.add(o.marker);
+    const form = parseMarker(o.marker).form;
+    if (form === "owned" || form === "legacy") {
+      const marker = o.marker ?? "";
+      if (!rule || rule.metadata.deletionTimestamp || seen.has(marker)) return { ...base, ignored: true };
+      seen.add(marker);
       return { ...base, rule: { key: keyOf(rule), priority: rule.spec.priority } };
     }
     if (anchor !== undefined && (o.vendorRef === anchor || descriptionOf(o) === anchor)) base.anchor = true;

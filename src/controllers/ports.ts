@@ -60,10 +60,18 @@ export interface DeviceSession {
   differences(kind: RuleKind, request: RuleRequest, object: ObservedObject): string[];
   create(kind: RuleKind, request: RuleRequest, signal?: AbortSignal): Promise<{ vendorRef: string }>;
   get(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<ObservedObject | undefined>;
-  findByMarker(kind: RuleKind, marker: string, signal?: AbortSignal): Promise<ObservedObject | undefined>;
+  /** The object carrying one of these markers; more than one is a VNF_CONFLICT. */
+  findByMarker(
+    kind: RuleKind,
+    markers: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<ObservedObject | undefined>;
   /** Every object of the kind, in the appliance's order. */
   list(kind: RuleKind, signal?: AbortSignal): Promise<ObservedObject[]>;
-  /** Returns where the object is afterwards when the update moved it (a renumber). */
+  /**
+   * Returns where the object is afterwards when the update moved it (a renumber) or renamed it (a
+   * vendorRef made of the marker, rewritten).
+   */
   update(
     kind: RuleKind,
     vendorRef: string,

@@ -9,7 +9,7 @@
 //   6. record vendorRef, opHash and Ready.
 import { ConditionType, getCondition } from "../api/conditions.ts";
 import { GROUP } from "../api/group.ts";
-import type { PendingOperation, VnfDevice, VnfRule, VnfRuleStatus } from "../api/types.ts";
+import type { PendingOperation, VnfDevice, VnfRule } from "../api/types.ts";
 import { VnfError } from "../dictionary/errors.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
 import type { EventSink } from "../runtime/events.ts";
@@ -18,7 +18,7 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from "../runtime/kube.ts"
 import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
-import { disownedMarker, ownerMarker } from "./markers.ts";
+import { adoptableMarkers, disownedMarker, type MarkerOwner, ruleMarker } from "./markers.ts";
 import type { RenumberRequests } from "./order-step.ts";
 import type { ActivationMember, DeviceSession, RuleKind, RuleRequest, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
@@ -34,6 +34,7 @@ import {
 import { converge } from "./rule-converge.ts";
 import { deviceKey, deviceReadyByStatus, factsOfDevice, recoveredAt } from "./rule-device-facts.ts";
 import { type FailureDeps, ruleFailure, stallKey } from "./rule-failure.ts";
+import { type Journal, recordOutcome, writeIntent } from "./rule-journal.ts";
 import { RuleNumberReservations } from "./rule-numbers.ts";
 import { createPosition, devicePeers, numberInPlace, numbersHeld, ScopeCache } from "./rule-order.ts";
 import { planRule, type RulePlan } from "./rule-plan.ts";
@@ -61,6 +62,11 @@ export interface RuleControllerDeps {
   sessions: SessionLookup;
   http: KubeRequester;
   events: EventSink;
+  /**
+   * This operator installation's id: it keys the ownership markers (markers.ts), so that another
+   * installation's objects on the same appliance are never taken for ours.
+   */
+  installationId: string;
   /** Repairs the drift controller asked for (absent: drift repair is not wired). */
   repairs?: RepairRequests;
   /** The longest wait before retrying, also for an appliance's Retry-After; default 60 s. */
@@ -86,9 +92,9 @@ export interface RuleControllerDeps {
   onWritten?: (device: ObjectKey, kind: RuleKind) => void;
 }
 
-/** What execute() works with besides the deps: the status writer, the clock and the stall book. */
+/** What execute() works with besides the deps: the journal, the clock and the stall book. */
 interface Runtime extends RuleControllerDeps {
-  status: StatusWriter<VnfRule>;
+  journal: Journal;
   now: () => Date;
   stalls: StallBook;
 }
@@ -99,12 +105,16 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
     ...ruleDeps,
     now: ruleDeps.now ?? (() => new Date()),
     stalls: new StallBook(ruleDeps.stalledRetry ?? DEFAULT_STALLED_RETRY),
-    status: new StatusWriter<VnfRule>({
-      client: ruleDeps.http,
+    journal: {
+      http: ruleDeps.http,
       resource: ruleDeps.kind.resource,
-      fieldManager: FieldManager.rule,
-      owns: RULE_CONTROLLER_STATUS,
-    }),
+      status: new StatusWriter<VnfRule>({
+        client: ruleDeps.http,
+        resource: ruleDeps.kind.resource,
+        fieldManager: FieldManager.rule,
+        owns: RULE_CONTROLLER_STATUS,
+      }),
+    },
   };
   const now = deps.now;
   const reservations = ruleDeps.reservations ?? new RuleNumberReservations();
@@ -118,19 +128,30 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
     const generation = rule.metadata.generation ?? 0;
     const device = deps.devices.get(key.namespace, rule.spec.deviceRef.name);
     const session = device ? deps.sessions.get(deviceKey(device)) : undefined;
-    const deviceFacts = factsOfDevice(device, session);
-    let request = requestFor(rule);
+    const deviceFacts = factsOfDevice(device, session, rule.metadata.deletionTimestamp !== undefined);
+    const owner = device ? markerOwner(deps, device) : undefined;
+    let request = owner ? requestFor(rule, owner) : undefined;
     const scope = `${key.namespace}/${rule.spec.deviceRef.name}/${deps.kind.kind}`;
     // An adopted object keeps its number (VyOS: the number is its identity).
     const adoptedNumber = session?.ruleNumbers ? adoptedRuleNumber(rule, session.ruleNumbers) : undefined;
-    if (adoptedNumber !== undefined && request.ruleNumber === undefined) {
+    if (request && adoptedNumber !== undefined && request.ruleNumber === undefined) {
       request = { ...request, ruleNumber: adoptedNumber };
     }
     const renumber = deps.renumbers?.pending(rule.metadata.uid ?? "");
-    if (renumber !== undefined && request.ruleNumber !== undefined && renumber !== request.ruleNumber) {
+    if (
+      request &&
+      renumber !== undefined &&
+      request.ruleNumber !== undefined &&
+      renumber !== request.ruleNumber
+    ) {
       // The order step moves this rule to another number: an update that renumbers it, journaled.
       request = { ...request, ruleNumber: renumber };
-    } else if (session?.ruleNumbers && request.ruleNumber === undefined && !rule.metadata.deletionTimestamp) {
+    } else if (
+      session?.ruleNumbers &&
+      request &&
+      request.ruleNumber === undefined &&
+      !rule.metadata.deletionTimestamp
+    ) {
       const peers = devicePeers(deps.rules.list(key.namespace), rule);
       const recorded = new Set([...numbersHeld(peers), ...(deps.renumbers?.numbers() ?? [])]);
       const preferred = numberInPlace(session, deps.kind.kind, rule, peers, recorded, scopes);
@@ -139,26 +160,27 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
         const { min, max } = session.ruleNumbers;
         const message = `no free rule number left in ${min}-${max} on this device`;
         const retryInMs = deps.stalls.stalled(stallKey(rule), now());
-        await writeStatus(
-          deps,
+        await recordOutcome(
+          deps.journal,
           rule,
-          nextRuleStatus(
-            rule.status,
-            generation,
-            { type: "stalled", code: "VNF_CAPACITY", message, retryInMs },
-            now(),
-          ),
+          (current) =>
+            nextRuleStatus(
+              current,
+              generation,
+              { type: "stalled", code: "VNF_CAPACITY", message, retryInMs },
+              now(),
+            ),
           ctx.signal,
         );
         return { requeueAfterMs: retryInMs };
       }
       request = { ...request, ruleNumber: number };
-    } else if (request.ruleNumber !== undefined) {
+    } else if (request?.ruleNumber !== undefined) {
       reservations.release(scope, request.marker);
     }
 
     let desired: { opHash: string } | { renderError: string };
-    if (session) {
+    if (session && request) {
       try {
         desired = { opHash: session.desiredOpHash(deps.kind.kind, request) };
       } catch (error) {
@@ -205,7 +227,7 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
       // A create goes next to its nearest neighbour already on the appliance, when the API allows.
       const peers = devicePeers(deps.rules.list(key.namespace), rule);
       const position = createPosition(session, deps.kind.kind, rule, peers, scopes);
-      if (position) request = { ...request, position };
+      if (position && request) request = { ...request, position };
     }
     // Just after a restart the device's status still says Ready while its session is being rebuilt:
     // wait quietly (no status flap); the device controller re-queues its rules once connected.
@@ -222,14 +244,21 @@ async function execute(
   rule: VnfRule,
   plan: RulePlan,
   session: DeviceSession | undefined,
-  request: RuleRequest,
+  request: RuleRequest | undefined,
 ): Promise<ReconcileResult | undefined> {
   const generation = rule.metadata.generation ?? 0;
   const kind = deps.kind.kind;
   const now = deps.now;
   const signal = ctx.signal;
   const record = (outcome: RuleOutcome) =>
-    writeStatus(deps, rule, nextRuleStatus(rule.status, generation, outcome, now()), signal);
+    recordOutcome(
+      deps.journal,
+      rule,
+      (current) => nextRuleStatus(current, generation, outcome, now()),
+      signal,
+    );
+  const adoptable = () =>
+    adoptableMarkers(markerOwner(deps, requireDevice(deps, rule)), rule.metadata.uid ?? "");
 
   switch (plan.step) {
     case "done":
@@ -279,8 +308,9 @@ async function execute(
       return undefined;
 
     case "apply": {
-      if (!session) throw new Error("apply planned without a session"); // planRule requires a ready device
-      return apply(deps, ctx, rule, plan, session, request);
+      // planRule requires a ready device
+      if (!session || !request) throw new Error("apply planned without a session");
+      return apply(deps, ctx, rule, plan, session, request, adoptable());
     }
 
     case "deleteOnAppliance": {
@@ -295,15 +325,19 @@ async function execute(
         deviceEpoch: session.epoch,
         ...(plan.vendorRef ? { vendorRef: plan.vendorRef } : {}),
       };
-      const written = await writeStatus(
-        deps,
+      const written = await writeIntent(
+        deps.journal,
         rule,
         withIntent(rule.status, generation, intent, now()),
         signal,
       );
       try {
         const vendorRef =
-          plan.vendorRef ?? (await session.findByMarker(kind, request.marker, signal))?.vendorRef;
+          plan.vendorRef ?? (await session.findByMarker(kind, adoptable(), signal))?.vendorRef;
+        // An earlier attempt may have deleted the object and died before activating it: activate
+        // then too, even with nothing left to delete (else the deletion stays staged for good).
+        const earlierAttempt = rule.status?.pendingOperation?.operation === "delete";
+        if (vendorRef === undefined && earlierAttempt) await session.activate(signal);
         if (vendorRef !== undefined) {
           await writeThenActivate(
             session,
@@ -324,16 +358,17 @@ async function execute(
     }
 
     case "disownOnAppliance": {
-      if (!session) throw new Error("disown planned without a session");
-      const disowned = disownedMarker(request.marker);
+      if (!session || !request) throw new Error("disown planned without a session");
+      const disowned = disownedMarker(rule.metadata.uid ?? "");
       let vendorRef: string | undefined;
       try {
-        vendorRef = plan.vendorRef ?? (await session.findByMarker(kind, request.marker, signal))?.vendorRef;
+        vendorRef = plan.vendorRef ?? (await session.findByMarker(kind, adoptable(), signal))?.vendorRef;
         if (vendorRef !== undefined) {
           // The object as it is, with only the marker rewritten: it stays, but no longer ours.
           await session.update(kind, vendorRef, { ...request, marker: disowned }, signal);
-          await session.activate(signal);
         }
+        // Also when nothing was found: an earlier attempt may have disowned it and died before this.
+        await session.activate(signal);
       } catch (error) {
         // Gone, or already disowned by an earlier attempt (a marker-addressed object is no longer found).
         if (signal.aborted || !(error instanceof VnfError && error.notFound)) {
@@ -381,6 +416,7 @@ async function apply(
   plan: Extract<RulePlan, { step: "apply" }>,
   session: DeviceSession,
   request: RuleRequest,
+  adoptable: readonly string[],
 ): Promise<ReconcileResult | undefined> {
   const kind = deps.kind.kind;
   const now = deps.now;
@@ -403,12 +439,13 @@ async function apply(
     ...(plan.vendorRef ? { vendorRef: plan.vendorRef } : {}),
   };
   // Write-ahead: the intent (and an allocated rule number) is on the API server before the appliance
-  // sees anything.
+  // sees anything, written on the version this plan was made from (409: nothing sent, decide again).
   const intentStatus = withIntent(rule.status, generation, intent, now());
   if (request.ruleNumber !== undefined) intentStatus.ruleNumber = request.ruleNumber;
-  const written = await writeStatus(deps, rule, intentStatus, signal);
+  const written = await writeIntent(deps.journal, rule, intentStatus, signal);
 
   let outcome: RuleOutcome;
+  let landed: string | undefined;
   try {
     let member: ActivationMember | undefined;
     outcome = await writeThenActivate(
@@ -416,7 +453,17 @@ async function apply(
       () =>
         adopting !== undefined
           ? adoptInPlace(session, kind, plan, request, adopting, signal)
-          : converge(session, kind, plan, request, signal),
+          : converge({
+              session,
+              kind,
+              plan,
+              request,
+              adoptable,
+              signal,
+              landed: (vendorRef) => {
+                landed = vendorRef;
+              },
+            }),
       (written) => {
         member = batchMember(session, kind, request, written, signal);
         return member;
@@ -426,7 +473,7 @@ async function apply(
     // Written again while its batch was being isolated: the object may be elsewhere now.
     if (member && outcome.type === "applied") outcome = { ...outcome, vendorRef: member.vendorRef };
   } catch (error) {
-    return ruleFailure(failureDeps(deps), ctx, written, error, generation, plan.action, intent);
+    return ruleFailure(failureDeps(deps), ctx, written, error, generation, plan.action, intent, landed);
   }
   // A repair is complete whichever way the appliance got there (also "verified": an earlier attempt
   // of this repair wrote it and then failed to record it).
@@ -444,7 +491,13 @@ async function apply(
     }
   }
   deps.stalls.clear(stallKey(rule));
-  await writeStatus(deps, written, nextRuleStatus(written.status, generation, outcome, now()), signal);
+  const applied = outcome;
+  await recordOutcome(
+    deps.journal,
+    written,
+    (current) => nextRuleStatus(current, generation, applied, now()),
+    signal,
+  );
   if (plan.repair) deps.onRepair?.(kind);
   deps.repairs?.done(rule.metadata.uid ?? "");
   if (request.ruleNumber !== undefined) deps.renumbers?.done(rule.metadata.uid ?? "", request.ruleNumber);
@@ -509,31 +562,20 @@ async function refusedAdoption(
     message: decision.message,
     retryInMs: ADOPTION_RECHECK_MS,
   };
-  await writeStatus(
-    deps,
+  await recordOutcome(
+    deps.journal,
     rule,
-    nextRuleStatus(rule.status, rule.metadata.generation ?? 0, outcome, deps.now()),
+    (current) => nextRuleStatus(current, rule.metadata.generation ?? 0, outcome, deps.now()),
     ctx.signal,
   );
   return { requeueAfterMs: ADOPTION_RECHECK_MS };
 }
 
-/**
- * Writes the rule controller's status fields when they changed; returns the stored object (the next
- * write's resourceVersion), or `rule` when nothing changed. The journal is written with the
- * resourceVersion read: if the rule changed since, 409 → requeue and decide again on a fresh read.
- */
-function writeStatus(
-  deps: Runtime,
-  rule: VnfRule,
-  next: VnfRuleStatus,
-  signal: AbortSignal,
-): Promise<VnfRule> {
-  return deps.status.write(rule, next, { lock: true, signal });
-}
-
 function failureDeps(deps: Runtime): FailureDeps {
-  return { ...deps, write: (rule, next, signal) => writeStatus(deps, rule, next, signal) };
+  return {
+    ...deps,
+    write: (rule, compute, signal) => recordOutcome(deps.journal, rule, compute, signal),
+  };
 }
 
 function refOf(deps: Runtime, rule: VnfRule) {
@@ -544,8 +586,23 @@ function refOf(deps: Runtime, rule: VnfRule) {
   };
 }
 
-export function requestFor(rule: VnfRule): RuleRequest {
-  const marker = ownerMarker(rule);
+/** Whose markers this installation writes on this device. */
+export function markerOwner(deps: { installationId: string }, device: VnfDevice): MarkerOwner {
+  return {
+    installationId: deps.installationId,
+    deviceUid: device.metadata.uid ?? device.metadata.name ?? "",
+  };
+}
+
+function requireDevice(deps: Runtime, rule: VnfRule): VnfDevice {
+  const device = deps.devices.get(rule.metadata.namespace ?? "", rule.spec.deviceRef.name);
+  if (!device) throw new Error(`device ${rule.spec.deviceRef.name} vanished during the reconcile`);
+  return device;
+}
+
+/** What the rule asks of its device's appliance: the spec, its marker there, its rule number. */
+export function requestFor(rule: VnfRule, owner: MarkerOwner): RuleRequest {
+  const marker = ruleMarker(owner, rule.metadata.uid ?? `${rule.metadata.namespace}/${rule.metadata.name}`);
   return rule.status?.ruleNumber === undefined
     ? { spec: rule.spec, marker }
     : { spec: rule.spec, marker, ruleNumber: rule.status.ruleNumber };

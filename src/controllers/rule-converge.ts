@@ -1,72 +1,103 @@
-// The appliance calls for an apply plan (rule-plan.ts): update in place, verify, or create — never a
-// create when our object already exists (a pending intent makes it look by marker first, and adopt).
+// The appliance calls of an apply plan: create, adopt or update one rule's object. Never sends a create
+// while the appliance may hold an object of the rule (plan.verifyFirst, rule-plan.ts): it looks for
+// the object by marker first and adopts it. Reports the vendorRef as soon as it is known, so that a
+// failure after that point (an update refused, an activation that failed) still records it.
+import { VnfError } from "../dictionary/errors.ts";
 import type { DeviceSession, ObservedObject, RuleKind, RuleRequest } from "./ports.ts";
 import type { RulePlan } from "./rule-plan.ts";
 import type { RuleOutcome } from "./rule-status.ts";
 
-/** The appliance calls for an apply plan. Never sends a create when our object already exists. */
-export async function converge(
-  session: DeviceSession,
-  kind: RuleKind,
-  plan: Extract<RulePlan, { step: "apply" }>,
-  request: RuleRequest,
-  signal: AbortSignal,
-): Promise<RuleOutcome> {
-  const ruleNumber = request.ruleNumber;
-  const applied = (
-    action: "created" | "adopted" | "updated" | "verified",
-    vendorRef: string,
-  ): RuleOutcome => ({
+export type ApplyPlan = Extract<RulePlan, { step: "apply" }>;
+
+export interface ConvergeInput {
+  session: DeviceSession;
+  kind: RuleKind;
+  plan: ApplyPlan;
+  request: RuleRequest;
+  /** Every marker an object of this rule may carry (its own, then the old form). */
+  adoptable: readonly string[];
+  /** Told the appliance object's vendorRef as soon as it is known (created, found, renamed). */
+  landed: (vendorRef: string) => void;
+  /** The reconcile's cancellation (shutdown, lost lease): reaches every appliance call. */
+  signal?: AbortSignal;
+}
+
+export async function converge(input: ConvergeInput): Promise<RuleOutcome> {
+  const { session, kind, plan, request } = input;
+  if (plan.action === "update" && plan.vendorRef !== undefined) {
+    const current = await session.get(kind, plan.vendorRef, input.signal);
+    if (current === undefined) {
+      // Deleted behind our back (drift), or recreated under another id: adopt a copy carrying our
+      // marker if there is one, else create.
+      return createOrAdopt(input, true);
+    }
+    input.landed(plan.vendorRef);
+    // A retried write whose object already matches (and is in its place): record without sending
+    // (an old-form marker differs on the marker, so it is rewritten).
+    const moving = renumbers(input, plan.vendorRef);
+    if (plan.verifyFirst && !moving && current.marker === request.marker && noDifference(input, current)) {
+      return applied(input, "verified", plan.vendorRef);
+    }
+    const vendorRef = await update(input, plan.vendorRef);
+    return applied(input, "updated", vendorRef);
+  }
+  return createOrAdopt(input, plan.verifyFirst);
+}
+
+async function createOrAdopt(input: ConvergeInput, lookFirst: boolean): Promise<RuleOutcome> {
+  const { session, kind, request } = input;
+  const existing: ObservedObject | undefined = lookFirst
+    ? await session.findByMarker(kind, input.adoptable, input.signal)
+    : undefined;
+  if (existing) {
+    input.landed(existing.vendorRef);
+    const moving = renumbers(input, existing.vendorRef);
+    if (!moving && existing.marker === request.marker && noDifference(input, existing)) {
+      return applied(input, "adopted", existing.vendorRef);
+    }
+    const vendorRef = await update(input, existing.vendorRef);
+    return applied(input, "adopted", vendorRef);
+  }
+  const { vendorRef } = await session.create(kind, request, input.signal);
+  input.landed(vendorRef);
+  return applied(input, "created", vendorRef);
+}
+
+/** Updates the object; returns (and reports) where it is afterwards (renumbered, or renamed). */
+async function update(input: ConvergeInput, vendorRef: string): Promise<string> {
+  const updated = await input.session.update(input.kind, vendorRef, input.request, input.signal);
+  const after = updated?.vendorRef ?? vendorRef;
+  input.landed(after);
+  return after;
+}
+
+/** Whether an update would move the object to another number (VyOS: the number is its place). */
+function renumbers(input: ConvergeInput, vendorRef: string): boolean {
+  const target = input.session.updatedVendorRef?.(input.kind, input.request);
+  return target !== undefined && target !== vendorRef;
+}
+
+function noDifference(input: ConvergeInput, object: ObservedObject): boolean {
+  return input.session.differences(input.kind, input.request, object).length === 0;
+}
+
+function applied(
+  input: ConvergeInput,
+  action: "created" | "adopted" | "updated" | "verified",
+  vendorRef: string,
+): RuleOutcome {
+  const ruleNumber = input.request.ruleNumber;
+  return {
     type: "applied",
     action,
     vendorRef,
-    opHash: plan.opHash,
+    opHash: input.plan.opHash,
     ...(ruleNumber !== undefined ? { ruleNumber } : {}),
-  });
-
-  if (plan.action === "update" && plan.vendorRef !== undefined) {
-    const current = await session.get(kind, plan.vendorRef, signal);
-    if (current === undefined) {
-      // Deleted behind our back (drift): recreate, adopting a copy carrying our marker if one exists.
-      return createOrAdopt(session, kind, request, true, applied, signal);
-    }
-    const moving = renumbers(session, kind, request, plan.vendorRef);
-    if (plan.verifyFirst && !moving && session.differences(kind, request, current).length === 0) {
-      return applied("verified", plan.vendorRef);
-    }
-    const updated = await session.update(kind, plan.vendorRef, request, signal);
-    return applied("updated", updated?.vendorRef ?? plan.vendorRef);
-  }
-  return createOrAdopt(session, kind, request, plan.verifyFirst, applied, signal);
+  };
 }
 
-async function createOrAdopt(
-  session: DeviceSession,
-  kind: RuleKind,
-  request: RuleRequest,
-  verifyFirst: boolean,
-  applied: (action: "created" | "adopted" | "updated" | "verified", vendorRef: string) => RuleOutcome,
-  signal: AbortSignal,
-): Promise<RuleOutcome> {
-  // Every create is preceded by its intent, so without a pending one no earlier create can have
-  // landed: only then is the marker lookup (a list call) skipped. The engine still adopts by marker
-  // when a create is retried or refused as a duplicate.
-  const existing: ObservedObject | undefined = verifyFirst
-    ? await session.findByMarker(kind, request.marker, signal)
-    : undefined;
-  if (existing) {
-    const moving = renumbers(session, kind, request, existing.vendorRef);
-    if (!moving && session.differences(kind, request, existing).length === 0)
-      return applied("adopted", existing.vendorRef);
-    const updated = await session.update(kind, existing.vendorRef, request, signal);
-    return applied("adopted", updated?.vendorRef ?? existing.vendorRef);
-  }
-  const { vendorRef } = await session.create(kind, request, signal);
-  return applied("created", vendorRef);
-}
-
-/** The update of this request would move the object to another vendorRef (a VyOS renumber). */
-function renumbers(session: DeviceSession, kind: RuleKind, request: RuleRequest, vendorRef: string): boolean {
-  const target = session.updatedVendorRef?.(kind, request);
-  return target !== undefined && target !== vendorRef;
+/** An appliance error, whatever was thrown. */
+export function asVnfError(error: unknown): VnfError {
+  if (error instanceof VnfError) return error;
+  return new VnfError("BROKER_INTERNAL", error instanceof Error ? error.message : String(error));
 }

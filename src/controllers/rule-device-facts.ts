@@ -10,9 +10,21 @@ import type { DeviceFacts } from "./rule-plan.ts";
 export function factsOfDevice(
   device: VnfDevice | undefined,
   session: DeviceSession | undefined,
+  ruleDeleting = false,
 ): DeviceFacts {
-  if (!device || device.metadata.deletionTimestamp) return { state: "missing" };
+  if (!device) return { state: "missing" };
   const epoch = session?.epoch ?? `${device.metadata.generation ?? 0}`;
+  // A device being deleted waits for its rules' cleanup (device-protection.ts): deleting rules still
+  // go through it; nothing new is written.
+  if (device.metadata.deletionTimestamp && !ruleDeleting) {
+    return {
+      state: "notReady",
+      epoch,
+      reason: "DeviceDeleting",
+      message:
+        "the VnfDevice is being deleted; it waits for the rules with deletionPolicy Delete to be deleted first",
+    };
+  }
   if (device.spec.suspend) return { state: "suspended", epoch };
   const stalled = getCondition(device.status?.conditions, ConditionType.Stalled);
   if (!session && isTrue(device.status?.conditions, ConditionType.Stalled, device.metadata.generation)) {

@@ -20,8 +20,15 @@ export interface FailureDeps {
   onCredentialsRefused?: (device: ObjectKey) => void;
   /** The longest wait before retrying, also for an appliance's Retry-After; default 60 s. */
   maxRetryDelayMs?: number;
-  /** Writes the rule controller's status (the journal write, with the resourceVersion read). */
-  write: (rule: VnfRule, next: VnfRuleStatus, signal: AbortSignal) => Promise<VnfRule>;
+  /**
+   * Records the outcome (rule-journal.ts recordOutcome): `compute` gives the next status from the
+   * current one; a 409 re-reads the rule and applies it again, so an outcome is never dropped.
+   */
+  write: (
+    rule: VnfRule,
+    compute: (current: VnfRuleStatus | undefined) => VnfRuleStatus,
+    signal: AbortSignal,
+  ) => Promise<VnfRule>;
 }
 
 /** The rule's key in the stall book (forgotten when the rule is gone). */
@@ -37,6 +44,8 @@ export async function ruleFailure(
   generation: number,
   operation: string,
   intent?: PendingOperation,
+  /** The appliance object the attempt created or found before it failed: recorded, never lost. */
+  landed?: string,
 ): Promise<ReconcileResult | undefined> {
   const now = deps.now;
   // Cancelled (shutdown, lost lease): record nothing — the intent on the API server says what may
@@ -47,11 +56,12 @@ export async function ruleFailure(
   const action = operation === "delete" || operation === "disown" ? "Delete" : "Apply";
   deps.events.warning(rule, vnf.code, action, message);
   ctx.log.warn({ code: vnf.code, retryable: vnf.retryable }, message);
+  const found = landed === undefined ? {} : { vendorRef: landed };
   const stalled = async (outcomeMessage: string): Promise<ReconcileResult> => {
     const retryInMs = deps.stalls.stalled(stallKey(rule), now());
-    const base = { type: "stalled", code: vnf.code, message: outcomeMessage, retryInMs } as const;
+    const base = { type: "stalled", code: vnf.code, message: outcomeMessage, retryInMs, ...found } as const;
     const outcome: RuleOutcome = intent ? { ...base, pending: intent } : base;
-    await deps.write(rule, nextRuleStatus(rule.status, generation, outcome, now()), ctx.signal);
+    await deps.write(rule, (current) => nextRuleStatus(current, generation, outcome, now()), ctx.signal);
     return { requeueAfterMs: retryInMs };
   };
   if (vnf.code === "VNF_AUTH") {
@@ -63,7 +73,7 @@ export async function ruleFailure(
     if (!refusedBefore) {
       await deps.write(
         rule,
-        nextRuleStatus(rule.status, generation, { type: "credentialsRecheck", message }, now()),
+        (current) => nextRuleStatus(current, generation, { type: "credentialsRecheck", message }, now()),
         ctx.signal,
       );
       deps.onCredentialsRefused?.({
@@ -79,7 +89,8 @@ export async function ruleFailure(
   if (vnf.retryable) {
     await deps.write(
       rule,
-      nextRuleStatus(rule.status, generation, { type: "retrying", code: vnf.code, message }, now()),
+      (current) =>
+        nextRuleStatus(current, generation, { type: "retrying", code: vnf.code, message, ...found }, now()),
       ctx.signal,
     );
     return requeueAfter(vnf, deps.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);

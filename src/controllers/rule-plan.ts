@@ -92,10 +92,9 @@ export type RulePlan =
    */
   | { step: "stayStalled"; inMs: number }
   /**
-   * Converge the appliance. `create` first looks for an object carrying our marker (adoption), so a
-   * crash between the appliance write and the status write never yields a duplicate. `verifyFirst`
-   * means a previous attempt with the same opHash may already have reached the appliance: compare
-   * before sending again.
+   * Converge the appliance. `verifyFirst` (see mayHoldUnrecordedObject) means the appliance may hold
+   * an object of this rule that the status does not record: look before writing — find it by marker
+   * and adopt it instead of creating; get and compare before updating.
    */
   | {
       step: "apply";
@@ -106,6 +105,27 @@ export type RulePlan =
       /** A drift repair (for the Events and the repair counter). */
       repair?: true;
     };
+
+/**
+ * The exactly-once invariant, stated once: may the appliance hold an object of this rule that the
+ * status does not record? Every create is preceded by its intent (status.pendingOperation, written
+ * with the resourceVersion the decision was made on), and only the write that records its outcome
+ * (vendorRef, opHash) removes the intent. So the appliance can hold an unrecorded object of the rule
+ * only if:
+ *   - an intent is pending, whatever its opHash or operation: its call may have landed and its
+ *     outcome not been recorded (a crash, an answer lost after the commit, a failed activation, a
+ *     status write that failed) — and the spec may have changed since;
+ *   - the status once recorded an applied request but lost its vendorRef (edited or restored by hand).
+ * When this holds, the rule controller looks before it writes (planRule's `verifyFirst`); when it does
+ * not, no earlier create of this rule can have reached the appliance, and creating is safe.
+ * docs/design.md ("At most one appliance object per rule") has the whole argument.
+ */
+export function mayHoldUnrecordedObject(
+  facts: Pick<RuleFacts, "pendingOperation" | "vendorRef" | "appliedOpHash">,
+): boolean {
+  if (facts.pendingOperation !== undefined) return true;
+  return facts.vendorRef === undefined && facts.appliedOpHash !== undefined;
+}
 
 export function planRule(facts: RuleFacts): RulePlan {
   if (facts.deleting) return planDeletion(facts);
@@ -166,8 +186,7 @@ export function planRule(facts: RuleFacts): RulePlan {
   if (applianceInSync)
     return { step: "inSync", recordGeneration: facts.observedGeneration !== facts.generation };
 
-  // A pending intent with this very opHash means the last attempt may have reached the appliance.
-  const verifyFirst = facts.pendingOperation?.opHash === opHash;
+  const verifyFirst = mayHoldUnrecordedObject(facts);
   // Whatever converges the rule now also completes a requested repair.
   const repair = facts.repair ? ({ repair: true } as const) : {};
   const vendorRef = facts.repair?.vendorRef ?? facts.vendorRef;

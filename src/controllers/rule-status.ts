@@ -23,13 +23,23 @@ export type RuleOutcome =
   | { type: "inSync"; recordGeneration: boolean }
   /** Cannot act yet (the device is missing, not Ready or suspended): wait for it, no retry loop. */
   | { type: "waiting"; reason: string; message: string }
-  /** A retryable failure: the controller requeues with backoff. */
-  | { type: "retrying"; code: ErrorCode; message: string }
+  /**
+   * A retryable failure: the controller requeues with backoff. `vendorRef`: the appliance object the
+   * attempt created or found before it failed (recorded so that it is never lost; the intent stays).
+   */
+  | { type: "retrying"; code: ErrorCode; message: string; vendorRef?: string }
   /**
    * A person must act (the message says what): tried again after `retryInMs`, and at once when the
    * rule's spec or its device changes.
    */
-  | { type: "stalled"; code: ErrorCode; message: string; pending?: PendingOperation; retryInMs?: number }
+  | {
+      type: "stalled";
+      code: ErrorCode;
+      message: string;
+      pending?: PendingOperation;
+      retryInMs?: number;
+      vendorRef?: string;
+    }
   /** The device is missing past the grace period, or Stalled itself: Stalled until that changes. */
   | { type: "blocked"; reason: string; message: string }
   /** The device is suspended: Suspended, neither Ready nor waiting. */
@@ -106,6 +116,7 @@ export function nextRuleStatus(
       break;
     }
     case "retrying": {
+      if (outcome.vendorRef !== undefined) status.vendorRef = outcome.vendorRef;
       status.errorCode = outcome.code;
       conditions = markReconciling(
         conditions,
@@ -117,6 +128,7 @@ export function nextRuleStatus(
       break;
     }
     case "stalled": {
+      if (outcome.vendorRef !== undefined) status.vendorRef = outcome.vendorRef;
       status.errorCode = outcome.code;
       if (outcome.pending) status.pendingOperation = outcome.pending;
       const again =

@@ -170,6 +170,7 @@ export type OperationSpecLike = RequestSpecLike & {
   items?: StepSpec["items"];
   assignVendorRef?: string;
   vendorRef?: Extractor;
+  vendorRefAfter?: string;
   object?: string;
 };
 
@@ -186,6 +187,7 @@ export function compileOperation(
   const {
     assignVendorRef: assignSource,
     vendorRef: vendorRefSpec,
+    vendorRefAfter: afterSource,
     object: objectPath,
     ...requestPart
   } = spec;
@@ -258,6 +260,11 @@ export function compileOperation(
     vendorRef = problems.at(() => compileExtractor(vendorRefSpec, [...path, "vendorRef"]));
     problems.at(() => validator.extractor([...path, "vendorRef"], vendorRef, scope));
   }
+  let vendorRefAfter: CompiledTemplate | undefined;
+  if (afterSource !== undefined) {
+    vendorRefAfter = problems.at(() => templateAt([...path, "vendorRefAfter"], afterSource));
+    problems.at(() => validator.template([...path, "vendorRefAfter"], vendorRefAfter, scope));
+  }
   const object =
     objectPath === undefined ? undefined : problems.at(() => jsonPathAt([...path, "object"], objectPath));
   if (steps.length !== stepSpecs.length) return undefined;
@@ -266,6 +273,7 @@ export function compileOperation(
     op,
     assignVendorRef === undefined ? {} : { assignVendorRef },
     vendorRef === undefined ? {} : { vendorRef },
+    vendorRefAfter === undefined ? {} : { vendorRefAfter },
     object === undefined ? {} : { object },
   );
 }

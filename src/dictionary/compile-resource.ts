@@ -101,9 +101,11 @@ export function compileResource(
   if (!ownershipField || !normalize) return undefined;
   const { create, get, list, update, delete: del } = operations;
   if (!create || !get || !list || !update || !del) return undefined;
+  const budget = spec.ownership.maxLength;
   return {
     kind,
     ownershipField,
+    ...(budget === undefined ? {} : { ownershipBudget: { maxLength: budget, unit: spec.ownership.unit } }),
     normalize,
     ...(reverse ? { reverse } : {}),
     ...(ordering ? { ordering } : {}),

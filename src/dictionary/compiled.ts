@@ -78,7 +78,15 @@ export interface CompiledOperation {
   readonly steps: CompiledStep[];
   readonly assignVendorRef?: CompiledTemplate;
   readonly vendorRef?: CompiledExtractor;
+  /** update: the vendorRef after the update, when the update changes it. */
+  readonly vendorRefAfter?: CompiledTemplate;
   readonly object?: string;
+}
+
+/** How much the ownership field holds (description, a space, the marker). */
+export interface OwnershipBudget {
+  readonly maxLength: number;
+  readonly unit: "characters" | "bytes";
 }
 
 /** How the appliance orders a kind's rules (the dictionary's `ordering`). */
@@ -93,6 +101,7 @@ export interface CompiledOrdering {
 export interface CompiledResource {
   readonly kind: ResourceKind;
   readonly ownershipField: CompiledTemplate;
+  readonly ownershipBudget?: OwnershipBudget;
   readonly normalize: CompiledStructure;
   /** The reverse mapping (`import`), when the dictionary declares one. */
   readonly reverse?: CompiledImport;

@@ -275,6 +275,16 @@ export class Executor {
       }
       result.vendorRef = ref;
     }
+    if (op.name === "update" && op.vendorRefAfter) {
+      // An update that renamed the object (a vendorRef made of the marker it rewrote) says its name.
+      let ref: string | undefined;
+      try {
+        ref = refText(op.vendorRefAfter.evaluate(context));
+      } catch (error) {
+        throw asInvalidRequest(error, `${labelPrefix} vendorRefAfter`);
+      }
+      if (ref !== undefined) result.vendorRef = ref;
+    }
     if (op.name === "get") {
       const object = op.object ? queryFirst(op.object, result.last?.body) : result.last?.body;
       if (object === undefined || object === null) result.absent = true;

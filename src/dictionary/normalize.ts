@@ -2,7 +2,7 @@
 // through the same canonicalisation, and only the fields the dictionary normalises are compared, so
 // a field the appliance cannot represent (pfSense port forwards have no `log`) never shows as drift.
 import type { CompiledResource } from "./compiled.ts";
-import { readMarkers } from "./rule-input.ts";
+import { readMarker } from "./rule-input.ts";
 import { renderStructure } from "./structure.ts";
 import { OMIT } from "./templates.ts";
 
@@ -16,19 +16,19 @@ export interface ApplianceObject {
   raw: unknown;
 }
 
-/** The owner ids in an object's ownership field. */
-export function markersOf(
+/** The owner id an object's ownership field ends with, if any. */
+export function markerOf(
   resource: CompiledResource,
   item: unknown,
   context: Record<string, unknown>,
-): string[] {
+): string | undefined {
   let text: unknown;
   try {
     text = resource.ownershipField.evaluate({ ...context, item }, { allowUndefined: true });
   } catch {
-    return [];
+    return undefined;
   }
-  return readMarkers(text);
+  return readMarker(text);
 }
 
 export function normalizeItem(
@@ -53,8 +53,8 @@ export function normalizeItem(
     normalized = { $error: error instanceof Error ? error.message : String(error) };
   }
   const object: ApplianceObject = { vendorRef, normalized, raw: item };
-  const markers = markersOf(resource, item, context);
-  if (markers.length > 0) object.marker = markers[0];
+  const marker = markerOf(resource, item, context);
+  if (marker !== undefined) object.marker = marker;
   return object;
 }
 

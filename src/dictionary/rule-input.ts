@@ -76,12 +76,14 @@ export const MANIFEST_KINDS: Readonly<Record<string, ResourceKind>> = {
 };
 
 // ---- ownership marker ---------------------------------------------------------------------------
-// The caller (the operator) chooses an owner id per rule, e.g. its uid. The appliance object carries
-// it as the token `[vnf:<id>]`, written by the dictionary wherever it wants (usually the description)
-// and found again by scanning the field the dictionary names.
+// The caller (the operator) chooses an owner id per rule (controllers/markers.ts). The appliance object
+// carries it as the token `[vnf:<id>]` at the END of its ownership field: dictionaries write the
+// field as "{{ rule.description }} {{ marker }}". The token is read back only there — the last thing in
+// the field, after a space or alone — so text a user typed into the description can never stand for
+// it: whatever the description holds, our token follows it.
 
 export const MARKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
-const TOKEN_SCAN = /\[vnf:([A-Za-z0-9][A-Za-z0-9._:/-]{0,127})\]/g;
+const TRAILING_TOKEN = /(?:^|\s)\[vnf:([A-Za-z0-9][A-Za-z0-9._:/-]{0,127})\]$/;
 
 export function markerToken(markerId: string): string {
   if (!MARKER_ID_PATTERN.test(markerId)) {
@@ -92,19 +94,22 @@ export function markerToken(markerId: string): string {
   return `[vnf:${markerId}]`;
 }
 
-/** Every marker id found in a text (normally zero or one). */
-export function readMarkers(text: unknown): string[] {
-  if (typeof text !== "string") return [];
-  return [...text.matchAll(TOKEN_SCAN)].map((m) => m[1] ?? "").filter((id) => id !== "");
+/** The marker id a field ends with (trailing whitespace ignored), or undefined. */
+export function readMarker(text: unknown): string | undefined {
+  if (typeof text !== "string") return undefined;
+  return TRAILING_TOKEN.exec(text.trimEnd())?.[1];
 }
 
 /**
- * The text without its marker tokens, for normalisation. Each token takes one separating space with it
- * (the one before it, else the one after), so `"desc [vnf:x]"` and `"[vnf:x] desc"` both give `"desc"`
- * while any other whitespace the user wrote is kept (no perpetual diff on `" padded "`).
+ * The field without its trailing marker token (and the one space before it), for normalisation:
+ * `"desc [vnf:x]"` and `" [vnf:x]"` give `"desc"` and `""`; any other text, a `[vnf:` the user typed
+ * included, is kept as it is (no perpetual diff).
  */
-export function stripMarkers(text: unknown): unknown {
+export function stripMarker(text: unknown): unknown {
   if (typeof text !== "string") return text;
-  const token = "\\[vnf:[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\\]";
-  return text.replace(new RegExp(` ${token}|${token} ?`, "g"), "");
+  const trimmed = text.trimEnd();
+  const match = TRAILING_TOKEN.exec(trimmed);
+  if (!match) return text;
+  // The match holds the one separating space the dictionary wrote (when there is text before it).
+  return trimmed.slice(0, trimmed.length - match[0].length);
 }

@@ -204,6 +204,12 @@ export const UpdateOperationSchema = OperationBase.extend({
    * renumbered to its new place); default: where it was.
    */
   vendorRef: ExtractorSchema.optional(),
+  /**
+   * The object's vendorRef once the update is done, when the update changes it: a vendorRef made of
+   * the ownership marker changes when an update rewrites the marker (an old-form marker adopted).
+   * Rendered with the update's inputs (`vendorRef` is still the one the update addressed).
+   */
+  vendorRefAfter: Template.optional(),
 }).superRefine(inlineOrSteps);
 
 export const OperationsSchema = z.strictObject({
@@ -264,8 +270,18 @@ export const OrderingSchema = z
 
 export const ResourceSchema = z.strictObject({
   ownership: z.strictObject({
-    /** A template over `item` (a vendor object) giving the text that carries the marker token. */
+    /**
+     * A template over `item` (a vendor object) giving the field that carries the marker token at its
+     * end (create and update write it as "{{ rule.description }} {{ marker }}").
+     */
     field: Template,
+    /**
+     * The most that field holds on the appliance. The description, a space and the marker must fit:
+     * a longer description is refused before any call, with a status saying how long it may be.
+     */
+    maxLength: z.number().int().positive().optional(),
+    /** How the appliance counts maxLength: characters (Unicode code points) or UTF-8 bytes. */
+    unit: z.enum(["characters", "bytes"]).default("characters"),
   }),
   /**
    * Rules of this kind are evaluated in order (first match): the operator keeps them in the order

@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import nunjucks from "nunjucks";
 import { TemplateRefusal } from "./errors.ts";
 import { cidrToRange, rangeToCidr } from "./ip-ranges.ts";
-import { markerToken, readMarkers, stripMarkers } from "./rule-input.ts";
+import { markerToken, readMarker, stripMarker } from "./rule-input.ts";
 import {
   type AstNode,
   BUILTIN_FILTERS,
@@ -189,12 +189,12 @@ function engineFilters(): Record<string, Filter> {
     // An unknown vendor value is kept as is, so drift shows what the appliance really has.
     return Object.hasOwn(reverse, key) ? reverse[key] : value;
   });
-  add("stripMarker", (value: unknown) => stripMarkers(value));
+  add("stripMarker", (value: unknown) => stripMarker(value));
   add("markerToken", (value: unknown) => markerToken(stringOf(value, "markerToken")));
   add("isCidr", (value: unknown) => typeof value === "string" && isCidrOrAny(value));
   add("ipRange", (value: unknown) => cidrToRange(stringOf(value, "ipRange")));
   add("rangeCidr", (value: unknown) => rangeToCidr(stringOf(value, "rangeCidr")));
-  add("markerOf", (value: unknown) => readMarkers(value)[0]);
+  add("markerOf", (value: unknown) => readMarker(value));
   add("b64", (value: unknown) => Buffer.from(stringOf(value, "b64"), "utf8").toString("base64"));
   add("url", (value: unknown) => encodeURIComponent(stringOf(value, "url")));
   add("xml", (value: unknown) => escapeXml(stringOf(value, "xml")));

@@ -71,7 +71,11 @@ const lower = (value: unknown) => (typeof value === "string" ? value.trim().toLo
 const ruleId = z.string().regex(RULE_ID_PATTERN, "1 to 128 letters, digits, '_' or '-'");
 const instanceId = z.union([z.string().min(1).max(63), z.number().int().nonnegative()]);
 const iface = z.string().min(1).max(32);
-const description = z.string().max(256);
+// The CRD's limits (the appliance's field also holds the ownership marker after it).
+const description = z
+  .string()
+  .max(200)
+  .refine((text) => !text.includes("[vnf:"), 'cannot contain "[vnf:" (reserved for the ownership marker)');
 const portValue = z.union([z.string().max(256), z.number().int()]).refine((v) => {
   const text = normalisePort(v);
   return text === undefined || commaMembers(text).every(isPortRange);

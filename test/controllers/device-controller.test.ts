@@ -469,14 +469,27 @@ describe("device reconciler", () => {
     }
   });
 
-  it("a deleted device's session is closed and forgotten", async () => {
+  it("a device being deleted keeps its session (its Delete-policy rules clean up through it); once gone, it is closed and forgotten", async () => {
     const w = world([
-      [resources.device, { ...device(), metadata: { ...device().metadata, deletionTimestamp: "x" } }],
+      [
+        resources.device,
+        {
+          ...device(),
+          metadata: {
+            ...device().metadata,
+            deletionTimestamp: "x",
+            finalizers: ["vnf-operator.io/rules-first"],
+          },
+        },
+      ],
     ]);
+    await w.reconcileDevice();
+    expect(w.session.closed).toBe(false);
+    expect(w.sessions.any({ namespace: NS, name: "edge" })).toBeDefined();
+    w.kube.remove(resources.device, NS, "edge");
     await w.reconcileDevice();
     expect(w.session.closed).toBe(true);
     expect(w.sessions.any({ namespace: NS, name: "edge" })).toBeUndefined();
-    expect(w.kube.summary()).toEqual([]);
   });
 
   it("the drift controller's fields on the device survive the device controller's writes", async () => {

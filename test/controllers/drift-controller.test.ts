@@ -10,7 +10,10 @@ import { opHashOf, vnfError } from "./fakes/fake-session.ts";
 import {
   conditionsOf,
   device,
+  disownedMarker,
   FIREWALL_SPEC,
+  MARKER_WEB,
+  markerOf,
   readyCondition,
   rule,
   secret,
@@ -20,7 +23,7 @@ import {
   world,
 } from "./fakes/world.ts";
 
-const HASH = opHashOf({ spec: FIREWALL_SPEC, marker: "uid-web" });
+const HASH = opHashOf({ spec: FIREWALL_SPEC, marker: MARKER_WEB });
 const RULE = "apply-status vnffirewallrules/web";
 const DEVICE = "apply-status vnfdevices/edge";
 const LISTS = ["list firewallRule", "list natRule"];
@@ -98,7 +101,7 @@ const cases: DriftCase[] = [
     device: withDrift("Repair"),
     rules: [appliedRule()],
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "7");
     },
     expect: { calls: LISTS, writes: [], repairs: [], result: { requeueAfterMs: 300_000 } },
   },
@@ -120,7 +123,7 @@ const cases: DriftCase[] = [
     device: withDrift("Repair"),
     rules: [appliedRule()],
     setup: (w) => {
-      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: MARKER_WEB }, "7");
     },
     expect: {
       calls: LISTS,
@@ -134,7 +137,7 @@ const cases: DriftCase[] = [
     device: withDrift("Repair"),
     rules: [appliedRule()],
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "8");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "8");
     },
     expect: {
       calls: LISTS,
@@ -148,7 +151,7 @@ const cases: DriftCase[] = [
     device: withDrift("Report"),
     rules: [appliedRule()],
     setup: (w) => {
-      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: MARKER_WEB }, "7");
     },
     expect: {
       calls: LISTS,
@@ -172,7 +175,7 @@ const cases: DriftCase[] = [
       }),
     ],
     setup: (w) => {
-      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: MARKER_WEB }, "7");
     },
     expect: { calls: LISTS, writes: [], events: [] },
   },
@@ -189,7 +192,7 @@ const cases: DriftCase[] = [
       }),
     ],
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "7");
     },
     expect: {
       calls: LISTS,
@@ -203,7 +206,7 @@ const cases: DriftCase[] = [
     device: withDrift("Repair"),
     rules: [],
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-gone" }, "9");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: markerOf("uid-gone") }, "9");
     },
     expect: {
       calls: [...LISTS.slice(0, 1), "delete firewallRule 9", "activate", LISTS[1] ?? ""],
@@ -235,7 +238,7 @@ const cases: DriftCase[] = [
     device: withDrift("Report"),
     rules: [],
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-gone" }, "9");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: markerOf("uid-gone") }, "9");
     },
     expect: { calls: LISTS, writes: [], events: [] },
   },
@@ -245,7 +248,7 @@ const cases: DriftCase[] = [
     rules: [],
     setup: (w) => {
       w.session.put("firewallRule", { spec: FIREWALL_SPEC }, "1");
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "orphaned.uid-old" }, "2");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: disownedMarker("uid-old") }, "2");
       const first = w.session.objects.get("1");
       if (first) first.importable = true;
     },

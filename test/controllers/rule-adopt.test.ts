@@ -6,7 +6,16 @@ import { ADOPT_ANNOTATION, resourceTypes as resources } from "../../src/api/grou
 import type { VnfRule } from "../../src/api/types.ts";
 import { ADOPTION_RECHECK_MS } from "../../src/controllers/rule-adopt.ts";
 import { CoreResources } from "../../src/runtime/resource.ts";
-import { conditionsOf, device, FIREWALL_SPEC, rule, secret, type World, world } from "./fakes/world.ts";
+import {
+  conditionsOf,
+  device,
+  FIREWALL_SPEC,
+  MARKER_WEB,
+  rule,
+  secret,
+  type World,
+  world,
+} from "./fakes/world.ts";
 
 const APPLY = "apply-status vnffirewallrules/web";
 
@@ -41,7 +50,7 @@ describe("adopt annotation", () => {
       "update firewallRule 42",
       "activate",
     ]);
-    expect(w.session.objects.get("42")?.marker).toBe("uid-web");
+    expect(w.session.objects.get("42")?.marker).toBe(MARKER_WEB);
     expect(w.session.objects.size).toBe(1);
     expect(w.rule()?.status).toMatchObject({ vendorRef: "42" });
     expect(conditionsOf(w.rule())).toEqual(["Ready=True/Applied"]);
@@ -50,7 +59,7 @@ describe("adopt annotation", () => {
 
   it("a retried adoption whose marker already landed records it without writing again", async () => {
     const w = setup(adopting("42"));
-    w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "42");
+    w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "42");
     await w.reconcileRule();
     expect(w.session.calls).toEqual(["get firewallRule 42", "get firewallRule 42", "activate"]);
     expect(w.rule()?.status).toMatchObject({ vendorRef: "42" });
@@ -94,7 +103,7 @@ describe("adopt annotation", () => {
     await w.reconcileRule();
     w.session.put("firewallRule", { spec: FIREWALL_SPEC }, "42");
     await w.reconcileRule();
-    expect(w.session.objects.get("42")?.marker).toBe("uid-web");
+    expect(w.session.objects.get("42")?.marker).toBe(MARKER_WEB);
     expect(conditionsOf(w.rule())).toEqual(["Ready=True/Applied"]);
   });
 

@@ -13,6 +13,7 @@ import {
   context,
   device,
   FIREWALL_SPEC,
+  MARKER_WEB,
   NS,
   readyCondition,
   rule,
@@ -24,9 +25,9 @@ import {
   world,
 } from "./fakes/world.ts";
 
-const HASH = opHashOf({ spec: FIREWALL_SPEC, marker: "uid-web" });
+const HASH = opHashOf({ spec: FIREWALL_SPEC, marker: MARKER_WEB });
 const EDITED = { ...FIREWALL_SPEC, description: "web v2" };
-const HASH_EDITED = opHashOf({ spec: EDITED, marker: "uid-web" });
+const HASH_EDITED = opHashOf({ spec: EDITED, marker: MARKER_WEB });
 const APPLY = "apply-status vnffirewallrules/web";
 const FINALIZER_PATCH = "patch vnffirewallrules/web";
 
@@ -181,7 +182,7 @@ const cases: RuleCase[] = [
     name: "create after a crash (intent pending): our object found by marker is adopted, not created again",
     rule: { status: { pendingOperation: pending("create") } },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "55");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "55");
     },
     expect: {
       calls: ["findByMarker firewallRule", "activate"],
@@ -194,7 +195,7 @@ const cases: RuleCase[] = [
     name: "create after a crash, our object found but different: adopted and updated",
     rule: { status: { pendingOperation: pending("create") } },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: "uid-web" }, "55");
+      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: MARKER_WEB }, "55");
     },
     expect: {
       calls: ["findByMarker firewallRule", "update firewallRule 55", "activate"],
@@ -217,8 +218,8 @@ const cases: RuleCase[] = [
     name: "create: two objects carry our marker: Stalled VNF_CONFLICT, nothing written to the appliance",
     rule: { status: { pendingOperation: pending("create") } },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "55");
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "56");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "55");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "56");
     },
     expect: {
       calls: ["findByMarker firewallRule"],
@@ -234,7 +235,7 @@ const cases: RuleCase[] = [
     name: "spec changed: get, update in place, activate",
     rule: { generation: 2, spec: { description: "web v2" }, status: applied() },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "7");
     },
     expect: {
       calls: ["get firewallRule 7", "update firewallRule 7", "activate"],
@@ -261,7 +262,7 @@ const cases: RuleCase[] = [
       status: applied({ pendingOperation: pending("update", HASH_EDITED, "7") }),
     },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: EDITED, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: EDITED, marker: MARKER_WEB }, "7");
     },
     expect: {
       calls: ["get firewallRule 7", "activate"],
@@ -376,7 +377,7 @@ const cases: RuleCase[] = [
     name: "update fails with VNF_INVALID: Stalled, the update's intent kept",
     rule: { generation: 2, spec: { description: "web v2" }, status: applied() },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "7");
       w.session.script("update", vnfError("VNF_INVALID"));
     },
     expect: {
@@ -425,7 +426,7 @@ const cases: RuleCase[] = [
     name: "delete: intent, delete by vendorRef, activate, finalizer released",
     rule: { deleting: true, status: applied() },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "7");
     },
     expect: {
       calls: ["delete firewallRule 7", "activate"],
@@ -438,10 +439,19 @@ const cases: RuleCase[] = [
     name: "delete of a rule whose create may have landed: found by marker, deleted",
     rule: { deleting: true, status: { pendingOperation: pending("create") } },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "55");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "55");
     },
     expect: {
       calls: ["findByMarker firewallRule", "delete firewallRule 55", "activate"],
+      writes: [APPLY, FINALIZER_PATCH],
+      gone: true,
+    },
+  },
+  {
+    name: "delete after a crash between the delete and its activation: nothing left to delete, activated all the same",
+    rule: { deleting: true, status: { pendingOperation: pending("delete") } },
+    expect: {
+      calls: ["findByMarker firewallRule", "activate"],
       writes: [APPLY, FINALIZER_PATCH],
       gone: true,
     },
@@ -483,7 +493,7 @@ const cases: RuleCase[] = [
     name: "deletionPolicy Orphan: the object stays, its marker disowned, finalizer released",
     rule: { deleting: true, spec: { deletionPolicy: "Orphan" }, status: applied() },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "7");
     },
     expect: {
       calls: ["update firewallRule 7", "activate"],
@@ -508,7 +518,7 @@ const cases: RuleCase[] = [
     name: "a repair the drift controller asked for: written again in full, recorded as a repair",
     rule: { status: applied() },
     setup: (w) => {
-      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: "uid-web" }, "7");
+      w.session.put("firewallRule", { spec: { ...FIREWALL_SPEC, action: "deny" }, marker: MARKER_WEB }, "7");
       w.repairs.request("uid-web", { opHash: HASH });
     },
     expect: {
@@ -635,7 +645,7 @@ describe("rule reconciler: journal safety across attempts", () => {
       [resources.device, device()],
       [resources.firewallRule, rule({ generation: 2, spec: { description: "web v2" }, status: applied() })],
     ]);
-    w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: "uid-web" }, "7");
+    w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: MARKER_WEB }, "7");
     const drift = { detectedAt: T0, fields: ["action"], action: "Repaired" as const };
     // The drift controller's record, applied under its own field manager.
     await w.kube.request({

@@ -39,7 +39,6 @@ const description = (row: VendorRow) =>
     .filter(
       (d) =>
         (row.maxDescription === undefined || d.length <= row.maxDescription) &&
-        !d.includes("[vnf:") &&
         (row.acceptsDescription?.(d) ?? true),
     );
 

@@ -21,6 +21,9 @@ import { loadDictionaryFile } from "../../src/dictionary/loader.ts";
 import { type SimulatorHandle, startSimulator, type VendorObject } from "../simulators/index.ts";
 import { VENDORS, type VendorRow } from "./vendors.ts";
 
+/** Whose markers the rules here carry. */
+const OWNER = { installationId: "ordering-test", deviceUid: "device" };
+
 const KIND = "firewallRule" as const;
 const RULES = 30;
 
@@ -90,7 +93,7 @@ describe.each(VENDORS)("rule order on $vendor", (row: VendorRow) => {
   /** What the rule controller does for a create: next to its applied neighbour, or between numbers. */
   async function create(target: VnfRule): Promise<void> {
     const peers = rules.filter((r) => r !== target && r.status?.vendorRef !== undefined);
-    const request = requestFor(target);
+    const request = requestFor(target, OWNER);
     if (ordering.movable) {
       const position = placeNewRule(
         ordered(target),
@@ -133,7 +136,7 @@ describe.each(VENDORS)("rule order on $vendor", (row: VendorRow) => {
     });
     for (const [r, number] of renumbers) {
       const at = plan.moves.find((m) => m.rule === ordered(r).key)?.vendorRef as string;
-      const updated = await session.update(KIND, at, { ...requestFor(r), ruleNumber: number });
+      const updated = await session.update(KIND, at, { ...requestFor(r, OWNER), ruleNumber: number });
       r.status = { vendorRef: updated?.vendorRef ?? at, ruleNumber: number };
     }
     if (moves > 0) await session.activate();

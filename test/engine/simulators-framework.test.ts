@@ -455,6 +455,50 @@ describe("simulator framework: options", () => {
     }
   });
 
+  it("lostAnswer: the write takes effect, its answer never comes (held open, or reset)", async () => {
+    const sim = await startSimulator("pfsense", { writeLatencyMs: 0 });
+    const client = rawClient(sim);
+    const headers = {
+      authorization: basicAuth(sim.credentials.username ?? "", sim.credentials.password ?? ""),
+    };
+    const body = (descr: string) => ({
+      type: "pass",
+      interface: ["wan"],
+      ipprotocol: "inet",
+      protocol: "tcp",
+      source: "any",
+      destination: "10.0.0.10",
+      destination_port: "443",
+      descr,
+    });
+    try {
+      await sim.control.injectFault({ kind: "lostAnswer", method: "POST", times: 1 });
+      await expect(
+        client.request("POST", "/api/v2/firewall/rule", {
+          headers,
+          body: body("held"),
+          signal: AbortSignal.timeout(300),
+        }),
+      ).rejects.toThrow();
+      await sim.control.injectFault({ kind: "lostAnswer", reset: true, method: "POST", times: 1 });
+      await expect(
+        client.request("POST", "/api/v2/firewall/rule", { headers, body: body("reset") }),
+      ).rejects.toThrow();
+      const descriptions = (await sim.control.objects("firewallRule")).candidate.map((o) => o.descr);
+      expect(descriptions).toEqual(expect.arrayContaining(["held", "reset"]));
+      await expect
+        .poll(async () => (await sim.control.requests({ method: "POST" })).map((r) => r.outcome))
+        .toEqual(["timeout", "reset"]);
+      expect((await sim.control.requests({ method: "POST" })).map((r) => r.fault)).toEqual([
+        "lostAnswer",
+        "lostAnswer",
+      ]);
+    } finally {
+      await client.close();
+      await sim.stop();
+    }
+  });
+
   it("refuses to come back up after stop()", async () => {
     const sim = await startSimulator("pfsense");
     await sim.stop();

@@ -206,7 +206,7 @@ describe.each(VENDOR_CASES)("%s", (_label, row: VendorRow) => {
       await sim.control.putObject(c.stored.controlKind, copy);
       const error = await failure(s.findByMarker(kind, "twin/a"));
       expect(error.code).toBe("VNF_CONFLICT");
-      expect(error.message).toContain("2 appliance objects carry the ownership marker twin/a");
+      expect(error.message).toContain("2 appliance objects carry the ownership marker [vnf:twin/a]");
     });
 
     it("a hostile vendorRef addresses nothing and changes nothing", async () => {

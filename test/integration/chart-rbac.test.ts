@@ -31,7 +31,7 @@ import {
   writeKubeConfig,
 } from "../support/helm.ts";
 import { createTestNamespace, kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
-import { SIMULATOR_CIDR } from "../support/operator-env.ts";
+import { ruleMarkerText, SIMULATOR_CIDR } from "../support/operator-env.ts";
 import { recordLog, recordMetrics, testLogger } from "../support/test-logger.ts";
 
 const GROUP = "vnf-operator.io";
@@ -153,10 +153,12 @@ async function startOperatorAs(
   namespace: string,
   leaderElection?: { namespace: string; name: string },
   credentialNamespaces?: string[],
+  release?: { name: string; namespace: string },
 ): Promise<Operator> {
   const operator = await createOperator({
     kubeConfig,
     namespaces: [namespace],
+    ...(release ? { releaseName: release.name, releaseNamespace: release.namespace } : {}),
     dictionaryDirectories: [path.join(repoRoot, "dictionaries")],
     logger: testLogger("operator-rbac"),
     probeAddress: "0",
@@ -188,7 +190,7 @@ async function ruleLifecycle(
   });
   const rule = await waitReady(namespace, "vnffirewallrules", "allow-https");
   expect(rule.metadata.finalizers).toContain("vnf-operator.io/cleanup");
-  const marker = `[vnf:${rule.metadata.uid}]`;
+  const marker = ruleMarkerText(rule.metadata.uid);
   const onAppliance = async () =>
     ((await sim.control.objects("firewallRule")).running as object[]).filter((o) =>
       JSON.stringify(o).includes(marker),
@@ -244,7 +246,23 @@ describe("cluster-wide install (ClusterRole), two replicas with leader election"
   });
 
   it("runs a full rule lifecycle as the ServiceAccount, holding the Lease in the release namespace", async () => {
-    operator = await startOperatorAs(sa, workNs, { namespace: releaseNs, name: "vnf-operator-leader" });
+    operator = await startOperatorAs(
+      sa,
+      workNs,
+      { namespace: releaseNs, name: "vnf-operator-leader" },
+      undefined,
+      { name: release, namespace: releaseNs },
+    );
+    // The ClusterRole lets it read the kube-system namespace (that one only): the installation id
+    // is the cluster's, the release namespace's and the release's.
+    const kubeSystem = await admin.makeApiClient(CoreV1Api).readNamespace({ name: "kube-system" });
+    expect(operator.installation).toEqual({
+      id: `${kubeSystem.metadata?.uid}/${releaseNs}/${release}`,
+      source: "cluster",
+    });
+    expect(await statusCodeOf(() => sa.makeApiClient(CoreV1Api).readNamespace({ name: "default" }))).toBe(
+      403,
+    );
     await operator.manager.elected();
     const lease = await admin
       .makeApiClient(CoordinationV1Api)
@@ -385,7 +403,12 @@ describe("namespaced install (watchNamespaces): Roles only, nothing readable els
   });
 
   it("runs a full rule lifecycle in the watched namespace as the ServiceAccount", async () => {
-    operator = await startOperatorAs(sa, watchedNs);
+    operator = await startOperatorAs(sa, watchedNs, undefined, undefined, {
+      name: release,
+      namespace: releaseNs,
+    });
+    // Nothing cluster-wide, so no kube-system: the installation id falls back to the release's.
+    expect(operator.installation).toEqual({ id: `${releaseNs}/${release}`, source: "release" });
     await ruleLifecycle(watchedNs, "edge-fw", sim);
     // The other namespace's rule was never touched (no finalizer, only the CRD's default status).
     const other = await getObj(otherNs, "vnffirewallrules", "other-rule");

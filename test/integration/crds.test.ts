@@ -587,8 +587,20 @@ const INVALID: InvalidCase[] = [
   {
     name: "over-long description",
     base: "firewall",
-    changes: { "spec.description": long(257) },
-    messages: ["spec.description: Too long: may not be more than 256"],
+    changes: { "spec.description": long(201) },
+    messages: ["spec.description: Too long: may not be more than 200"],
+  },
+  {
+    name: "a forged ownership marker in the description",
+    base: "firewall",
+    changes: { "spec.description": "web [vnf:0f0e0d0c-0000-4000-8000-000000000001]" },
+    messages: ['description cannot contain "[vnf:"'],
+  },
+  {
+    name: "a forged ownership marker in a NAT description",
+    base: "nat",
+    changes: { "spec.description": "[vnf:aaaaaaaa.bbbbbbbb.cccccccccccccccc.dddddddd]" },
+    messages: ['description cannot contain "[vnf:"'],
   },
   {
     name: "ruleId with a space",

@@ -15,11 +15,11 @@ import {
   conditionOf,
   FIREWALL,
   type KubeObj,
-  markerToken,
   type OperatorEnv,
   objectsContaining,
   repoRoot,
   ruleManifest,
+  ruleMarkerText,
   startOperatorEnv,
 } from "../support/operator-env.ts";
 
@@ -374,7 +374,7 @@ describe(`every state as kstatus (${KSTATUS_VERSION}), kubectl wait and Argo CD 
       argo36: "Missing",
     });
     await waitUntil("the rule gone from the appliance", async () =>
-      (await objectsContaining(env.sim, "firewallRule", markerToken(doomed.metadata.uid), "running"))
+      (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(doomed.metadata.uid), "running"))
         .length === 0
         ? true
         : undefined,

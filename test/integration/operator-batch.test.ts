@@ -9,9 +9,9 @@ import {
   FIREWALL,
   GROUP,
   isReadyNow,
-  markerToken,
   type OperatorEnv,
   ruleManifest,
+  ruleMarkerText,
   startOperatorEnv,
   VERSION,
 } from "../support/operator-env.ts";
@@ -110,7 +110,9 @@ describe("Batched activation on pfSense", () => {
     expect(healthChecks).toBeLessThanOrEqual(Math.ceil(elapsedMs / 60_000));
     const running = (await env.sim.control.objects("firewallRule")).running;
     for (const rule of all) {
-      expect(running.filter((o) => String(o.descr).includes(markerToken(rule.metadata.uid)))).toHaveLength(1);
+      expect(running.filter((o) => String(o.descr).includes(ruleMarkerText(rule.metadata.uid)))).toHaveLength(
+        1,
+      );
     }
   });
 });

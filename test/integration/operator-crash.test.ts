@@ -9,11 +9,12 @@ import {
   conditionOf,
   FIREWALL,
   type KubeObj,
-  markerToken,
+  markerOf,
   NAT,
   type OperatorEnv,
   objectsContaining,
   ruleManifest,
+  ruleMarkerText,
   startOperatorEnv,
   statusOf,
 } from "../support/operator-env.ts";
@@ -89,8 +90,8 @@ describe("restart between the appliance write and the status write", () => {
 
     // Both creates are on the appliance, not activated, and not recorded: kill now.
     await waitUntil("both creates on the appliance (candidate)", async () =>
-      (await objectsContaining(env.sim, "firewallRule", markerToken(fwUid))).length === 1 &&
-      (await objectsContaining(env.sim, "natRule", markerToken(natUid))).length === 1
+      (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid))).length === 1 &&
+      (await objectsContaining(env.sim, "natRule", ruleMarkerText(natUid))).length === 1
         ? true
         : undefined,
     );
@@ -103,20 +104,24 @@ describe("restart between the appliance write and the status write", () => {
       expect(status.pendingOperation).toMatchObject({ operation: "create" });
       expect(status.vendorRef).toBeUndefined();
     }
-    expect(await objectsContaining(env.sim, "firewallRule", markerToken(fwUid), "running")).toHaveLength(0);
+    expect(await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid), "running")).toHaveLength(
+      0,
+    );
     expect((await env.sim.control.stats()).applyCount).toBe(0);
 
     await restartInProcess();
     const fw = await env.waitCondition(FIREWALL.plural, "crash-fw", settled, "Ready");
     const nat = await env.waitCondition(NAT.plural, "crash-nat", settled, "Ready");
 
-    const fwObjects = await objectsContaining(env.sim, "firewallRule", markerToken(fwUid), "running");
-    const natObjects = await objectsContaining(env.sim, "natRule", markerToken(natUid), "running");
+    const fwObjects = await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid), "running");
+    const natObjects = await objectsContaining(env.sim, "natRule", ruleMarkerText(natUid), "running");
     expect(fwObjects).toHaveLength(1);
     expect(natObjects).toHaveLength(1);
-    expect(await objectsContaining(env.sim, "firewallRule", markerToken(fwUid))).toHaveLength(1);
+    expect(await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid))).toHaveLength(1);
     expect(statusOf(fw).vendorRef).toBe(String(fwObjects[0]?.tracker));
-    expect(statusOf(nat).vendorRef).toBe(natUid);
+    // A port forward's vendorRef is its marker (this installation, this device, this rule).
+    const deviceUid = (await env.get("vnfdevices", device)).metadata.uid;
+    expect(statusOf(nat).vendorRef).toBe(markerOf(deviceUid, natUid));
     expect(String(conditionOf(fw, "Ready")?.message)).toContain("adopted");
     expect(String(conditionOf(nat, "Ready")?.message)).toContain("adopted");
     const creates = (await env.sim.control.requests()).filter(
@@ -130,23 +135,23 @@ describe("restart between the appliance write and the status write", () => {
     const first = await child();
     await env.apply(ruleManifest(FIREWALL, "crash-fw", device, { ...firewallSpec, action: "deny" }));
     await waitUntil("the update on the appliance (candidate)", async () => {
-      const [o] = await objectsContaining(env.sim, "firewallRule", markerToken(fwUid));
+      const [o] = await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid));
       return o?.type === "block" ? true : undefined;
     });
     await first.kill();
     const pending = statusOf(await env.get(FIREWALL.plural, "crash-fw"));
     expect(pending.pendingOperation).toMatchObject({ operation: "update" });
-    const [running] = await objectsContaining(env.sim, "firewallRule", markerToken(fwUid), "running");
+    const [running] = await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid), "running");
     expect(running?.type).toBe("pass"); // not activated yet
 
     await restartInProcess();
     const fw = await env.waitCondition(FIREWALL.plural, "crash-fw", settled, "Ready");
     expect(statusOf(fw).vendorRef).toBe(pending.vendorRef);
     await waitUntil("the update activated", async () => {
-      const [o] = await objectsContaining(env.sim, "firewallRule", markerToken(fwUid), "running");
+      const [o] = await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid), "running");
       return o?.type === "block" ? true : undefined;
     });
-    expect(await objectsContaining(env.sim, "firewallRule", markerToken(fwUid))).toHaveLength(1);
+    expect(await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid))).toHaveLength(1);
     // Verified against the appliance, not sent again.
     expect((await env.sim.control.requests()).filter((r) => r.method === "PATCH")).toEqual([]);
     await stopInProcess();
@@ -157,7 +162,9 @@ describe("restart between the appliance write and the status write", () => {
     const deleting = env.kubectl(["delete", `${FIREWALL.short}/crash-fw`, "--wait=false"]);
     expect((await deleting).code).toBe(0);
     await waitUntil("the delete on the appliance (candidate)", async () =>
-      (await objectsContaining(env.sim, "firewallRule", markerToken(fwUid))).length === 0 ? true : undefined,
+      (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid))).length === 0
+        ? true
+        : undefined,
     );
     await first.kill();
     const obj = await env.find(FIREWALL.plural, "crash-fw");
@@ -166,7 +173,7 @@ describe("restart between the appliance write and the status write", () => {
     await restartInProcess();
     await env.waitGone(FIREWALL.plural, "crash-fw");
     await waitUntil("the delete activated", async () =>
-      (await objectsContaining(env.sim, "firewallRule", markerToken(fwUid), "running")).length === 0
+      (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(fwUid), "running")).length === 0
         ? true
         : undefined,
     );

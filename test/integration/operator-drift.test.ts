@@ -15,11 +15,12 @@ import {
   FIREWALL,
   type KubeObj,
   lastSeq,
-  markerToken,
+  markerTokenOf,
   NAT,
   type OperatorEnv,
   objectsContaining,
   ruleManifest,
+  ruleMarkerText,
   sleep,
   startOperatorEnv,
   statusOf,
@@ -126,20 +127,20 @@ describe("drift on pfSense", () => {
     const tracker = String(statusOf(before).vendorRef);
     const repairsBefore = await repairs();
     await env.sim.control.deleteObject("firewallRule", tracker);
-    expect(await objectsContaining(env.sim, "firewallRule", markerToken(before.metadata.uid))).toHaveLength(
-      0,
-    );
+    expect(
+      await objectsContaining(env.sim, "firewallRule", ruleMarkerText(before.metadata.uid)),
+    ).toHaveLength(0);
 
     await env.checkDrift(repairDevice);
     await waitUntil("the rule is recreated and applied", async () =>
-      (await objectsContaining(env.sim, "firewallRule", markerToken(before.metadata.uid), "running"))
+      (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(before.metadata.uid), "running"))
         .length === 1
         ? true
         : undefined,
     );
     const after = await waitRepaired(FIREWALL.plural, "deleted-behind");
     expect(statusOf(after).vendorRef).not.toBe(tracker);
-    const [object] = await objectsContaining(env.sim, "firewallRule", markerToken(before.metadata.uid));
+    const [object] = await objectsContaining(env.sim, "firewallRule", ruleMarkerText(before.metadata.uid));
     expect(String(object?.tracker)).toBe(statusOf(after).vendorRef);
     expect(await repairs()).toBeGreaterThan(repairsBefore);
   });
@@ -151,27 +152,35 @@ describe("drift on pfSense", () => {
     const nat = await env.get(NAT.plural, "nat-edited");
     const natView = await env.sim.control.objects("natRule");
     const natIndex = natView.candidate.findIndex((o) =>
-      String(o.descr).includes(markerToken(nat.metadata.uid)),
+      String(o.descr).includes(ruleMarkerText(nat.metadata.uid)),
     );
     expect(natIndex).toBeGreaterThanOrEqual(0);
     await env.sim.control.updateObject("natRule", String(natIndex), { target: "10.9.9.9" });
 
     await env.checkDrift(repairDevice);
     await waitUntil("the firewall rule is restored", async () => {
-      const [o] = await objectsContaining(env.sim, "firewallRule", markerToken(rule.metadata.uid), "running");
+      const [o] = await objectsContaining(
+        env.sim,
+        "firewallRule",
+        ruleMarkerText(rule.metadata.uid),
+        "running",
+      );
       return o?.type === "pass" && o.destination_port === "8443" ? o : undefined;
     });
     await waitUntil("the port forward is restored", async () => {
-      const [o] = await objectsContaining(env.sim, "natRule", markerToken(nat.metadata.uid), "running");
+      const [o] = await objectsContaining(env.sim, "natRule", ruleMarkerText(nat.metadata.uid), "running");
       return o?.target === "10.0.10.10" ? o : undefined;
     });
     expect(statusOf(await waitRepaired(FIREWALL.plural, "edited-behind")).vendorRef).toBe(tracker);
     expect(statusOf(await waitRepaired(NAT.plural, "nat-edited")).vendorRef).toBe(statusOf(nat).vendorRef);
-    expect(await objectsContaining(env.sim, "firewallRule", markerToken(rule.metadata.uid))).toHaveLength(1);
+    expect(await objectsContaining(env.sim, "firewallRule", ruleMarkerText(rule.metadata.uid))).toHaveLength(
+      1,
+    );
   });
 
   it("Repair: an object with our marker but no resource is removed; unmanaged objects are counted", async () => {
     const stray = randomUUID();
+    const deviceUid = (await env.get("vnfdevices", repairDevice)).metadata.uid;
     await env.sim.control.putObject("firewallRule", {
       type: "pass",
       interface: ["wan"],
@@ -180,7 +189,8 @@ describe("drift on pfSense", () => {
       source: "any",
       destination: "10.0.99.1",
       destination_port: "80",
-      descr: `left by a crashed run ${markerToken(stray)}`,
+      // This installation's marker for this device, for a rule that no longer exists.
+      descr: `left by a crashed run ${markerTokenOf(deviceUid, stray)}`,
     });
     await env.sim.control.putObject("firewallRule", {
       type: "pass",
@@ -194,7 +204,9 @@ describe("drift on pfSense", () => {
     });
     await env.checkDrift(repairDevice);
     await waitUntil("the stray object is removed", async () =>
-      (await objectsContaining(env.sim, "firewallRule", markerToken(stray))).length === 0 ? true : undefined,
+      (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(stray))).length === 0
+        ? true
+        : undefined,
     );
     expect(await objectsContaining(env.sim, "firewallRule", "made by an administrator")).toHaveLength(1);
     // pfSense's two factory LAN rules and the administrator's rule; port forwards: none unmanaged.
@@ -227,7 +239,7 @@ describe("drift on pfSense", () => {
     await env.checkDrift(report.name);
     expect(await versions()).toEqual(flaggedVersions);
     expect(await applianceWrites(report.sim, seq)).toEqual([]);
-    const [object] = await objectsContaining(report.sim, "firewallRule", markerToken(rule.metadata.uid));
+    const [object] = await objectsContaining(report.sim, "firewallRule", ruleMarkerText(rule.metadata.uid));
     expect(object?.type).toBe("block");
     // unmanaged: Ignore → not counted.
     expect(statusOf(await env.get("vnfdevices", report.name)).unmanagedObjects).toBeUndefined();
@@ -271,7 +283,7 @@ describe("drift on pfSense", () => {
     const rule = await env.waitReady(NAT.plural, "created-mid-check");
     await env.checkDrift(repairDevice);
     expect(
-      await objectsContaining(env.sim, "natRule", markerToken(rule.metadata.uid), "running"),
+      await objectsContaining(env.sim, "natRule", ruleMarkerText(rule.metadata.uid), "running"),
     ).toHaveLength(1);
     const log = await env.sim.control.requests();
     expect(log.filter((r) => r.seq > seq && r.method === "DELETE")).toEqual([]);

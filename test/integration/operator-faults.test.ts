@@ -10,10 +10,10 @@ import {
   conditionOf,
   FIREWALL,
   type KubeObj,
-  markerToken,
   type OperatorEnv,
   objectsContaining,
   ruleManifest,
+  ruleMarkerText,
   sleep,
   startOperatorEnv,
   statusOf,
@@ -103,7 +103,7 @@ describe("operator under appliance faults", () => {
     // Rules keep working with the new credentials.
     await env.apply(ruleManifest(FIREWALL, "rotate", forti.name, fortiRule("after rotation", "deny")));
     await env.waitReady(FIREWALL.plural, "rotate");
-    const [object] = await objectsContaining(forti.sim, "firewallRule", markerToken(rule.metadata.uid));
+    const [object] = await objectsContaining(forti.sim, "firewallRule", ruleMarkerText(rule.metadata.uid));
     expect(object).toMatchObject({ action: "deny" });
     expect(String(object?.comments)).toContain("after rotation");
   });
@@ -147,7 +147,7 @@ describe("operator under appliance faults", () => {
     await env.waitReady(FIREWALL.plural, "down-keep");
     await env.waitGone(FIREWALL.plural, "down-delete");
     await waitUntil("the deleted rule is gone from the appliance", async () =>
-      (await objectsContaining(env.sim, "firewallRule", markerToken(doomed.metadata.uid), "running"))
+      (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(doomed.metadata.uid), "running"))
         .length === 0
         ? true
         : undefined,
@@ -215,6 +215,8 @@ describe("operator under appliance faults", () => {
     const ready = await env.waitReady(FIREWALL.plural, "refused");
     expect(conditionOf(ready, "Stalled")).toBeUndefined();
     expect(statusOf(ready).errorCode).toBeUndefined();
-    expect(await objectsContaining(env.sim, "firewallRule", markerToken(ready.metadata.uid))).toHaveLength(1);
+    expect(await objectsContaining(env.sim, "firewallRule", ruleMarkerText(ready.metadata.uid))).toHaveLength(
+      1,
+    );
   });
 });

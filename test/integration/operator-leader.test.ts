@@ -8,10 +8,10 @@ import type { Operator } from "../../src/operator.ts";
 import { kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
 import {
   FIREWALL,
-  markerToken,
   type OperatorEnv,
   objectsContaining,
   ruleManifest,
+  ruleMarkerText,
   sleep,
   startOperatorEnv,
   startTestOperator,
@@ -68,7 +68,8 @@ const rule = (name: string, port: string) =>
 
 async function onAppliance(name: string): Promise<number> {
   const obj = await env.get(FIREWALL.plural, name);
-  return (await objectsContaining(env.sim, "firewallRule", markerToken(obj.metadata.uid), "running")).length;
+  return (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(obj.metadata.uid), "running"))
+    .length;
 }
 
 beforeAll(async () => {

@@ -10,10 +10,10 @@ import { waitUntil } from "../support/kube.ts";
 import {
   FIREWALL,
   isReadyNow,
-  markerToken,
   type OperatorEnv,
   objectsContaining,
   ruleManifest,
+  ruleMarkerText,
   sleep,
   startOperatorEnv,
   startTestOperator,
@@ -131,7 +131,7 @@ describe("leadership lost mid-batch", () => {
     );
     for (const rule of all) {
       expect(
-        await objectsContaining(env.sim, "firewallRule", markerToken(rule.metadata.uid), "running"),
+        await objectsContaining(env.sim, "firewallRule", ruleMarkerText(rule.metadata.uid), "running"),
       ).toHaveLength(1);
     }
   });

@@ -4,17 +4,18 @@
 // leaves it on the appliance — no longer ours, so a drift check neither deletes it nor counts it as
 // managed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { disownedMarker } from "../../src/controllers/markers.ts";
 import type { SimulatorVendor } from "../simulators/index.ts";
 import { waitUntil } from "../support/kube.ts";
 import {
   FIREWALL,
   type KubeObj,
-  markerToken,
   NAT,
   type OperatorEnv,
   objectsContaining,
   type RuleKindInfo,
   ruleManifest,
+  ruleMarkerText,
   startOperatorEnv,
   statusOf,
 } from "../support/operator-env.ts";
@@ -207,7 +208,7 @@ describe.each(vendors)("rule lifecycle on $vendor", (row) => {
     expect(status.vendorRef).toBeTruthy();
     expect(status.opHash).toMatch(/^[0-9a-f]{64}$/);
     expect(status.pendingOperation).toBeUndefined();
-    const marker = markerToken(created.metadata.uid);
+    const marker = ruleMarkerText(created.metadata.uid);
     expect(await objectsContaining(env.sim, simKind, marker, "running")).toHaveLength(1);
 
     await env.apply(ruleManifest(kind, name, device, { ...c.spec, ...c.update }));
@@ -234,7 +235,7 @@ describe.each(vendors)("rule lifecycle on $vendor", (row) => {
       const vendorRef = String(statusOf(ready).vendorRef);
       const uid = ready.metadata.uid;
       const description = String(c.spec.description);
-      const [onAppliance] = await objectsContaining(env.sim, simKind, markerToken(uid));
+      const [onAppliance] = await objectsContaining(env.sim, simKind, ruleMarkerText(uid));
       expect(onAppliance).toBeDefined();
 
       const unmanagedBefore = Number(statusOf(await env.get("vnfdevices", device)).unmanagedObjects ?? 0);
@@ -244,8 +245,9 @@ describe.each(vendors)("rule lifecycle on $vendor", (row) => {
       // Still there, with its description, but no longer carrying our ownership marker.
       const left = await objectsContaining(env.sim, simKind, description);
       expect(left).toHaveLength(1);
-      expect(JSON.stringify(left)).not.toContain(markerToken(uid));
-      expect(JSON.stringify(left)).toContain(uid); // disowned: the old owner stays readable
+      expect(JSON.stringify(left)).not.toContain(ruleMarkerText(uid));
+      // Disowned: which rule it was stays readable, but the marker is no longer an owned one.
+      expect(JSON.stringify(left)).toContain(`[vnf:${disownedMarker(uid)}]`);
 
       await env.checkDrift(device);
       expect(await objectsContaining(env.sim, simKind, description)).toHaveLength(1);

@@ -15,9 +15,9 @@ import {
   FIREWALL,
   GROUP,
   type KubeObj,
-  markerToken,
   type OperatorEnv,
   objectsContaining,
+  ruleMarkerText,
   sleep,
   startOperatorEnv,
   statusOf,
@@ -97,7 +97,9 @@ describe("a rule referencing a device in another namespace", () => {
       r.path.startsWith("/api/v2/firewall/"),
     );
     expect(ruleCalls).toEqual([]);
-    expect(await objectsContaining(env.sim, "firewallRule", markerToken(waiting.metadata.uid))).toEqual([]);
+    expect(await objectsContaining(env.sim, "firewallRule", ruleMarkerText(waiting.metadata.uid))).toEqual(
+      [],
+    );
   });
 
   it("a device of that name in the rule's own namespace is the one it goes to", async () => {
@@ -141,7 +143,7 @@ describe("a rule referencing a device in another namespace", () => {
       const rule = await getInOther("cross-namespace");
       return conditionOf(rule, "Ready")?.status === "True" ? rule : undefined;
     });
-    const marker = markerToken(ready.metadata.uid);
+    const marker = ruleMarkerText(ready.metadata.uid);
     expect(await objectsContaining(own, "firewallRule", marker, "running")).toHaveLength(1);
     expect(await objectsContaining(env.sim, "firewallRule", marker)).toEqual([]);
     expect(statusOf(ready).vendorRef).toBeTruthy();

@@ -10,9 +10,9 @@ import { waitUntil } from "../support/kube.ts";
 import {
   FIREWALL,
   type KubeObj,
-  markerToken,
   type OperatorEnv,
   ruleManifest,
+  ruleMarkerText,
   startOperatorEnv,
   statusOf,
 } from "../support/operator-env.ts";
@@ -72,7 +72,7 @@ describe.each(CASES)("operator: rule order on $vendor", (c) => {
     const running = c.order((await env.sim.control.objects("firewallRule")).running);
     return running.flatMap((o) => {
       const text = c.description(o);
-      const found = [...uids].find(([, uid]) => text.includes(markerToken(uid)));
+      const found = [...uids].find(([, uid]) => text.includes(ruleMarkerText(uid)));
       return found ? [found[0]] : [];
     });
   }
@@ -152,7 +152,7 @@ describe.each(CASES)("operator: rule order on $vendor", (c) => {
     it("an order changed by hand on the appliance is drift: the next check puts it back", async () => {
       // The administrator drags `ssh` (second) to the bottom of the WAN rules.
       const objects = (await env.sim.control.objects("firewallRule")).candidate;
-      const ssh = objects.find((o) => c.description(o).includes(markerToken(uids.get("ssh") ?? "?")));
+      const ssh = objects.find((o) => c.description(o).includes(ruleMarkerText(uids.get("ssh") ?? "?")));
       expect(ssh).toBeDefined();
       const { id: _index, ...record } = ssh as VendorObject;
       await env.sim.control.deleteObject("firewallRule", String(record.tracker), { apply: false });

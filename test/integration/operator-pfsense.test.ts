@@ -2,7 +2,13 @@
 // pfSense simulator. Device Ready, rule lifecycle (create → update → delete), steady state silent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/kube.ts";
-import { conditionOf, type OperatorEnv, startOperatorEnv, statusOf } from "../support/operator-env.ts";
+import {
+  conditionOf,
+  markerTokenOf,
+  type OperatorEnv,
+  startOperatorEnv,
+  statusOf,
+} from "../support/operator-env.ts";
 
 let env: OperatorEnv;
 
@@ -57,7 +63,11 @@ describe("operator on pfSense", () => {
     );
     expect(onAppliance.type).toBe("pass");
     expect(String(onAppliance.descr)).toContain("HTTPS to the web server");
-    expect(String(onAppliance.descr)).toContain(`[vnf:${(obj.metadata as { uid: string }).uid}]`);
+    const device = await env.get("vnfdevices", env.deviceName);
+    // The marker names this installation, this device and this rule, at the end of the description.
+    expect(String(onAppliance.descr)).toBe(
+      `HTTPS to the web server ${markerTokenOf(device.metadata.uid, (obj.metadata as { uid: string }).uid)}`,
+    );
   });
 
   it("sends nothing to the appliance and writes nothing in steady state", async () => {

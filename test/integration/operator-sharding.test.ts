@@ -13,7 +13,7 @@ import { KubeHttp } from "../../src/runtime/kube-http.ts";
 import { type SimulatorHandle, startSimulator } from "../simulators/index.ts";
 import { installCrds } from "../support/crd-install.ts";
 import { kubeconfigPath, testKubeConfig, waitUntil } from "../support/kube.ts";
-import { GROUP, markerToken, VERSION } from "../support/operator-env.ts";
+import { GROUP, ruleMarkerText, VERSION } from "../support/operator-env.ts";
 
 const DEVICES = 6;
 const RULES_PER_DEVICE = 20;
@@ -193,7 +193,7 @@ describe("sharding: three replicas, one killed and one added while rules converg
         // What went wrong, for whoever reads the failure: the rules without a policy, and the
         // device's request log (who sent what, and what came back).
         for (const r of ofDevice.filter(
-          (r) => !policies.some((p) => p.includes(markerToken(r.metadata.uid))),
+          (r) => !policies.some((p) => p.includes(ruleMarkerText(r.metadata.uid))),
         ))
           console.log(`fgt-${d}: ${r.metadata.name} has no policy; status ${JSON.stringify(r.status)}`);
         for (const q of await sims[d]!.control.requests())
@@ -203,7 +203,7 @@ describe("sharding: three replicas, one killed and one added while rules converg
       }
       expect(policies).toHaveLength(ofDevice.length);
       for (const r of ofDevice) {
-        expect(policies.filter((p) => p.includes(markerToken(r.metadata.uid)))).toHaveLength(1);
+        expect(policies.filter((p) => p.includes(ruleMarkerText(r.metadata.uid)))).toHaveLength(1);
       }
     }
 

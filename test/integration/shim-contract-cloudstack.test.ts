@@ -37,10 +37,10 @@ import {
 } from "../support/cloudstack-clients.ts";
 import {
   type KubeObj,
-  markerToken,
   type OperatorEnv,
   objectsContaining,
   repoRoot,
+  ruleMarkerText,
   startOperatorEnv,
   statusOf,
 } from "../support/operator-env.ts";
@@ -277,7 +277,7 @@ describe(`${NETWORK_ELEMENT_CLIENT.name} (${NETWORK_ELEMENT_CLIENT.version})`, (
     const result = await callAsNetworkElement(shim, ne(PF, "/nat/rules", body));
     expect(result.reading.outcome, JSON.stringify(result.reading)).toBe("success");
     const obj = await env.find<KubeObj>("vnfnatrules", ruleResourceName("nat", id));
-    const marker = markerToken(obj?.metadata.uid ?? "");
+    const marker = ruleMarkerText(obj?.metadata.uid ?? "");
     expect(await objectsContaining(env.sim, "natRule", marker, "running")).toHaveLength(1);
     const deleted = await callAsNetworkElement(shim, ne(PF, "/nat/rules/delete", { ruleId: id }));
     expect(deleted.reading).toMatchObject({ outcome: "success" });
@@ -547,7 +547,7 @@ describe(`${SERVICE_CLIENT.name} (${SERVICE_CLIENT.version})`, () => {
       destination: { address: "198.51.100.7", port: "2222" },
       translated: { address: "10.0.10.30", port: "22" },
     });
-    const marker = markerToken(obj?.metadata.uid ?? "");
+    const marker = ruleMarkerText(obj?.metadata.uid ?? "");
     expect(await objectsContaining(env.sim, "natRule", marker, "running")).toHaveLength(1);
     const deleted = await callAsService(shim, serviceRequest("DELETE", `/rules/nat/${body.ruleId}`, token));
     expect(deleted.reading).toMatchObject({ outcome: "returns", status: 200 });

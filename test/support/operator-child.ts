@@ -23,6 +23,7 @@ export interface ChildOperatorConfig {
   logFile?: string;
   /** Default ["127.0.0.1/32"]: the simulators' address, refused by the endpoint policy otherwise. */
   endpointAllowCidrs?: string[];
+  installationId?: string;
   leaderElection?: {
     namespace: string;
     name: string;
@@ -62,6 +63,7 @@ const operator = await createOperator({
   healthIntervalMs: config.healthIntervalMs ?? 60_000,
   maxRetryDelayMs: config.maxRetryDelayMs ?? 2_000,
   ...(config.identity ? { instance: config.identity } : {}),
+  ...(config.installationId ? { installationId: config.installationId } : {}),
   ...(config.leaderElection
     ? {
         leaderElection: {

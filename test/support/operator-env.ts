@@ -7,6 +7,7 @@ import path from "node:path";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Counter } from "prom-client";
 import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
+import { ruleMarker, rulePart } from "../../src/controllers/markers.ts";
 import { createOperator, type Operator, type OperatorOptions } from "../../src/operator.ts";
 import type { ObjectKind, SimulatorHandle, VendorObject } from "../simulators/common/types.ts";
 import { type SimulatorVendor, startSimulator } from "../simulators/index.ts";
@@ -245,6 +246,7 @@ export async function startTestOperator(
     maxRetryDelayMs: 2_000,
     // The simulators listen on 127.0.0.1, which the endpoint policy refuses by default.
     endpointPolicy: { allowCidrs: [SIMULATOR_CIDR] },
+    installationId: TEST_INSTALLATION_ID,
     ...overrides,
   });
   // What /metrics served, for the secrets scan: recorded when the operator stops.
@@ -294,9 +296,29 @@ export function statusOf(obj: Record<string, unknown>): Record<string, unknown> 
   return (obj.status as Record<string, unknown> | undefined) ?? {};
 }
 
-/** The ownership marker token the dictionaries write into the appliance object. */
-export function markerToken(uid: string): string {
-  return `[vnf:${uid}]`;
+/** The installation id the test operators run with (in-process and child processes alike). */
+export const TEST_INSTALLATION_ID = "vnf-operator-tests";
+
+/**
+ * Text found in the ownership marker of the rule with this uid, whatever the installation and device
+ * (the marker's rule part, between its dots): to find the rule's objects on a simulator.
+ */
+export function ruleMarkerText(uid: string): string {
+  return `.${rulePart(uid)}.`;
+}
+
+/** The exact ownership marker (its id) the operator writes for a rule on a device. */
+export function markerOf(deviceUid: string, ruleUid: string, installationId = TEST_INSTALLATION_ID): string {
+  return ruleMarker({ installationId, deviceUid }, ruleUid);
+}
+
+/** The exact ownership marker token the operator writes for a rule on a device. */
+export function markerTokenOf(
+  deviceUid: string,
+  ruleUid: string,
+  installationId = TEST_INSTALLATION_ID,
+): string {
+  return `[vnf:${markerOf(deviceUid, ruleUid, installationId)}]`;
 }
 
 /** Appliance objects of a kind (candidate configuration) carrying a text anywhere in them. */

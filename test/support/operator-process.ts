@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import type { ChildOperatorConfig } from "./operator-child.ts";
-import { repoRoot } from "./operator-env.ts";
+import { repoRoot, TEST_INSTALLATION_ID } from "./operator-env.ts";
 import { scanFile } from "./test-logger.ts";
 
 export interface OperatorChild {
@@ -29,6 +29,7 @@ export async function spawnOperator(
   const full: ChildOperatorConfig = {
     dictionaryDirectories: [path.join(repoRoot, "dictionaries")],
     ...(logFile ? { logFile } : {}),
+    installationId: TEST_INSTALLATION_ID,
     ...config,
   };
   const child: ChildProcess = spawn(

@@ -63,7 +63,7 @@ deletes these objects.
   resources: [vnfdevices, vnffirewallrules, vnfnatrules]
   verbs: [get, list, watch]
 - apiGroups: [vnf-operator.io]
-  resources: [vnffirewallrules, vnfnatrules]
+  resources: [vnfdevices, vnffirewallrules, vnfnatrules]
   verbs: [patch]
 - apiGroups: [vnf-operator.io]
   resources: [vnfdevices/status, vnffirewallrules/status, vnfnatrules/status]

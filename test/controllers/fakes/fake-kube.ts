@@ -119,6 +119,11 @@ export class FakeKube implements KubeRequester {
     return structuredClone(stored.obj) as unknown as T;
   }
 
+  /** Removes a stored object, as the API server does once its last finalizer is gone. */
+  remove(resource: ResourceType, namespace: string, name: string): void {
+    this.#objects.delete(this.#key(resource.plural, namespace, name));
+  }
+
   /** The informer cache of one resource, reading the store (always current unless `setSynced(false)`). */
   cache<T extends KubeObject>(resource: ResourceType): ObjectCache<T> {
     const all = () =>

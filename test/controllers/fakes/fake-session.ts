@@ -97,15 +97,17 @@ export class FakeSession implements ManagedSession {
 
   async findByMarker(
     kind: RuleKind,
-    marker: string,
+    markers: readonly string[],
     signal?: AbortSignal,
   ): Promise<ObservedObject | undefined> {
     this.#log(signal, "findByMarker", kind);
     const answer = await this.#scripted("findByMarker", signal);
     if (answer) return answer.value as ObservedObject | undefined;
-    const found = [...this.objects.values()].filter((o) => o.kind === kind && o.marker === marker);
+    const found = [...this.objects.values()].filter(
+      (o) => o.kind === kind && o.marker !== undefined && markers.includes(o.marker),
+    );
     if (found.length > 1)
-      throw new VnfError("VNF_CONFLICT", `${found.length} objects carry marker ${marker}`);
+      throw new VnfError("VNF_CONFLICT", `${found.length} objects carry marker ${markers.join(" or ")}`);
     return found[0] ? observed(found[0]) : undefined;
   }
 
@@ -121,7 +123,7 @@ export class FakeSession implements ManagedSession {
     vendorRef: string,
     request: RuleRequest,
     signal?: AbortSignal,
-  ): Promise<undefined> {
+  ): Promise<{ vendorRef: string }> {
     this.#log(signal, "update", kind, vendorRef);
     await this.#scripted("update", signal);
     const object = this.objects.get(vendorRef);
@@ -129,7 +131,7 @@ export class FakeSession implements ManagedSession {
       throw new VnfError("VNF_CONFLICT", `object ${vendorRef} does not exist`, { notFound: true });
     }
     this.put(kind, request, vendorRef);
-    return undefined;
+    return { vendorRef };
   }
 
   async delete(kind: RuleKind, vendorRef: string, signal?: AbortSignal): Promise<void> {

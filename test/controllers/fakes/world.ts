@@ -7,6 +7,7 @@ import type { VnfDevice, VnfRule } from "../../../src/api/types.ts";
 import type { SecretObject } from "../../../src/controllers/device-controller.ts";
 import { deviceReconciler } from "../../../src/controllers/device-controller.ts";
 import { driftReconciler } from "../../../src/controllers/drift-controller.ts";
+import { disownedMarker, ruleMarker } from "../../../src/controllers/markers.ts";
 import type { RuleKind } from "../../../src/controllers/ports.ts";
 import { RepairRequests } from "../../../src/controllers/repair-requests.ts";
 import { FINALIZER, ruleReconciler } from "../../../src/controllers/rule-controller.ts";
@@ -32,6 +33,14 @@ export const NS = "prod";
 export const NOW = new Date("2026-02-03T04:05:06Z");
 export const T0 = "2026-02-03T04:00:00Z";
 export { FINALIZER };
+/** The installation the reconcilers run as, and the device's uid: the owners of every marker here. */
+export const INSTALLATION_ID = "test-installation";
+export const DEVICE_UID = "uid-edge";
+/** The marker this installation writes on the device "edge" for the rule with this uid. */
+export const markerOf = (ruleUid: string) =>
+  ruleMarker({ installationId: INSTALLATION_ID, deviceUid: DEVICE_UID }, ruleUid);
+export const MARKER_WEB = markerOf("uid-web");
+export { disownedMarker };
 
 export class FakeEvents implements EventSink {
   readonly recorded: {
@@ -80,6 +89,7 @@ export function device(
     metadata: {
       name: "edge",
       namespace: NS,
+      uid: DEVICE_UID,
       generation: meta.generation ?? 1,
       ...(meta.created ? { creationTimestamp: meta.created } : {}),
     },
@@ -246,6 +256,7 @@ export function world(objects: Array<[ResourceType, KubeObject]>, options: World
       sessions.markReady(device, false);
       enqueued.push(`recheck ${device.name}`);
     },
+    installationId: INSTALLATION_ID,
     now,
   });
   const deviceReconcile = deviceReconciler({
@@ -283,6 +294,7 @@ export function world(objects: Array<[ResourceType, KubeObject]>, options: World
     repairs,
     enqueueRule: (kind: RuleKind, r) => enqueued.push(`${kind} ${r.name}`),
     ...(options.owns ? { owns: options.owns } : {}),
+    installationId: INSTALLATION_ID,
     now,
   });
   return {

@@ -32,6 +32,7 @@ export const faultSchema: z.ZodType<Fault> = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("timeout"), ...scope }).strict(),
   z.object({ kind: z.literal("garbage"), body: z.string().optional(), ...scope }).strict(),
   z.object({ kind: z.literal("reset"), ...scope }).strict(),
+  z.object({ kind: z.literal("lostAnswer"), reset: z.boolean().optional(), ...scope }).strict(),
   z.object({ kind: z.literal("authExpire"), ...scope }).strict(),
 ]) as z.ZodType<Fault>;
 

@@ -199,6 +199,7 @@ export class SimulatorHost {
       return;
     }
     const fault = this.faults.take(method, path);
+    let loseAnswer: { reset: boolean } | undefined;
     if (fault) {
       this.log.markFault(entry, fault.kind);
       switch (fault.kind) {
@@ -235,6 +236,9 @@ export class SimulatorHost {
           this.vendor.expireSessions();
           answer(this.vendor.authFailureResponse(simRequest));
           return;
+        case "lostAnswer":
+          loseAnswer = { reset: fault.reset ?? false };
+          break;
       }
     }
 
@@ -247,6 +251,16 @@ export class SimulatorHost {
       // A simulator bug must look like an appliance 500, and still be visible to whoever debugs it.
       console.error(`[${this.vendorName} simulator] unexpected error:`, error);
       simResponse = this.vendor.errorResponse(500, simRequest);
+    }
+    if (loseAnswer?.reset) {
+      this.log.finish(entry, "reset", null, startedAt);
+      resetConnection(request.socket);
+      settle();
+      return;
+    }
+    if (loseAnswer) {
+      heldOpen = true;
+      return;
     }
     answer(simResponse);
   }

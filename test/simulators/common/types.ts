@@ -62,6 +62,11 @@ export type FaultAction =
   | { kind: "garbage"; body?: string }
   /** Destroy the connection without an answer. */
   | { kind: "reset" }
+  /**
+   * The request takes effect on the appliance, but its answer is lost: the connection is held open
+   * until the client gives up (a timeout after the commit), or destroyed with `reset: true`.
+   */
+  | { kind: "lostAnswer"; reset?: boolean }
   /** Invalidate every session/token issued so far and answer this request with the vendor's 401. */
   | { kind: "authExpire" };
 

@@ -30,6 +30,8 @@ export interface FieldSpec {
   allowNull?: boolean;
   allowEmpty?: boolean;
   choices?: readonly string[] | ((context: ValidationContext) => readonly string[]);
+  /** StringField maximum_length (bytes, as strlen() counts); default 1024. */
+  maxLength?: number;
   /** Set by the model (tracker, timestamps): ignored in requests. */
   readOnly?: boolean;
   /** `false`: may be set on create, never changed afterwards. */
@@ -130,6 +132,17 @@ function validateField(
     if (item === "") {
       if (field.allowEmpty) continue;
       throw invalid("FIELD_EMPTY_NOT_ALLOWED", `Field \`${name}\` cannot be empty.`);
+    }
+    // StringField's LengthValidator (maximum_length, 1024 by default) counts with strlen(): bytes.
+    if (
+      field.type === "string" &&
+      !field.many &&
+      Buffer.byteLength(item as string) > (field.maxLength ?? 1024)
+    ) {
+      throw invalid(
+        "LENGTH_VALIDATOR_MAXIMUM_CONSTRAINT",
+        `Field \`${name}\` exceeds the maximum character length of ${field.maxLength ?? 1024}.`,
+      );
     }
     field.validate?.(item, context);
   }

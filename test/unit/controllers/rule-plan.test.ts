@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { planRule, type RuleFacts, type RulePlan } from "../../../src/controllers/rule-plan.ts";
+import {
+  mayHoldUnrecordedObject,
+  planRule,
+  type RuleFacts,
+  type RulePlan,
+} from "../../../src/controllers/rule-plan.ts";
 
 const ready = { state: "ready", epoch: "3/100" } as const;
 
@@ -116,9 +121,24 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
     { step: "apply", action: "create", opHash: "h2", verifyFirst: true },
   ],
   [
-    "stale intent for an older spec does not skip verification of the new one",
+    "an intent for an older spec (edited after a create that may have landed): look first, adopt, update",
     { pendingOperation: { operation: "create", opHash: "h1" } },
-    { step: "apply", action: "create", opHash: "h2", verifyFirst: false },
+    { step: "apply", action: "create", opHash: "h2", verifyFirst: true },
+  ],
+  [
+    "an update intent for an older spec: compare first",
+    {
+      ...inSyncFacts,
+      generation: 3,
+      desired: { opHash: "h3" },
+      pendingOperation: { operation: "update", opHash: "h2" },
+    },
+    { step: "apply", action: "update", opHash: "h3", vendorRef: "1700000001", verifyFirst: true },
+  ],
+  [
+    "applied once but the vendorRef is gone from the status: look first",
+    { observedGeneration: 2, appliedOpHash: "h1" },
+    { step: "apply", action: "create", opHash: "h2", verifyFirst: true },
   ],
   [
     "stalled on the same inputs, not due: stay stalled, look again when due",
@@ -309,5 +329,31 @@ const cases: Array<[string, Partial<RuleFacts>, RulePlan]> = [
 describe("planRule", () => {
   it.each(cases)("%s", (_name, overrides, expected) => {
     expect(planRule(facts(overrides))).toEqual(expected);
+  });
+});
+
+describe("mayHoldUnrecordedObject: the one place the exactly-once invariant is decided", () => {
+  it.each([
+    ["nothing ever recorded: no create can have been sent", {}, false],
+    ["applied and recorded, nothing pending", { appliedOpHash: "h1", vendorRef: "7" }, false],
+    [
+      "a create intent pending (same opHash)",
+      { pendingOperation: { operation: "create", opHash: "h2" } },
+      true,
+    ],
+    [
+      "a create intent pending for an older spec",
+      { pendingOperation: { operation: "create", opHash: "h1" } },
+      true,
+    ],
+    [
+      "an update intent pending (vendorRef known)",
+      { appliedOpHash: "h1", vendorRef: "7", pendingOperation: { operation: "update", opHash: "h2" } },
+      true,
+    ],
+    ["a delete intent pending", { pendingOperation: { operation: "delete", opHash: "h1" } }, true],
+    ["applied once, vendorRef lost", { appliedOpHash: "h1" }, true],
+  ] as const)("%s → %s", (_name, partial, expected) => {
+    expect(mayHoldUnrecordedObject(partial)).toBe(expected);
   });
 });

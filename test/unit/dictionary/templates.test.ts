@@ -1,6 +1,6 @@
 // Templates and structures: native typing of lone expressions, omit, directives, value maps, markers.
 import { describe, expect, it } from "vitest";
-import { markerToken, readMarkers, stripMarkers } from "../../../src/dictionary/rule-input.ts";
+import { markerToken, readMarker, stripMarker } from "../../../src/dictionary/rule-input.ts";
 import { compileStructure, renderStructure } from "../../../src/dictionary/structure.ts";
 import { compileTemplate, isCidrOrAny, OMIT, TemplateError } from "../../../src/dictionary/templates.ts";
 
@@ -91,21 +91,35 @@ describe("value maps", () => {
 });
 
 describe("ownership markers", () => {
-  it("writes, reads and strips the token", () => {
+  it("writes the token; reads it only at the end of the field, where the dictionary writes it", () => {
     expect(markerToken("ns/web")).toBe("[vnf:ns/web]");
-    expect(readMarkers("allow web [vnf:ns/web]")).toEqual(["ns/web"]);
-    expect(readMarkers("[vnf:a] and [vnf:b]")).toEqual(["a", "b"]);
-    expect(readMarkers(42)).toEqual([]);
+    expect(readMarker("allow web [vnf:ns/web]")).toBe("ns/web");
+    expect(readMarker("[vnf:ns/web]")).toBe("ns/web");
+    expect(readMarker("allow web [vnf:ns/web]  ")).toBe("ns/web");
+    expect(readMarker(42)).toBeUndefined();
+  });
+
+  it.each([
+    ["a token the user typed, then ours: ours", "see [vnf:forged] here [vnf:ours]", "ours"],
+    ["a token the user typed, ours missing: none", "see [vnf:forged] here", undefined],
+    ["a token not at the end: none", "[vnf:x] desc", undefined],
+    ["a token glued to text: none", "desc[vnf:x]", undefined],
+    ["two tokens: the last", "[vnf:a] [vnf:b]", "b"],
+  ])("parses defensively: %s", (_what, text, id) => {
+    expect(readMarker(text)).toBe(id);
   });
 
   it.each([
     ["desc [vnf:x]", "desc"],
-    ["[vnf:x] desc", "desc"],
     [" [vnf:x]", ""],
+    ["[vnf:x]", ""],
     [" padded  [vnf:x]", " padded "],
     ["no marker", "no marker"],
-  ])("stripMarkers(%j) = %j", (input, out) => {
-    expect(stripMarkers(input)).toBe(out);
+    // Not our token (not at the end): the text is the user's, kept whole.
+    ["[vnf:x] desc", "[vnf:x] desc"],
+    ["typed [vnf:y] [vnf:x]", "typed [vnf:y]"],
+  ])("stripMarker(%j) = %j", (input, out) => {
+    expect(stripMarker(input)).toBe(out);
   });
 
   it("refuses marker ids that could break out of the token", () => {
