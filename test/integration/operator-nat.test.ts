@@ -7,6 +7,7 @@ import { waitUntil } from "../support/kube.ts";
 import {
   conditionOf,
   type KubeObj,
+  markerOf,
   NAT,
   type OperatorEnv,
   ruleManifest,
@@ -69,10 +70,11 @@ describe("operator: NAT types on pfSense", () => {
       spec: { ...(device.spec as Record<string, unknown>), parameters: { outboundNatMode: "hybrid" } },
     });
     const ready = await env.waitReady(NAT.plural, "office-snat");
-    expect(statusOf(ready).vendorRef).toBe(`snat@${ready.metadata.uid}`);
+    const marker = markerOf(device.metadata.uid, ready.metadata.uid);
+    expect(statusOf(ready).vendorRef).toBe(`snat@${marker}`);
     expect(conditionOf(ready, "Stalled")).toBeUndefined();
     const mapping = await waitUntil("the mapping applied", async () =>
-      (await running("natOutbound")).find((m) => String(m.descr).includes(ready.metadata.uid)),
+      (await running("natOutbound")).find((m) => String(m.descr).endsWith(`[vnf:${marker}]`)),
     );
     expect(mapping).toMatchObject({
       interface: "wan",
@@ -97,7 +99,8 @@ describe("operator: NAT types on pfSense", () => {
       }),
     );
     const ready = await env.waitReady(NAT.plural, "mail-1to1");
-    expect(statusOf(ready).vendorRef).toBe(`1to1@${ready.metadata.uid}`);
+    const device = await env.get<KubeObj>("vnfdevices", env.deviceName);
+    expect(statusOf(ready).vendorRef).toBe(`1to1@${markerOf(device.metadata.uid, ready.metadata.uid)}`);
     expect(
       await waitUntil("the 1:1 mapping applied", async () => (await running("natOneToOne"))[0]),
     ).toMatchObject({ external: "203.0.113.12", source: "10.0.10.25", destination: "any" });

@@ -409,7 +409,17 @@ export class World {
 
   /** Every appliance object of a kind (no appliance fault may be armed: it would hit this list). */
   async applianceObjects(kind: RuleKind): Promise<ObservedObject[]> {
-    return this.#instance.session.list(kind);
+    // The harness's own read: on a loaded machine a call may exceed the short request timeout the
+    // operator's session runs with here (which keeps lost answers cheap); read again, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#instance.session.list(kind);
+      } catch (error) {
+        const transient =
+          error instanceof VnfError && ["VNF_TIMEOUT", "VNF_UNREACHABLE"].includes(error.code);
+        if (!transient || attempt >= 5) throw error;
+      }
+    }
   }
 
   /**
