@@ -36,7 +36,8 @@ export function planDeviceOrder(facts: OrderFacts): { plan: OrderPlan; rulesByKe
   // Objects are matched to rules by the rule their marker names (its rule part, or an old-form uid).
   const byRule = new Map<string, VnfRule>();
   for (const rule of facts.rules) {
-    const uid = rule.metadata.uid ?? "";
+    // The rule's identity as requestFor puts it in the marker.
+    const uid = rule.metadata.uid ?? `${rule.metadata.namespace}/${rule.metadata.name}`;
     byRule.set(rulePart(uid), rule);
     byRule.set(uid, rule);
     rulesByKey.set(keyOf(rule), rule);

@@ -147,7 +147,7 @@ describe.each(VENDORS)("rule order on $vendor", (row: VendorRow) => {
   async function applianceOrder(view: "candidate" | "running" = "candidate"): Promise<string[]> {
     const objects = (await sim.control.objects(row.firewallRule.stored.controlKind))[view];
     const sorted = APPLIANCE_ORDER[row.vendor]?.(objects) ?? objects;
-    const byUid = new Map(rules.map((r) => [r.metadata.uid, r.metadata.name]));
+    const byUid = new Map(rules.map((r) => [requestFor(r, OWNER).marker, r.metadata.name]));
     return sorted.map((o) => {
       const marker = /\[vnf:([^\]]+)\]/.exec(String(row.firewallRule.stored.description(o) ?? ""))?.[1];
       return (marker !== undefined && byUid.get(marker)) || "U";

@@ -8,6 +8,7 @@
 import type { VnfRule } from "../../src/api/types.ts";
 import { ApplianceSession, type ApplianceSessionOptions } from "../../src/appliance/session.ts";
 import { performOrder, planDeviceOrder } from "../../src/controllers/order-step.ts";
+import { requestFor } from "../../src/controllers/rule-controller.ts";
 import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
 import type { ResourceKind } from "../../src/dictionary/rule-input.ts";
@@ -387,7 +388,8 @@ export const FEATURES: Feature[] = [
           renumber: (rule, number) => renumbers.push([rule, number]),
         });
         for (const [rule, ruleNumber] of renumbers) {
-          const marker = String(rule.metadata.uid);
+          // The marker the operator would write (planDeviceOrder matches objects to rules by it).
+          const marker = requestFor(rule, { installationId: "probe", deviceUid: "probe" }).marker;
           const updated = await s.update("firewallRule", refs.get(rule) as string, {
             ...ctx.input(rule.spec as unknown as Record<string, unknown>, marker),
             ruleNumber,
@@ -411,7 +413,10 @@ export const FEATURES: Feature[] = [
         for (const rule of rules) {
           const { vendorRef } = await s.create(
             "firewallRule",
-            ctx.input(rule.spec as unknown as Record<string, unknown>, String(rule.metadata.uid)),
+            ctx.input(
+              rule.spec as unknown as Record<string, unknown>,
+              requestFor(rule, { installationId: "probe", deviceUid: "probe" }).marker,
+            ),
           );
           refs.set(rule, vendorRef);
         }
