@@ -64,7 +64,7 @@ for (const row of VENDORS) {
     // Created in random order, each placed as the rule controller places it.
     for (const rule of [...rules].sort(() => random() - 0.5)) {
       const peers = rules.filter((p) => p !== rule && p.status?.vendorRef !== undefined);
-      const request = requestFor(rule);
+      const request = requestFor(rule, { installationId: "bench", deviceUid: "bench" });
       if (ordering.movable) {
         const position = placeNewRule(
           ordered(rule),
@@ -103,7 +103,10 @@ for (const row of VENDORS) {
       });
       for (const [r, number] of renumbers) {
         const at = plan.moves.find((m) => m.rule === ordered(r).key)?.vendorRef as string;
-        const updated = await session.update(KIND, at, { ...requestFor(r), ruleNumber: number });
+        const updated = await session.update(KIND, at, {
+          ...requestFor(r, { installationId: "bench", deviceUid: "bench" }),
+          ruleNumber: number,
+        });
         r.status = { vendorRef: updated?.vendorRef ?? at, ruleNumber: number };
       }
       if (moves > 0) await session.activate();

@@ -10,9 +10,9 @@ import {
   FIREWALL,
   GROUP,
   type KubeObj,
-  markerToken,
   type OperatorEnv,
   ruleManifest,
+  ruleMarkerText,
   startOperatorEnv,
   statusOf,
   VERSION,
@@ -79,7 +79,7 @@ describe("failure isolation on a Batched PAN-OS device", () => {
     // The 49 are running; the bad rule is neither running nor left in the candidate.
     const objects = await env.sim.control.objects("firewallRule");
     const carrying = (list: typeof objects.running, uid: string) =>
-      list.filter((o) => String(o.description ?? "").includes(markerToken(uid)));
+      list.filter((o) => String(o.description ?? "").includes(ruleMarkerText(uid)));
     for (const rule of settled.ready) expect(carrying(objects.running, rule.metadata.uid)).toHaveLength(1);
     expect(carrying(objects.running, bad.metadata.uid)).toHaveLength(0);
     expect(carrying(objects.candidate, bad.metadata.uid)).toHaveLength(0);

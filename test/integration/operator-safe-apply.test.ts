@@ -9,9 +9,9 @@ import {
   conditionOf,
   FIREWALL,
   type KubeObj,
-  markerToken,
   type OperatorEnv,
   ruleManifest,
+  ruleMarkerText,
   startOperatorEnv,
 } from "../support/operator-env.ts";
 
@@ -73,7 +73,7 @@ describe("safe apply on OPNsense", () => {
     const running = (await env.sim.control.objects("firewallRule")).running;
     for (const rule of reported) {
       expect(
-        running.filter((o) => String(o.description ?? "").includes(markerToken(rule.metadata.uid))),
+        running.filter((o) => String(o.description ?? "").includes(ruleMarkerText(rule.metadata.uid))),
       ).toEqual([]);
     }
 
@@ -82,7 +82,7 @@ describe("safe apply on OPNsense", () => {
     const after = (await env.sim.control.objects("firewallRule")).running;
     for (const rule of reported) {
       expect(
-        after.filter((o) => String(o.description ?? "").includes(markerToken(rule.metadata.uid))),
+        after.filter((o) => String(o.description ?? "").includes(ruleMarkerText(rule.metadata.uid))),
       ).toHaveLength(1);
     }
     expect(
