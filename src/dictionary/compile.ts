@@ -18,7 +18,7 @@ import type { CompiledDictionary, CompiledResource } from "./compiled.ts";
 import { LocatedError } from "./located.ts";
 import type { ResourceKind } from "./rule-input.ts";
 import type { Scope } from "./samples.ts";
-import { regexProblem } from "./sandbox.ts";
+import { regexProblem } from "./sandbox-policy.ts";
 import type { DictionarySpec } from "./schema.ts";
 import { parseRange } from "./semver.ts";
 import type { CompiledTemplate } from "./templates.ts";

@@ -2,7 +2,7 @@
 // with all/any/not. Compiled once when the dictionary loads (paths and regexes checked there).
 import { checkJsonPath, queryAll } from "./jsonpath.ts";
 import { type DocPath, LocatedError } from "./located.ts";
-import { regexProblem } from "./sandbox.ts";
+import { regexProblem } from "./sandbox-policy.ts";
 import type { Predicate } from "./schema.ts";
 import {
   type CompiledTemplate,

@@ -9,17 +9,16 @@
 //   - calls of anything but fail(), range() and the whitelisted string/list/regex methods;
 //   - filters and tests that are not whitelisted;
 //   - regular expressions the linear-time engine cannot run (backreferences, lookaround).
-// A computed member (`x[y]`) cannot be judged here; sandbox.ts refuses it at run time, and `validate`
-// renders every template against samples, so it is caught there too.
+// A computed member (`x[y]`) cannot be judged here; sandbox-runtime.ts refuses it at run time, and
+// `validate` renders every template against samples, so it is caught there too.
+import { type AstNode, childNodes } from "./sandbox.ts";
 import {
-  type AstNode,
   BUILTIN_TESTS,
-  childNodes,
   IDENTIFIER,
   isForbiddenName,
   regexProblem,
   SAFE_METHOD_NAMES,
-} from "./sandbox.ts";
+} from "./sandbox-policy.ts";
 
 export interface TemplateViolation {
   /** 1-based, inside the template source. */

@@ -12,16 +12,14 @@ import { cidrToRange, rangeToCidr } from "./ip-ranges.ts";
 import { markerToken, readMarker, stripMarker } from "./rule-input.ts";
 import {
   type AstNode,
-  BUILTIN_FILTERS,
   boundedRange,
   childNodes,
   compileSandboxed,
   createSandboxEnvironment,
-  type RenderLimits,
   type SandboxedTemplate,
-  SandboxViolation,
-  takeViolation,
 } from "./sandbox.ts";
+import { BUILTIN_FILTERS } from "./sandbox-policy.ts";
+import { type RenderLimits, SandboxViolation, takeViolation } from "./sandbox-runtime.ts";
 import { checkTemplateAst } from "./template-check.ts";
 
 export type Escaping = "none" | "url" | "xml";
