@@ -155,9 +155,9 @@ function vyosRule(i: number): Record<string, unknown> {
 /**
  * An OPNsense filter rulebase (Firewall: Automation) as administrators write them: per-interface pass
  * and block rules on addresses, ports and aliases; some negated addresses, some floating rules on
- * several interfaces (direction any), some protocols (GRE, ESP) a VnfFirewallRule has no value for.
- * Left out: policy-routed rules (`gateway`) and floating rules with direction in, which the 26.1
- * reverse mapping imports today as plain rules on the first interface (a gap, not a clean import).
+ * several interfaces (direction any or in), some protocols (GRE, ESP) a VnfFirewallRule has no value
+ * for. Policy-routed rules (`gateway`) are refused too (unit-tested), but are not seeded: the simulator
+ * knows no gateways here.
  */
 function opnsenseRule(i: number): Record<string, unknown> {
   const protocol = ["TCP", "UDP", "TCP/UDP", "ICMP", "any"][i % 5] ?? "any";
@@ -179,6 +179,7 @@ function opnsenseRule(i: number): Record<string, unknown> {
   if (i % 33 === 5) rule.source_not = "1";
   if (i % 41 === 9) rule.destination_not = "1";
   if (i % 50 === 1) Object.assign(rule, { interface: "lan,opt1", direction: "any" });
+  if (i % 50 === 26) Object.assign(rule, { interface: "lan,opt1", direction: "in" });
   if (i % 70 === 2) Object.assign(rule, { protocol: ["GRE", "ESP"][i % 2], destination_port: "" });
   return rule;
 }
