@@ -283,10 +283,13 @@ describe("vnf-operator import, then kubectl apply (pfSense, 200 administrator ru
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/loopback/);
     expect(refused.stdout).toBe("");
-    // The operator's own health checks go on (it holds a session token); the import's login and
-    // list never reached the appliance.
+    // The running operator goes on with its own calls (health checks, order and drift lists; its
+    // requests name it in their User-Agent, "vnf-operator (<replica>)"); the import's login and list
+    // never reached the appliance.
     const reached = (await env.sim.control.requests()).filter(
-      (r) => r.path.startsWith("/api/v2/auth") || r.path.startsWith("/api/v2/firewall"),
+      (r) =>
+        !String(r.headers["user-agent"] ?? "").startsWith("vnf-operator (") &&
+        (r.path.startsWith("/api/v2/auth") || r.path.startsWith("/api/v2/firewall")),
     );
     expect(reached).toEqual([]);
   });

@@ -94,10 +94,16 @@ describe("Batched activation on pfSense", () => {
         `${requests.length} appliance calls, ${applies} apply(ies): ${JSON.stringify(Object.fromEntries(byRoute))}; ` +
         `device status: up to ${maxPending} pendingActivations, lastActivation ${JSON.stringify(lastActivation)}`,
     );
+    // The batch holds the 50 creates and, since rule order is enforced, the order step's moves (PATCHes
+    // placing rules created out of name order); each is one pending write at most, none counted twice.
+    const orderMoves = byRoute.get("PATCH /api/v2/firewall/rule") ?? 0;
     expect(maxPending).toBeGreaterThan(0);
-    expect(maxPending).toBeLessThanOrEqual(COUNT);
+    expect(maxPending).toBeLessThanOrEqual(COUNT + orderMoves);
     expect(lastActivation?.changes).toBeGreaterThanOrEqual(1);
-    if (applies === 1) expect(lastActivation?.changes).toBe(COUNT);
+    if (applies === 1) {
+      expect(lastActivation?.changes).toBeGreaterThanOrEqual(COUNT);
+      expect(lastActivation?.changes).toBeLessThanOrEqual(COUNT + orderMoves);
+    }
 
     expect(applies).toBeGreaterThanOrEqual(1);
     expect(applies).toBeLessThanOrEqual(2);
