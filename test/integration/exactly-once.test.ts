@@ -34,6 +34,9 @@ import { spawnOperator } from "../support/operator-process.ts";
 
 type SimKind = "firewallRule" | "natRule";
 
+/** Nothing staged for this long after the rules settled: the order step and its apply are done. */
+const QUIET_MS = 2_500;
+
 /**
  * The i-th distinct rule of a kind for a vendor: the vendor's sample rule, a firewall rule to its own
  * host (services stay the vendor's predefined ones), a NAT rule on its own port.
@@ -115,9 +118,17 @@ class Rules {
     });
   }
 
-  /** Until every existing rule is Ready for its generation with nothing pending, and deleted ones are gone. */
-  async settle(timeoutMs = 90_000): Promise<void> {
+  /**
+   * Until every existing rule is Ready for its generation with nothing pending and deleted ones are
+   * gone, and, on a staged appliance, no change has been waiting for activation for QUIET_MS. Ready
+   * says a rule's write is on the appliance and activated; the device's order step (moves with their
+   * own savepoint and apply, design.md "When it runs") follows a second after rule writes, outside any
+   * rule's Ready: an audit at the first Ready caught its moves written and not yet applied. Changes
+   * still staged QUIET_MS after the rules settled, and up to the timeout, fail the wait.
+   */
+  async settle(row: VendorRow, timeoutMs = 90_000): Promise<void> {
     let waitingFor = "";
+    let quietSince: number | undefined;
     try {
       await waitUntil(
         "every rule settled (Ready for its generation, nothing pending) and every deleted rule gone",
@@ -132,7 +143,20 @@ class Rules {
               return undefined;
             if (statusOf(obj).pendingOperation !== undefined) return undefined;
           }
-          return true;
+          if (row.activation !== "staged") return true;
+          const views = await Promise.all(
+            (["firewallRule", "natRule"] as const).map((k) =>
+              this.env.sim.control.objects(caseOf(row, k).stored.controlKind),
+            ),
+          );
+          if (views.some((view) => view.pending)) {
+            quietSince = undefined;
+            waitingFor = "the appliance's staged changes to be activated";
+            return undefined;
+          }
+          quietSince ??= Date.now();
+          waitingFor = `no change staged on the appliance for ${QUIET_MS} ms`;
+          return Date.now() - quietSince >= QUIET_MS ? true : undefined;
         },
         timeoutMs,
         250,
@@ -192,8 +216,14 @@ class Rules {
         if (ownershipOf(owner, marker).owner === "ours" && !live.has(marker ?? ""))
           problems.push(`${simKind}: an object carries our marker ${marker} but no rule has it`);
       }
-      if (row.activation === "staged" && view.pending)
-        problems.push(`${simKind}: changes left unactivated on the appliance`);
+      if (row.activation === "staged" && view.pending) {
+        const writes = (await this.env.sim.control.requests()).filter((r) => r.method !== "GET").slice(-8);
+        problems.push(
+          `${simKind}: changes left unactivated on the appliance; the last requests: ${writes
+            .map((r) => `${r.time} ${r.method} ${r.path} ${r.status ?? r.outcome}`)
+            .join("; ")}`,
+        );
+      }
     }
     return problems;
   }
@@ -243,7 +273,7 @@ describe.each(rows)("exactly once on $vendor", (row) => {
         await rules.describe(kind, name, `edited ${i}`);
       }),
     );
-    await rules.settle();
+    await rules.settle(row);
     expect(await rules.audit(row)).toEqual([]);
     await env.operator.stop();
   });
@@ -290,7 +320,7 @@ describe.each(rows)("exactly once on $vendor", (row) => {
     for (const [i, { kind, name }] of rules.created.entries()) await rules.describe(kind, name, `after ${i}`);
     const second = await spawnOperator({ kubeconfig: kubeconfigPath(), namespaces: [env.namespace] });
     try {
-      await rules.settle();
+      await rules.settle(row);
       expect(await rules.audit(row)).toEqual([]);
     } finally {
       await second.stop();
@@ -340,7 +370,7 @@ describe.each(rows)("exactly once on $vendor", (row) => {
     );
     await sleep(1_000);
     await env.sim.control.clearFaults();
-    await rules.settle(120_000);
+    await rules.settle(row, 120_000);
     expect(await rules.audit(row)).toEqual([]);
   });
 });
