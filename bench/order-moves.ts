@@ -10,7 +10,7 @@ import { engineSessionFactory } from "../src/controllers/engine-session.ts";
 import { numberForNewRule, type OrderedRule, placeNewRule } from "../src/controllers/order-plan.ts";
 import { performOrder, planDeviceOrder } from "../src/controllers/order-step.ts";
 import type { OrderingFacts } from "../src/controllers/ports.ts";
-import { requestFor } from "../src/controllers/rule-controller.ts";
+import { requestFor } from "../src/controllers/rule-request.ts";
 import { loadDictionaryFile } from "../src/dictionary/loader.ts";
 import { VENDORS } from "../test/engine/vendors.ts";
 import { startSimulator } from "../test/simulators/index.ts";

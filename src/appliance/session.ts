@@ -7,7 +7,6 @@
 // never duplicated by that re-send: before it, and on a conflict, the session looks for an object
 // carrying the rule's ownership marker and adopts it.
 
-import type { Logger } from "pino";
 import { applianceText } from "../dictionary/appliance-text.ts";
 import type {
   CompiledDictionary,
@@ -23,105 +22,40 @@ import {
   type Position,
   resolveParameters,
 } from "../dictionary/executor.ts";
-import { type ApplianceObject, diffCanonical, markerOf, normalizeItem } from "../dictionary/normalize.ts";
-import { type HashableOperation, opHash } from "../dictionary/op-hash.ts";
+import { type ApplianceObject, diffCanonical, normalizeItem } from "../dictionary/normalize.ts";
+import { opHash } from "../dictionary/op-hash.ts";
 import { numberOf, scopeOf } from "../dictionary/ordering.ts";
-import { applyAuth, type RenderedRequest, redactRequest } from "../dictionary/render.ts";
+import { applyAuth, redactRequest } from "../dictionary/render.ts";
 import { type Reversed, reverseObject } from "../dictionary/reverse.ts";
-import {
-  canonicalRule,
-  MARKER_ID_PATTERN,
-  markerToken,
-  type ResourceKind,
-  type RuleSpec,
-} from "../dictionary/rule-input.ts";
+import type { ResourceKind, RuleSpec } from "../dictionary/rule-input.ts";
 import { satisfies } from "../dictionary/semver.ts";
+import { ActivationSteps } from "./activation-steps.ts";
 import { DeviceChannel, type SessionLimits, type TransportRetry } from "./channel.ts";
-import type { EndpointGuard } from "./guarded-connect.ts";
-import type { TlsOptions } from "./http.ts";
+import { findByMarker } from "./marker-search.ts";
 import { type ApplianceMetrics, noopMetrics } from "./metrics.ts";
+import { canonicalSpec, operationInput, operationOf, resourceOf } from "./operation-input.ts";
+import type {
+  ActivationResult,
+  ApplianceSessionOptions,
+  CreateResult,
+  HealthResult,
+  ListedObject,
+  OrderingInfo,
+  RenderedOperation,
+  RenderInput,
+  WriteInput,
+} from "./session-types.ts";
 
-export interface ApplianceSessionOptions {
-  dictionary: CompiledDictionary;
-  endpoint: string;
-  credentials: Record<string, string>;
-  tls?: TlsOptions;
-  parameters?: Record<string, string>;
-  limits?: SessionLimits;
-  logger?: Logger;
-  metrics?: ApplianceMetrics;
-  /** The `vendor` metric label (default: the dictionary's vendor). */
-  vendorLabel?: string;
-  /** Overrides TRANSPORT_RETRY (tests). */
-  transportRetry?: Partial<TransportRetry>;
-  /** Sent as User-Agent unless the dictionary sets one (appliance logs tell who called). */
-  userAgent?: string;
-  clock?: { now?: () => number; sleep?: (ms: number) => Promise<void> };
-  /** Where credentials may be sent, checked on every connection (the operator always passes one). */
-  endpointGuard?: EndpointGuard;
-}
-
-export interface HealthResult {
-  version?: string;
-  serial?: string;
-  /** Whether the reported version is inside the dictionary's firmware range (undefined: no version). */
-  compatible?: boolean;
-  /** Every value the health check extracted. */
-  outputs: Record<string, unknown>;
-}
-
-export interface ActivationResult {
-  /** False when the dictionary has no activation (writes are live). */
-  activated: boolean;
-  /** Asynchronous job ids waited for (e.g. a PAN-OS commit job). */
-  jobs: string[];
-  outputs: Record<string, unknown>;
-}
-
-export interface WriteInput {
-  /** The rule's spec (a CRD spec; defaults are applied here). */
-  rule: unknown;
-  /** The owner id written as ownership marker (e.g. the resource's uid). */
-  marker: string;
-  /** The client-allocated number, for dictionaries that declare `ruleNumbers`. */
-  ruleNumber?: number;
-  /** Create only: next to which rule the new one goes (not part of the opHash). */
-  position?: Position;
-}
-
-/** How a dictionary orders the rules of a kind (its `ordering`). */
-export interface OrderingInfo {
-  /** Numbered ordering: the range and spacing of numbers. */
-  numbers?: { min: number; max: number; step: number };
-  /** The dictionary has a `move` operation (else numbers are identities: updates renumber). */
-  movable: boolean;
-}
-
-/** A listed object with its place in the appliance's order. */
-export interface ListedObject extends ApplianceObject {
-  /** The ordering scope (dictionaries with `ordering`). */
-  scope?: string;
-  /** Numbered ordering: its number. */
-  number?: number;
-}
-
-export interface CreateResult {
-  vendorRef: string;
-  /** True when an existing object carrying the marker was found and adopted instead of created. */
-  adopted: boolean;
-}
-
-/** The exact requests an operation would send (credentials masked as ***), and their opHash. */
-export interface RenderedOperation extends HashableOperation {
-  kind: ResourceKind;
-  operation: OperationName;
-  requests: RenderedRequest[];
-  opHash: string;
-  /** The same requests with every secret masked (render never holds credentials: identical). */
-  redacted(): RenderedRequest[];
-}
-
-type RenderInput = Partial<WriteInput> & { vendorRef?: string; position?: Position };
+export type {
+  ActivationResult,
+  ApplianceSessionOptions,
+  CreateResult,
+  HealthResult,
+  ListedObject,
+  OrderingInfo,
+  RenderedOperation,
+  WriteInput,
+} from "./session-types.ts";
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -132,8 +66,8 @@ export class ApplianceSession {
   private readonly channel: DeviceChannel;
   private readonly metrics: ApplianceMetrics;
   private readonly vendor: string;
-  /** Safe apply: what the last prepare() extracted (the savepoint), for the next activation. */
-  #prepared: Record<string, Record<string, unknown>> | undefined;
+  /** Activation and safe apply (the savepoint a batch's prepare() took). */
+  private readonly activationSteps: ActivationSteps;
 
   constructor(options: ApplianceSessionOptions) {
     const { dictionary } = options;
@@ -164,6 +98,14 @@ export class ApplianceSession {
         : {}),
     });
     this.endpoint = this.channel.endpoint;
+    this.activationSteps = new ActivationSteps({
+      dictionary,
+      executor: this.executor,
+      channel: this.channel,
+      metrics: this.metrics,
+      vendor: this.vendor,
+      health: (signal) => this.health(signal),
+    });
   }
 
   /** Whether writes need activate() (the dictionary has activation steps). */
@@ -444,54 +386,13 @@ export class ApplianceSession {
    * carry), for adoption. More than one is an error (VNF_CONFLICT): the session never guesses which
    * one is ours. A marker counts only where the dictionary writes it (the end of the ownership field).
    */
-  async findByMarker(
+  findByMarker(
     kind: ResourceKind,
     markers: string | readonly string[],
     signal?: AbortSignal,
   ): Promise<ApplianceObject | undefined> {
-    const wanted = typeof markers === "string" ? [markers] : [...markers];
-    for (const marker of wanted) {
-      if (!MARKER_ID_PATTERN.test(marker)) {
-        throw new VnfError(
-          "BROKER_INVALID_REQUEST",
-          `invalid ownership marker id (must match ${MARKER_ID_PATTERN})`,
-        );
-      }
-    }
-    const resource = this.resource(kind);
-    const search = resource.operations.findByMarker;
-    const op = search ?? resource.operations.list;
-    const label = `${kind}.${op.name}`;
-    // A server-side search per marker, else one full list.
-    const contexts = search
-      ? wanted.map((marker) => this.executor.context(kind, { marker }))
-      : [this.executor.context(kind)];
-    // The same object found by two searches counts once; two objects sharing a vendorRef (one made
-    // of the marker, copied by hand) count twice.
-    const items = new Map<string, { vendorRef: string; raw: unknown }>();
-    for (const ctx of contexts) {
-      const result = await this.channel.perform(
-        label,
-        (transport) => this.executor.run(op, ctx, transport, label),
-        { signal },
-      );
-      for (const item of result.items) items.set(JSON.stringify([item.vendorRef, item.raw]), item);
-    }
-    const base = this.executor.context(kind);
-    // Server-side searches are hints (a "contains" also matches longer ids): check every candidate.
-    const ours = [...items.values()].filter((item) =>
-      wanted.includes(markerOf(resource, item.raw, base) ?? ""),
-    );
-    if (ours.length > 1) {
-      throw new VnfError(
-        "VNF_CONFLICT",
-        `${kind}: ${ours.length} appliance objects carry the ownership marker ${wanted
-          .map(markerToken)
-          .join(" or ")} (${ours.map((item) => item.vendorRef).join(", ")}); resolve by hand`,
-      );
-    }
-    const [found] = ours;
-    return found ? normalizeItem(resource, found.vendorRef, found.raw, base) : undefined;
+    const { executor, channel, dictionary } = this;
+    return findByMarker({ executor, channel, dictionary }, kind, markers, signal);
   }
 
   /** Whether the dictionary takes a savepoint before a batch's writes (`activation.prepare`). */
@@ -503,10 +404,8 @@ export class ApplianceSession {
    * Safe apply, before a batch's writes: runs `activation.prepare` (a savepoint) and keeps what it
    * extracted for the batch's activation, confirm and rollback.
    */
-  async prepare(signal?: AbortSignal): Promise<void> {
-    const prepare = this.dictionary.activationPrepare;
-    if (!prepare) return;
-    this.#prepared = await this.runActivationPart(prepare, {}, signal);
+  prepare(signal?: AbortSignal): Promise<void> {
+    return this.activationSteps.prepare(signal);
   }
 
   /**
@@ -514,76 +413,8 @@ export class ApplianceSession {
    * check; passing, `confirm` keeps the batch; failing, `rollback` returns to the savepoint prepare()
    * took before the writes, and the activation fails saying so.
    */
-  async activate(signal?: AbortSignal): Promise<ActivationResult> {
-    const activation = this.dictionary.activation;
-    if (!activation) return { activated: false, jobs: [], outputs: {} };
-    try {
-      // Not prepared before the writes (a batch without a writer that asked): prepare now.
-      let prepared = this.#prepared;
-      this.#prepared = undefined;
-      const prepare = this.dictionary.activationPrepare;
-      if (prepared === undefined && prepare) prepared = await this.runActivationPart(prepare, {}, signal);
-      const ctx = { ...this.executor.context(undefined), steps: prepared ?? {} };
-      const result = await this.channel.perform(
-        "activation",
-        (transport) => this.executor.run(activation, ctx, transport, "activation"),
-        { signal },
-      );
-      await this.checkAfterApply(prepared ?? {}, signal);
-      this.metrics.observeActivation({ vendor: this.vendor, result: "success" });
-      return { activated: true, jobs: result.jobs, outputs: result.outputs };
-    } catch (error) {
-      this.metrics.observeActivation({ vendor: this.vendor, result: "failure" });
-      throw error;
-    }
-  }
-
-  /** Safe apply: the health check after applying decides between confirm and rollback. */
-  private async checkAfterApply(
-    prepared: Record<string, Record<string, unknown>>,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const confirm = this.dictionary.activationConfirm;
-    const rollback = this.dictionary.activationRollback;
-    if (!confirm || !rollback) return;
-    let failure: unknown;
-    try {
-      await this.health(signal);
-    } catch (error) {
-      failure = error;
-    }
-    if (failure === undefined) {
-      await this.runActivationPart(confirm, prepared, signal);
-      return;
-    }
-    const reason = failure instanceof VnfError ? `${failure.code}: ${failure.message}` : "no answer";
-    try {
-      await this.runActivationPart(rollback, prepared, signal);
-    } catch {
-      // Unreachable after the apply: the appliance's own rollback timer (never cancelled) reverts.
-      throw new VnfError(
-        "VNF_UPSTREAM",
-        `the health check after applying failed (${reason}) and the rollback could not be sent: the appliance reverts on its own timer`,
-      );
-    }
-    throw new VnfError(
-      "VNF_UPSTREAM",
-      `rolled back to the savepoint taken before this batch's writes: the health check after applying failed (${reason})`,
-    );
-  }
-
-  private async runActivationPart(
-    op: CompiledOperation,
-    prepared: Record<string, Record<string, unknown>>,
-    signal: AbortSignal | undefined,
-  ): Promise<Record<string, Record<string, unknown>>> {
-    const ctx = { ...this.executor.context(undefined), steps: prepared };
-    const result = await this.channel.perform(
-      op.name,
-      (transport) => this.executor.run(op, ctx, transport, `activation.${op.name}`),
-      { signal },
-    );
-    return result.steps;
+  activate(signal?: AbortSignal): Promise<ActivationResult> {
+    return this.activationSteps.activate(signal);
   }
 
   async close(): Promise<void> {
@@ -593,88 +424,19 @@ export class ApplianceSession {
   // ---- machinery -----------------------------------------------------------------------------
 
   private resource(kind: ResourceKind): CompiledResource {
-    const resource = this.dictionary.resources[kind];
-    if (!resource) {
-      throw new VnfError(
-        "BROKER_INVALID_REQUEST",
-        `dictionary ${this.dictionary.name} does not support ${kind}`,
-      );
-    }
-    return resource;
+    return resourceOf(this.dictionary, kind);
   }
 
   private operation(kind: ResourceKind, name: OperationName): CompiledOperation {
-    const op = this.resource(kind).operations[name];
-    if (!op)
-      throw new VnfError(
-        "BROKER_INVALID_REQUEST",
-        `dictionary ${this.dictionary.name} has no ${kind}.${name}`,
-      );
-    return op;
+    return operationOf(this.dictionary, kind, name);
   }
 
   private canonical(kind: ResourceKind, spec: unknown): RuleSpec {
-    try {
-      return canonicalRule(kind, spec);
-    } catch (error) {
-      const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
-      const detail =
-        issues?.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ") ?? String(error);
-      throw new VnfError("BROKER_INVALID_REQUEST", `invalid ${kind} spec: ${detail}`);
-    }
+    return canonicalSpec(kind, spec);
   }
 
   private operationInput(kind: ResourceKind, input: RenderInput): OperationInput {
-    const out: OperationInput = {};
-    if (input.rule !== undefined) out.rule = this.canonical(kind, input.rule);
-    if (input.marker !== undefined) {
-      if (!MARKER_ID_PATTERN.test(input.marker)) {
-        throw new VnfError(
-          "BROKER_INVALID_REQUEST",
-          `invalid ownership marker id (must match ${MARKER_ID_PATTERN})`,
-        );
-      }
-      out.marker = input.marker;
-      if (out.rule !== undefined) this.checkOwnershipBudget(kind, out.rule, input.marker);
-    }
-    if (input.ruleNumber !== undefined) {
-      const range = this.dictionary.ruleNumbers;
-      if (range && (input.ruleNumber < range.min || input.ruleNumber > range.max)) {
-        throw new VnfError(
-          "BROKER_INVALID_REQUEST",
-          `ruleNumber ${input.ruleNumber} outside ${range.min}-${range.max}`,
-        );
-      }
-      out.ruleNumber = input.ruleNumber;
-    } else if (this.dictionary.ruleNumbers && input.rule !== undefined) {
-      throw new VnfError(
-        "BROKER_INVALID_REQUEST",
-        `dictionary ${this.dictionary.name} needs a client-allocated ruleNumber`,
-      );
-    }
-    if (input.vendorRef !== undefined) out.vendorRef = input.vendorRef;
-    if (input.position !== undefined) out.position = input.position;
-    return out;
-  }
-
-  /**
-   * The ownership field holds the description, a space and the marker token: refuse, before any
-   * call, what the appliance's field cannot hold, saying how long the description may be.
-   */
-  private checkOwnershipBudget(kind: ResourceKind, rule: RuleSpec, marker: string): void {
-    const budget = this.resource(kind).ownershipBudget;
-    if (!budget) return;
-    const measure = (text: string) =>
-      budget.unit === "bytes" ? Buffer.byteLength(text, "utf8") : [...text].length;
-    const description = rule.description ?? "";
-    const field = `${description} ${markerToken(marker)}`;
-    const used = measure(field);
-    if (used <= budget.maxLength) return;
-    const room = budget.maxLength - (used - measure(description));
-    throw new VnfError(
-      "BROKER_INVALID_REQUEST",
-      `spec.description is too long for this appliance: with the ownership marker the ${kind} field would hold ${used} ${budget.unit}, and dictionary ${this.dictionary.name} allows ${budget.maxLength}; shorten spec.description to at most ${Math.max(0, room)} ${budget.unit}`,
-    );
+    return operationInput(this.dictionary, kind, input);
   }
 }
 

@@ -28,7 +28,7 @@ import { adoptableMarkers, ownershipOf, rulePart } from "./markers.ts";
 import { keyOf, placementOf, planDeviceOrder } from "./order-step.ts";
 import type { RuleKind, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
-import { markerOwner, requestFor } from "./rule-controller.ts";
+import { markerOwner, requestFor } from "./rule-request.ts";
 import {
   DRIFT_CONTROLLER_DEVICE_STATUS,
   DRIFT_CONTROLLER_RULE_STATUS,

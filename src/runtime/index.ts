@@ -1,5 +1,6 @@
 // The runtime's public surface, for the reconcilers and the CLI.
 export { Backoff, type BackoffOptions } from "./backoff.ts";
+export { stripManagedFields } from "./cache-transforms.ts";
 export { type Clock, sleep, systemClock, type TimerHandle } from "./clock.ts";
 export {
   Controller,
@@ -22,7 +23,6 @@ export {
   type InformerOptions,
   type InformerStats,
   type ObjectCache,
-  stripManagedFields,
 } from "./informer.ts";
 export {
   addFinalizer,

@@ -4,6 +4,7 @@
 // stalled watches, managedFields stripped, synced only after the first list.
 // Handlers are synchronous and should only enqueue keys (the reconciler re-reads the cache).
 import { Backoff, type BackoffOptions } from "./backoff.ts";
+import { stripManagedFields } from "./cache-transforms.ts";
 import { type Clock, sleep, systemClock } from "./clock.ts";
 import { isGone, KubeApiError, type KubeClient } from "./kube-http.ts";
 import { type Logger, silentLogger } from "./logging.ts";
@@ -478,28 +479,4 @@ function parseEvent(line: string): WatchEvent {
   } catch {
     throw new KubeApiError(0, "BadWatchEvent", "the watch sent a line that is not JSON");
   }
-}
-
-/** managedFields are about half of ObjectMeta and of no use to a reconciler. */
-export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
-  return obj;
-}
-
-/** kubectl's client-side apply keeps a copy of the whole object in this annotation. */
-export const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
-
-/**
- * A cache transform for objects whose readers never look at annotations written by tools: drops
- * kubectl's last-applied copy (as large as the object itself) and the annotations listed.
- */
-export function dropAnnotations(extra: readonly string[] = []): (obj: KubeObject) => KubeObject {
-  const names = [LAST_APPLIED, ...extra];
-  return (obj) => {
-    const annotations = obj.metadata?.annotations;
-    if (!annotations || !obj.metadata) return obj;
-    for (const name of names) delete annotations[name];
-    if (Object.keys(annotations).length === 0) delete obj.metadata.annotations;
-    return obj;
-  };
 }

@@ -6,7 +6,7 @@
 //   - a rule whose create the older operator sent but never recorded (status: a pending intent only).
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FINALIZER } from "../../src/controllers/rule-controller.ts";
+import { FINALIZER } from "../../src/controllers/rule-deps.ts";
 import { FieldManager } from "../../src/controllers/status-ownership.ts";
 import { loadDictionaryDirectories } from "../../src/dictionary/registry.ts";
 import { type SimulatorHandle, startSimulator } from "../simulators/index.ts";

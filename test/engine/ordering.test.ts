@@ -14,7 +14,7 @@ import {
 } from "../../src/controllers/order-plan.ts";
 import { performOrder, planDeviceOrder } from "../../src/controllers/order-step.ts";
 import type { OrderingFacts } from "../../src/controllers/ports.ts";
-import { requestFor } from "../../src/controllers/rule-controller.ts";
+import { requestFor } from "../../src/controllers/rule-request.ts";
 import type { ManagedSession } from "../../src/controllers/session-registry.ts";
 import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { loadDictionaryFile } from "../../src/dictionary/loader.ts";

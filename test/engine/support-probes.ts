@@ -8,7 +8,7 @@
 import type { VnfRule } from "../../src/api/types.ts";
 import { ApplianceSession, type ApplianceSessionOptions } from "../../src/appliance/session.ts";
 import { performOrder, planDeviceOrder } from "../../src/controllers/order-step.ts";
-import { requestFor } from "../../src/controllers/rule-controller.ts";
+import { requestFor } from "../../src/controllers/rule-request.ts";
 import type { CompiledDictionary } from "../../src/dictionary/compiled.ts";
 import { VnfError } from "../../src/dictionary/errors.ts";
 import type { ResourceKind } from "../../src/dictionary/rule-input.ts";

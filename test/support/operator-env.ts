@@ -8,7 +8,8 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client
 import type { Counter } from "prom-client";
 import { CREDENTIALS_LABEL } from "../../src/api/group.ts";
 import { ruleMarker, rulePart } from "../../src/controllers/markers.ts";
-import { createOperator, type Operator, type OperatorOptions } from "../../src/operator.ts";
+import { createOperator, type Operator } from "../../src/operator.ts";
+import type { OperatorOptions } from "../../src/operator-options.ts";
 import type { ObjectKind, SimulatorHandle, VendorObject } from "../simulators/common/types.ts";
 import { type SimulatorVendor, startSimulator } from "../simulators/index.ts";
 import { installCrds } from "./crd-install.ts";

@@ -10,7 +10,8 @@ import { driftReconciler } from "../../../src/controllers/drift-controller.ts";
 import { disownedMarker, ruleMarker } from "../../../src/controllers/markers.ts";
 import type { RuleKind } from "../../../src/controllers/ports.ts";
 import { RepairRequests } from "../../../src/controllers/repair-requests.ts";
-import { FINALIZER, ruleReconciler } from "../../../src/controllers/rule-controller.ts";
+import { ruleReconciler } from "../../../src/controllers/rule-controller.ts";
+import { FINALIZER } from "../../../src/controllers/rule-deps.ts";
 import { type SessionConfig, SessionRegistry } from "../../../src/controllers/session-registry.ts";
 import {
   DEVICE_CONTROLLER_STATUS,

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { VnfDevice, VnfRule } from "../../../src/api/types.ts";
 import { type MarkerOwner, ownershipOf, ruleMarker } from "../../../src/controllers/markers.ts";
 import type { RuleRequest } from "../../../src/controllers/ports.ts";
-import { requestFor } from "../../../src/controllers/rule-controller.ts";
+import { requestFor } from "../../../src/controllers/rule-request.ts";
 
 export interface Ownership {
   /** What the rule controller is given besides the caches: this installation's id. */

@@ -4,7 +4,8 @@ import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { loadDictionaryText } from "../../../src/dictionary/loader.ts";
 import { applyAuth, MASK, redactRequest, renderRequest } from "../../../src/dictionary/render.ts";
-import { compileTemplate, escapeXml, xpathLiteral } from "../../../src/dictionary/templates.ts";
+import { compileTemplate } from "../../../src/dictionary/templates.ts";
+import { escapeXml, xpathLiteral } from "../../../src/dictionary/xml-escape.ts";
 
 const HOSTILE = [
   'x","type":"pass',

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseBody } from "../../../src/dictionary/response.ts";
-import { escapeXml } from "../../../src/dictionary/templates.ts";
+import { escapeXml } from "../../../src/dictionary/xml-escape.ts";
 
 const xmlText = fc.string({ unit: "grapheme", maxLength: 60 }).filter((s) =>
   [...s].every((ch) => {

@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { dropAnnotations, LAST_APPLIED } from "../../../src/runtime/cache-transforms.ts";
 import { FakeClock, flushMicrotasks } from "../../../src/runtime/fake-clock.ts";
-import {
-  dropAnnotations,
-  Informer,
-  type InformerOptions,
-  LAST_APPLIED,
-} from "../../../src/runtime/informer.ts";
+import { Informer, type InformerOptions } from "../../../src/runtime/informer.ts";
 import { KubeApiError } from "../../../src/runtime/kube-http.ts";
 import { CoreResources, type KubeObject } from "../../../src/runtime/resource.ts";
 import { configMap, FakeKubeClient } from "./fake-kube-client.ts";
