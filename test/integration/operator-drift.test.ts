@@ -142,7 +142,11 @@ describe("drift on pfSense", () => {
     expect(statusOf(after).vendorRef).not.toBe(tracker);
     const [object] = await objectsContaining(env.sim, "firewallRule", ruleMarkerText(before.metadata.uid));
     expect(String(object?.tracker)).toBe(statusOf(after).vendorRef);
-    expect(await repairs()).toBeGreaterThan(repairsBefore);
+    // Counted after the status write that the wait above saw (in this process's event loop the watch
+    // can be served first): waited for, not read once.
+    await waitUntil("the repair counted in vnf_drift_repairs_total", async () =>
+      (await repairs()) > repairsBefore ? true : undefined,
+    );
   });
 
   it("Repair: rules edited on the appliance are updated back in place", async () => {
