@@ -89,6 +89,7 @@ for (const row of VENDORS) {
     const step = async (): Promise<number> => {
       const { plan, rulesByKey } = planDeviceOrder({
         kind: KIND,
+        owner: { installationId: "bench", deviceUid: "bench" },
         ordering,
         objects: await session.list(KIND),
         rules,

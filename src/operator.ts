@@ -380,6 +380,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
           reservations.reserved(`${device.namespace}/${device.name}/${kind}`),
         enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
         onOrdered: (_device, kind, moves) => ruleMoves.inc({ kind }, moves),
+        installationId: installation.id,
       }),
     ),
     maxConcurrentReconciles: 2,

@@ -24,7 +24,7 @@ import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
 import { type Drifted, type ManagedRule, planDrift } from "./drift-plan.ts";
-import { adoptableMarkers, ownershipOf, rulePart } from "./markers.ts";
+import { adoptableMarkers, type MarkerOwner, ownershipOf, rulePart } from "./markers.ts";
 import { keyOf, placementOf, planDeviceOrder } from "./order-step.ts";
 import type { RuleKind, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
@@ -156,7 +156,15 @@ export function driftReconciler(deps: DriftControllerDeps) {
       }
       const byKey = new Map<string, Drifted>(plan.drifted.map((d) => [d.key, d]));
       // The order is part of what the appliance must hold: a rule out of place is drifted on "order".
-      const outOfOrder = outOfOrderRules(session, kind, device, objects, informer.list(key.namespace), rules);
+      const outOfOrder = outOfOrderRules(
+        session,
+        kind,
+        device,
+        owner,
+        objects,
+        informer.list(key.namespace),
+        rules,
+      );
       for (const ruleKey of outOfOrder) {
         const found = byKey.get(ruleKey);
         byKey.set(
@@ -246,6 +254,7 @@ function outOfOrderRules(
   session: NonNullable<ReturnType<SessionLookup["get"]>>,
   kind: RuleKind,
   device: VnfDevice,
+  owner: MarkerOwner,
   objects: Awaited<ReturnType<NonNullable<ReturnType<SessionLookup["get"]>>["list"]>>,
   namespaceRules: VnfRule[],
   checked: VnfRule[],
@@ -253,7 +262,7 @@ function outOfOrderRules(
   const ordering = session.ordering?.(kind);
   if (!ordering) return new Set();
   const rules = namespaceRules.filter((r) => r.spec.deviceRef.name === device.metadata.name);
-  const { plan } = planDeviceOrder({ kind, ordering, objects, rules, placement: placementOf(device) });
+  const { plan } = planDeviceOrder({ kind, owner, ordering, objects, rules, placement: placementOf(device) });
   const applied = new Set(checked.filter(isApplied).map(keyOf));
   // Renumbering to make room is not drift: the rule is in its place.
   return new Set(

@@ -12,6 +12,7 @@ import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
 import { keyOf, performOrder, placementOf, planDeviceOrder, type RenumberRequests } from "./order-step.ts";
 import type { RuleKind, SessionLookup } from "./ports.ts";
+import { markerOwner } from "./rule-request.ts";
 import { FieldManager, ORDER_CONTROLLER_RULE_STATUS } from "./status-ownership.ts";
 
 export interface OrderControllerDeps {
@@ -28,6 +29,8 @@ export interface OrderControllerDeps {
   enqueueRule?: (kind: RuleKind, rule: ObjectKey) => void;
   /** Called after each step with the moves made (metrics; tests and the bench count them). */
   onOrdered?: (device: ObjectKey, kind: RuleKind, moves: number) => void;
+  /** This installation's id: only objects whose marker is ours for the device are moved. */
+  installationId: string;
 }
 
 export function orderReconciler(deps: OrderControllerDeps) {
@@ -66,6 +69,7 @@ export function orderReconciler(deps: OrderControllerDeps) {
       ]);
       const { plan, rulesByKey } = planDeviceOrder({
         kind,
+        owner: markerOwner(deps, device),
         ordering,
         objects,
         rules,

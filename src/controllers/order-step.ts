@@ -5,7 +5,7 @@
 // step hands the new number to the rule controller (RenumberRequests), which renumbers through its
 // journal like any other change of identity, so a crash never leaves a rule its status cannot find.
 import type { VnfDevice, VnfRule } from "../api/types.ts";
-import { parseMarker, rulePart } from "./markers.ts";
+import { type MarkerOwner, ownershipOf, rulePart } from "./markers.ts";
 import { type OrderObject, type OrderPlan, type Placement, planOrder } from "./order-plan.ts";
 import type { DeviceSession, ObservedObject, OrderingFacts, RuleKind } from "./ports.ts";
 
@@ -20,6 +20,8 @@ export function placementOf(device: VnfDevice): Placement {
 
 export interface OrderFacts {
   kind: RuleKind;
+  /** Whose objects are ours (this installation, this device): only those are matched to rules and moved. */
+  owner: MarkerOwner;
   ordering: OrderingFacts;
   /** The appliance's objects of the kind, in its order (one bulk list). */
   objects: ObservedObject[];
@@ -42,27 +44,37 @@ export function planDeviceOrder(facts: OrderFacts): { plan: OrderPlan; rulesByKe
     byRule.set(uid, rule);
     rulesByKey.set(keyOf(rule), rule);
   }
+  // Ours only: our installation and this device, with a check that verifies (or the old form, which a
+  // rule of ours adopts). A marker typed by hand in our form, or another installation's, is someone
+  // else's object: never moved, and in the way like any rule nobody manages.
   const ruleOf = (marker: string | undefined): VnfRule | undefined => {
-    const facts = parseMarker(marker);
-    if (facts.form === "owned") return byRule.get(facts.rule);
-    if (facts.form === "legacy") return byRule.get(facts.uid);
+    const whose = ownershipOf(facts.owner, marker);
+    if (whose.owner === "ours") return byRule.get(whose.rule);
+    if (whose.owner === "legacy") return byRule.get(whose.uid);
     return undefined;
   };
+  // One object per rule: the one its status records, else the first listed. Another object carrying the
+  // same marker (a copy made by hand) is not the rule's and is never moved.
+  const chosen = new Map<VnfRule, ObservedObject>();
+  for (const o of facts.objects) {
+    const rule = ruleOf(o.marker);
+    if (!rule) continue;
+    const current = chosen.get(rule);
+    if (!current || (current.vendorRef !== rule.status?.vendorRef && o.vendorRef === rule.status?.vendorRef))
+      chosen.set(rule, o);
+  }
   const anchor = facts.placement.at === "After" ? facts.placement.anchor : undefined;
-  const seen = new Set<string>();
   const objects: OrderObject[] = facts.objects.map((o) => {
     const rule = ruleOf(o.marker);
     const base: OrderObject = { vendorRef: o.vendorRef, scope: o.scope ?? "" };
     if (o.number !== undefined) base.number = o.number;
-    // Our marker without a live rule (orphan, rule being deleted), or a second object with one marker:
-    // neither moved nor in the way.
-    const form = parseMarker(o.marker).form;
-    if (form === "owned" || form === "legacy") {
-      const marker = o.marker ?? "";
-      if (!rule || rule.metadata.deletionTimestamp || seen.has(marker)) return { ...base, ignored: true };
-      seen.add(marker);
+    if (rule) {
+      // A rule being deleted, or a second object with its marker: neither moved nor in the way.
+      if (rule.metadata.deletionTimestamp || chosen.get(rule) !== o) return { ...base, ignored: true };
       return { ...base, rule: { key: keyOf(rule), priority: rule.spec.priority } };
     }
+    // Our marker without a live rule (an orphan the drift check removes): neither moved nor in the way.
+    if (ownershipOf(facts.owner, o.marker).owner === "ours") return { ...base, ignored: true };
     if (anchor !== undefined && (o.vendorRef === anchor || descriptionOf(o) === anchor)) base.anchor = true;
     return base;
   });

@@ -238,6 +238,8 @@ export function compileOperation(
           }),
         );
     }
+    const moved = problems.at(() => compilePredicateAt(stepSpec.moved, [...stepPath, "moved"]));
+    problems.at(() => validator.predicate(moved, scope));
     if (request) {
       const step: CompiledStep = { ...request, index };
       steps.push(
@@ -247,6 +249,7 @@ export function compileOperation(
           when === undefined ? {} : { when },
           job === undefined ? {} : { job },
           items === undefined ? {} : { items },
+          moved === undefined ? {} : { moved },
         ),
       );
     }

@@ -60,6 +60,8 @@ export interface CompiledStep extends CompiledRequest {
   readonly when?: CompiledTemplate;
   readonly job?: CompiledJob;
   readonly items?: { path: string; vendorRef: CompiledExtractor };
+  /** The object moved between this operation's steps: run the operation again (schema.ts `moved`). */
+  readonly moved?: CompiledPredicate;
 }
 
 export type OperationName =

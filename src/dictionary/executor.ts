@@ -81,6 +81,9 @@ export interface ExecutorOptions {
   now?: () => number;
 }
 
+/** How many times an operation starts over when a step finds its object moved (`moved`). */
+export const MOVED_RESTARTS = 3;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The declared parameters with their defaults; refuses missing required and malformed values. */
@@ -204,13 +207,35 @@ export class Executor {
     ctx.vendorRef = ref;
   }
 
-  /** Runs every step of an operation through the transport. */
+  /**
+   * Runs every step of an operation through the transport. A step whose `moved` predicate holds (the
+   * object is no longer where an earlier step found it: another client's write shifted an index in
+   * between) starts the operation over, at most MOVED_RESTARTS times.
+   */
   async run(
     op: CompiledOperation,
     ctx: Record<string, unknown>,
     transport: Transport,
     labelPrefix: string,
   ): Promise<OperationResult> {
+    for (let restarts = 0; ; restarts++) {
+      const outcome = await this.attempt(op, ctx, transport, labelPrefix);
+      if (outcome !== "moved") return outcome;
+      if (restarts >= MOVED_RESTARTS) {
+        throw new VnfError(
+          "VNF_CAPACITY",
+          `${labelPrefix}: the object moved under other clients' writes ${restarts + 1} times between looking it up and writing it`,
+        );
+      }
+    }
+  }
+
+  private async attempt(
+    op: CompiledOperation,
+    ctx: Record<string, unknown>,
+    transport: Transport,
+    labelPrefix: string,
+  ): Promise<OperationResult | "moved"> {
     // Steps given in the context (a safe apply's prepare outputs) are seen as if run before.
     const steps: Record<string, Record<string, unknown>> = {
       ...((ctx.steps as Record<string, Record<string, unknown>> | undefined) ?? {}),
@@ -231,6 +256,7 @@ export class Executor {
         if (!holds) continue;
       }
       const outcome = await this.exchange(step, context, transport, label);
+      if (outcome === "moved") return "moved";
       if (outcome === "absent") {
         result.absent = true;
         return result;
@@ -293,13 +319,13 @@ export class Executor {
     return result;
   }
 
-  /** One request/response exchange with the appliance: the parsed response, or "absent". */
+  /** One request/response exchange with the appliance: the parsed response, "absent" or "moved". */
   private async exchange(
     step: CompiledStep | CompiledJob["poll"],
     context: Record<string, unknown>,
     transport: Transport,
     label: string,
-  ): Promise<ResponseView | "absent"> {
+  ): Promise<ResponseView | "absent" | "moved"> {
     let rendered: RenderedRequest;
     try {
       rendered = renderRequest(this.dictionary, step, context, label);
@@ -318,6 +344,7 @@ export class Executor {
         return false;
       }
     };
+    if ("moved" in step && step.moved && testSafe(step.moved)) return "moved";
     if (step.notFound && testSafe(step.notFound)) return "absent";
     const success = step.success ? testSafe(step.success) : statusMatches(raw.status, "2xx");
     if (success && parsed.parseError !== undefined) {
@@ -353,7 +380,8 @@ export class Executor {
     for (;;) {
       await untilAborted(this.sleep(job.intervalMs), transport.signal);
       const view = await this.exchange(job.poll, pollContext, transport, `${label} job ${id}`);
-      if (view === "absent") throw new VnfError("VNF_UPSTREAM", `${label}: job ${id} disappeared`);
+      if (view === "absent" || view === "moved")
+        throw new VnfError("VNF_UPSTREAM", `${label}: job ${id} disappeared`);
       if (job.failed?.test(view, pollContext)) {
         const message = job.message
           ? applianceText(refText(this.optional(job.message, view, pollContext)))

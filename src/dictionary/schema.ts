@@ -147,6 +147,12 @@ export const StepSchema = z.strictObject({
   job: JobSchema.optional(),
   /** On a list operation: the items this step's response contributes. */
   items: ItemsSchema.optional(),
+  /**
+   * When the response says the object is no longer where an earlier step found it (an index another
+   * client's write shifted between the lookup and this write): the operation starts over from its
+   * first step, at most MOVED_RESTARTS times. Checked before notFound and success.
+   */
+  moved: PredicateSchema.optional(),
 });
 export type StepSpec = z.infer<typeof StepSchema>;
 

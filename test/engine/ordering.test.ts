@@ -123,6 +123,7 @@ describe.each(VENDORS)("rule order on $vendor", (row: VendorRow) => {
     );
     const { plan, rulesByKey } = planDeviceOrder({
       kind: KIND,
+      owner: OWNER,
       ordering,
       objects,
       rules,

@@ -283,6 +283,20 @@ describe.each(cases)("simulator framework: $vendor", (vc) => {
     expect(await sim.control.faults()).toEqual([]);
   });
 
+  it("matches faults by the User-Agent a client sends (one client among several)", async () => {
+    await sim.control.injectFault({ kind: "status", status: 503, userAgent: "Replica-B", times: 1 });
+    const as = (agent: string) => {
+      const { method, init } = vc.read?.(vc.auth(sim)) ?? { method: "GET", init: { headers: vc.auth(sim) } };
+      return client.request(method, vc.readPath, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), "user-agent": agent },
+      });
+    };
+    expect((await as("vnf-operator (replica-a)")).status).toBe(200);
+    expect((await as("vnf-operator (replica-b)")).status).toBe(503);
+    expect((await as("vnf-operator (replica-b)")).status).toBe(200);
+  });
+
   it("logs every vendor request with credentials redacted, and never the control calls", async () => {
     await client.request("POST", `${vc.readPath}?probe=1&access_token=leak-me`, {
       headers: { ...vc.auth(sim), "x-api-key": "also-secret" },

@@ -419,6 +419,62 @@ describe("pfSense simulator", () => {
       expect((await api("PATCH", "/api/v2/firewall/rule", { body: { descr: "x" } })).status).toBe(400);
     });
 
+    it("refuses a PATCH whose non-editable read-only field names another object (tracker, created_*)", async () => {
+      const a = await create({ descr: "cas-a" });
+      const b = await create({ descr: "cas-b" });
+      const other = await api<Rule>("PATCH", "/api/v2/firewall/rule", {
+        body: { id: b.id, tracker: a.tracker, descr: "overwritten" },
+      });
+      expect(other.status).toBe(400);
+      expect(other.body.response_id).toBe("FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE");
+      expect(other.body.message).toMatch(/^Field `tracker` is not editable/);
+      // A tracker sent as a string is another value (the package compares strictly).
+      const text = await api("PATCH", "/api/v2/firewall/rule", {
+        body: { id: a.id, tracker: String(a.tracker), descr: "x" },
+      });
+      expect(text.status).toBe(400);
+      const same = await api<Rule>("PATCH", "/api/v2/firewall/rule", {
+        body: { id: a.id, tracker: a.tracker, created_time: a.created_time, descr: "cas-a2" },
+      });
+      expect([same.status, same.body.data.descr, same.body.data.tracker]).toEqual([200, "cas-a2", a.tracker]);
+      // updated_time is read-only but editable: ignored.
+      const stamp = await api("PATCH", "/api/v2/firewall/rule", { body: { id: a.id, updated_time: 1 } });
+      expect(stamp.status).toBe(200);
+      const rules = (await sim.control.objects("firewallRule")).candidate;
+      expect(rules.find((r) => r.tracker === b.tracker)?.descr).toBe("cas-b");
+    });
+
+    it("records what each write touched, as it was before (affected)", async () => {
+      const seq = Math.max(0, ...(await sim.control.requests()).map((r) => r.seq));
+      const a = await create({ descr: "touched" });
+      await api("PATCH", "/api/v2/firewall/rule", { body: { id: a.id, descr: "touched2" } });
+      await api("DELETE", "/api/v2/firewall/rules", { query: { tracker: String(a.tracker) } });
+      const log = (await sim.control.requests()).filter((r) => r.seq > seq);
+      expect(log.map((r) => [r.method, (r.affected ?? []).map((o) => o.descr)])).toEqual([
+        ["POST", []],
+        ["PATCH", ["touched"]],
+        ["DELETE", ["touched2"]],
+      ]);
+    });
+
+    it("refuses a plural DELETE without any query (Model::delete_many's safety net)", async () => {
+      const before = (await sim.control.objects("firewallRule")).candidate.length;
+      const refused = await api("DELETE", "/api/v2/firewall/rules");
+      expect(refused.status).toBe(400);
+      expect(refused.body.response_id).toBe("MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS");
+      expect((await sim.control.objects("firewallRule")).candidate).toHaveLength(before);
+      // An index and a description together: only the object at that index, if it still matches.
+      const x = await create({ descr: "at-index" });
+      const miss = await api<Rule[]>("DELETE", "/api/v2/firewall/rules", {
+        query: { id: String(x.id), descr: "something else" },
+      });
+      expect(miss.body.data).toEqual([]);
+      const hit = await api<Rule[]>("DELETE", "/api/v2/firewall/rules", {
+        query: { id: String(x.id), descr: "at-index" },
+      });
+      expect(hit.body.data.map((r) => r.tracker)).toEqual([x.tracker]);
+    });
+
     it("deletes by query on the plural endpoint and replaces all with PUT", async () => {
       await create({ descr: "vnf-operator:x" });
       await create({ descr: "vnf-operator:y" });

@@ -378,6 +378,7 @@ export const FEATURES: Feature[] = [
       const orderStep = async () => {
         const { plan, rulesByKey } = planDeviceOrder({
           kind: "firewallRule",
+          owner: { installationId: "probe", deviceUid: "probe" },
           ordering,
           objects: await s.list("firewallRule"),
           rules,

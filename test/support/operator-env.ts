@@ -31,6 +31,8 @@ export interface TestDevice {
   name: string;
   vendor: SimulatorVendor;
   sim: SimulatorHandle;
+  /** A simulator another env started (an appliance shared by two installations): not stopped here. */
+  shared?: boolean;
 }
 
 export interface AddDeviceOptions {
@@ -39,6 +41,8 @@ export interface AddDeviceOptions {
   /** Extra VnfDevice spec fields (merged over vendor, endpoint, credentials and CA). */
   device?: Record<string, unknown>;
   simulator?: Record<string, unknown>;
+  /** Point the device at this running simulator instead of starting one (it is not stopped by stop()). */
+  sharedSimulator?: SimulatorHandle;
 }
 
 export interface OperatorEnv {
@@ -90,6 +94,8 @@ export interface OperatorEnvOptions {
   simulator?: Record<string, unknown>;
   /** Start the operator later (e.g. to stage state first). Default true. */
   startOperator?: boolean;
+  /** The first device uses this running simulator (another env's: one appliance, two installations). */
+  sharedSimulator?: SimulatorHandle;
 }
 
 export async function startOperatorEnv(options: OperatorEnvOptions): Promise<OperatorEnv> {
@@ -156,9 +162,10 @@ export async function startOperatorEnv(options: OperatorEnvOptions): Promise<Ope
       );
     },
     addDevice: async (device) => {
-      const sim = await startSimulator(device.vendor, device.simulator ?? {});
+      const shared = device.sharedSimulator !== undefined;
+      const sim = device.sharedSimulator ?? (await startSimulator(device.vendor, device.simulator ?? {}));
       const name = device.name ?? `${device.vendor}-dev`;
-      devices.set(name, { name, vendor: device.vendor, sim });
+      devices.set(name, { name, vendor: device.vendor, sim, ...(shared ? { shared } : {}) });
       await core.createNamespacedSecret({
         namespace,
         body: {
@@ -215,7 +222,7 @@ export async function startOperatorEnv(options: OperatorEnvOptions): Promise<Ope
     },
     stop: async () => {
       await env.operator?.stop();
-      await Promise.all([...devices.values()].map((d) => d.sim.stop()));
+      await Promise.all([...devices.values()].filter((d) => !d.shared).map((d) => d.sim.stop()));
     },
   };
 
@@ -223,6 +230,7 @@ export async function startOperatorEnv(options: OperatorEnvOptions): Promise<Ope
     vendor: options.vendor,
     ...(options.device ? { device: options.device } : {}),
     ...(options.simulator ? { simulator: options.simulator } : {}),
+    ...(options.sharedSimulator ? { sharedSimulator: options.sharedSimulator } : {}),
   });
   env.sim = first.sim;
   env.deviceName = first.name;

@@ -6,6 +6,7 @@ import type { ActiveFault, Fault } from "./types.ts";
 const scope = {
   method: z.string().min(1).optional(),
   pathPrefix: z.string().startsWith("/").optional(),
+  userAgent: z.string().min(1).optional(),
   times: z.number().int().positive().optional(),
 };
 
@@ -49,8 +50,8 @@ export class FaultBook {
   }
 
   /** Consumes and returns the first fault matching this request, if any. */
-  take(method: string, path: string): Fault | undefined {
-    const entry = this.entries.find((candidate) => matches(candidate.fault, method, path));
+  take(method: string, path: string, userAgent = ""): Fault | undefined {
+    const entry = this.entries.find((candidate) => matches(candidate.fault, method, path, userAgent));
     if (!entry) return undefined;
     entry.hits += 1;
     if (entry.remaining !== null) {
@@ -75,8 +76,10 @@ export class FaultBook {
   }
 }
 
-function matches(fault: Fault, method: string, path: string): boolean {
+function matches(fault: Fault, method: string, path: string, userAgent: string): boolean {
   if (fault.method !== undefined && fault.method.toUpperCase() !== method.toUpperCase()) return false;
   if (fault.pathPrefix !== undefined && !path.startsWith(fault.pathPrefix)) return false;
+  if (fault.userAgent !== undefined && !userAgent.toLowerCase().includes(fault.userAgent.toLowerCase()))
+    return false;
   return true;
 }

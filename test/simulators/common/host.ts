@@ -198,7 +198,7 @@ export class SimulatorHost {
       answer(refusal);
       return;
     }
-    const fault = this.faults.take(method, path);
+    const fault = this.faults.take(method, path, String(request.headers["user-agent"] ?? ""));
     let loseAnswer: { reset: boolean } | undefined;
     if (fault) {
       this.log.markFault(entry, fault.kind);
@@ -252,6 +252,7 @@ export class SimulatorHost {
       console.error(`[${this.vendorName} simulator] unexpected error:`, error);
       simResponse = this.vendor.errorResponse(500, simRequest);
     }
+    if (simResponse.affected) entry.affected = simResponse.affected;
     if (loseAnswer?.reset) {
       this.log.finish(entry, "reset", null, startedAt);
       resetConnection(request.socket);

@@ -41,6 +41,11 @@ export interface FaultScope {
   method?: string;
   /** Prefix of the request's raw path (no query string), e.g. `/api/v2/firewall/rule`. */
   pathPrefix?: string;
+  /**
+   * Text the request's User-Agent must contain (case-insensitive): a fault for one client among several
+   * (each operator replica names itself there).
+   */
+  userAgent?: string;
   /** How many matching requests the fault applies to; absent means until `clearFaults()`. */
   times?: number;
 }
@@ -105,6 +110,11 @@ export interface RequestLogEntry {
   /** The injected fault applied to this request, if any. */
   fault: FaultKind | null;
   durationMs: number;
+  /**
+   * The objects a write changed, moved or removed, as they were just before it (vendors that record it:
+   * pfSense). Set when the write took effect, even if its answer was then lost; absent otherwise.
+   */
+  affected?: VendorObject[];
 }
 
 export interface RequestFilter {

@@ -30,6 +30,8 @@ export interface SimResponse {
   cookies?: string[];
   /** A string is sent as is (set `content-type` in headers); anything else is sent as JSON. */
   body?: string | Json;
+  /** The objects this write changed, moved or removed, as they were before it: recorded in the request log. */
+  affected?: VendorObject[];
 }
 
 /** Counters a vendor increments; the server adds request counts. */

@@ -32,7 +32,12 @@ export interface FieldSpec {
   choices?: readonly string[] | ((context: ValidationContext) => readonly string[]);
   /** StringField maximum_length (bytes, as strlen() counts); default 1024. */
   maxLength?: number;
-  /** Set by the model (tracker, timestamps): ignored in requests. */
+  /**
+   * Set by the model (tracker, timestamps): never taken from a request. Read-only fields that are also
+   * not `editable` are still compared on update, as Field::is_value_editable does for every field the
+   * request names: a different value is refused (FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE), so a client can
+   * say which object it means (a PATCH carrying a filter rule's tracker fails on another rule).
+   */
   readOnly?: boolean;
   /** `false`: may be set on create, never changed afterwards. */
   editable?: boolean;
@@ -90,10 +95,24 @@ export function validateFields(
   }
   const context: ValidationContext = { interfaces, aliases, portAliases, object: working };
   for (const field of fields) {
-    if (field.readOnly) continue;
+    if (field.readOnly) {
+      if (initial !== undefined && Object.hasOwn(input, field.name))
+        checkEditable(field, input[field.name], initial);
+      continue;
+    }
     working[field.name] = validateField(field, working[field.name], initial, context);
   }
   return working;
+}
+
+function checkEditable(field: FieldSpec, value: unknown, initial: PfRecord): void {
+  const name = field.name;
+  if (field.editable === false && !sameValue(value, initial[name])) {
+    throw invalid(
+      "FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE",
+      `Field \`${name}\` is not editable but the requested value \`${String(value)}\` differs from its current value \`${String(initial[name])}\`.`,
+    );
+  }
 }
 
 function validateField(
@@ -106,12 +125,7 @@ function validateField(
   if (!conditionsMet(field, context.object)) return null;
   let value: unknown = raw === undefined ? null : raw;
   if (field.required && value === null) throw invalid("FIELD_IS_REQUIRED", `Field \`${name}\` is required.`);
-  if (field.editable === false && initial !== undefined && !sameValue(value, initial[name])) {
-    throw invalid(
-      "FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE",
-      `Field \`${name}\` is not editable but the requested value \`${String(value)}\` differs from its current value \`${String(initial[name])}\`.`,
-    );
-  }
+  if (initial !== undefined) checkEditable(field, value, initial);
   if (value === null && Object.hasOwn(field, "default")) value = structuredClone(field.default);
   if (field.many && value !== null && !Array.isArray(value)) {
     throw invalid("FIELD_INVALID_MANY_VALUE", `Field \`${name}\` must be of type \`array\`.`);

@@ -33,8 +33,8 @@ const ipProtocols = ["tcp", "udp", "tcp/udp", "icmp", "esp", "ah", "gre", "ipv6"
 const portProtocols = ["tcp", "udp", "tcp/udp"];
 
 const audit: FieldSpec[] = [
-  { name: "created_time", type: "integer", readOnly: true },
-  { name: "created_by", type: "string", readOnly: true },
+  { name: "created_time", type: "integer", readOnly: true, editable: false },
+  { name: "created_by", type: "string", readOnly: true, editable: false },
   { name: "updated_time", type: "integer", readOnly: true },
   { name: "updated_by", type: "string", readOnly: true },
 ];
@@ -179,8 +179,8 @@ export const firewallRule: ModelSpec = {
       choices: ["any", "in", "out"],
       conditions: { floating: true },
     },
-    { name: "tracker", type: "integer", readOnly: true },
-    { name: "associated_rule_id", type: "string", readOnly: true },
+    { name: "tracker", type: "integer", readOnly: true, editable: false },
+    { name: "associated_rule_id", type: "string", readOnly: true, editable: false },
     ...audit,
   ],
   validate(object) {

@@ -441,17 +441,18 @@ export class PfSenseSimulator implements VendorSimulator {
         const { value, overwrote } = await this.store.write(subsystems, (config) => {
           const records = config[model.section];
           const existing = objectAt(records, id);
+          const before = structuredClone({ id, ...existing });
           const record = this.validated(model, data, existing);
           checkUnique(model, records, record, id);
           this.stamp(record, request, false);
           records.splice(id, 1);
           records.splice(placement(data, id, records.length), 0, record);
           sortRecords(model, records);
-          return { id: records.indexOf(record), ...record };
+          return { object: { id: records.indexOf(record), ...record }, before };
         });
         this.context.counters.lostWrites += overwrote;
         if (data.apply === true) await this.apply(data.async !== false);
-        return success(json(value));
+        return { ...success(json(value.object)), affected: [value.before] };
       }
       case "DELETE": {
         const id = requireId(data);
@@ -471,7 +472,7 @@ export class PfSenseSimulator implements VendorSimulator {
         });
         this.context.counters.lostWrites += overwrote;
         if (data.apply === true) await this.apply(data.async !== false);
-        return success(json(value));
+        return { ...success(json(value)), affected: [structuredClone(value)] };
       }
       default:
         throw new PfError(405, "ENDPOINT_METHOD_NOT_ALLOWED", `Unknown HTTP method '${request.method}'`);
@@ -483,9 +484,17 @@ export class PfSenseSimulator implements VendorSimulator {
       case "GET":
         return success(json(runQuery(represent(this.store.candidate[model.section]), request.query)));
       case "DELETE": {
+        const all = request.query.get("all") === "true";
+        // Model::delete_many: "As a safety net, always require at least one query parameter".
+        if (!all && [...request.query.keys()].length === 0) {
+          throw new PfError(
+            400,
+            "MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS",
+            "At least one query parameter is required to perform mass deletion.",
+          );
+        }
         const { value, overwrote } = await this.store.write([model.subsystem], (config) => {
           const records = config[model.section];
-          const all = request.query.get("all") === "true";
           const doomed = all ? represent(records) : runQuery(represent(records), request.query);
           const ids = new Set(doomed.map((item) => item.id as number));
           config[model.section] = records.filter((_record, index) => !ids.has(index));
@@ -493,7 +502,7 @@ export class PfSenseSimulator implements VendorSimulator {
           return doomed;
         });
         this.context.counters.lostWrites += overwrote;
-        return success(json(value));
+        return { ...success(json(value)), affected: structuredClone(value) };
       }
       case "PUT": {
         const items = parseBodyList(request.raw);
@@ -504,12 +513,13 @@ export class PfSenseSimulator implements VendorSimulator {
           return record;
         });
         const { value, overwrote } = await this.store.write([model.subsystem], (config) => {
+          const replaced = represent(structuredClone(config[model.section]));
           sortRecords(model, records);
           config[model.section] = records;
-          return represent(records);
+          return { objects: represent(records), replaced };
         });
         this.context.counters.lostWrites += overwrote;
-        return success(json(value));
+        return { ...success(json(value.objects)), affected: value.replaced };
       }
       default:
         throw new PfError(405, "ENDPOINT_METHOD_NOT_ALLOWED", `Unknown HTTP method '${request.method}'`);

@@ -98,7 +98,7 @@ describe("vnf-operator render", { timeout: LOADS_DICTIONARIES }, () => {
       "--dictionary",
       "dictionaries/pfsense-2.7-restapi-v2.yaml",
       "--operation",
-      "delete",
+      "update",
       "--vendor-ref",
       "1700000000",
       "test/fixtures/dictionaries/manifests/rule-web.yaml",
@@ -106,7 +106,26 @@ describe("vnf-operator render", { timeout: LOADS_DICTIONARIES }, () => {
     expect(code).toBe(0);
     const text = out.join("");
     expect(text).toContain("GET https://appliance.invalid/api/v2/firewall/rules?tracker=1700000000");
-    expect(text).toContain("DELETE https://appliance.invalid/api/v2/firewall/rule?id=%7Bsteps.lookup.id%7D");
+    expect(text).toContain("PATCH https://appliance.invalid/api/v2/firewall/rule\n");
+    // The index looked up, and the tracker pfSense checks it against.
+    expect(text).toContain('{"id":"{steps.lookup.id}","tracker":1700000000,');
+  });
+
+  it("renders a filter rule's delete as one query on its tracker", async () => {
+    const code = await main([
+      "render",
+      "--dictionary",
+      "dictionaries/pfsense-2.7-restapi-v2.yaml",
+      "--operation",
+      "delete",
+      "--vendor-ref",
+      "1700000000",
+      "test/fixtures/dictionaries/manifests/rule-web.yaml",
+    ]);
+    expect(code).toBe(0);
+    const text = out.join("");
+    expect(text).toContain("DELETE https://appliance.invalid/api/v2/firewall/rules?tracker=1700000000");
+    expect(text).not.toContain("GET ");
   });
 
   it("refuses a rule the dictionary cannot express", async () => {

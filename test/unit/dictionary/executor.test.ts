@@ -6,6 +6,7 @@ import type { CompiledDictionary } from "../../../src/dictionary/compiled.ts";
 import { VnfError } from "../../../src/dictionary/errors.ts";
 import {
   Executor,
+  MOVED_RESTARTS,
   type RawResponse,
   resolveParameters,
   type Transport,
@@ -377,6 +378,102 @@ describe("generic failure handling", async () => {
     await ex.run(ops.update, ex.context("firewallRule", { rule, marker: "m", vendorRef: "17" }), t, "update");
     expect(t.sent[0]?.query).toEqual([["tracker", "17"]]);
     expect(JSON.parse(t.sent[1]?.body?.text ?? "").id).toBe(3);
+  });
+
+  it("sends the rule's tracker with the PATCH and starts over when the index names another rule (moved)", async () => {
+    const refusal = {
+      code: 400,
+      status: "bad request",
+      response_id: "FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE",
+      message:
+        "Field `tracker` is not editable but the requested value `17` differs from its current value `18`.",
+      data: [],
+    };
+    // Looked up at 3; by the time the PATCH arrives another rule is there; looked up again at 2.
+    const answers = [
+      jsonResponse({ code: 200, data: [{ id: 3, tracker: 17 }] }),
+      jsonResponse(refusal, 400),
+      jsonResponse({ code: 200, data: [{ id: 2, tracker: 17 }] }),
+      jsonResponse({ code: 200, data: { id: 2, tracker: 17 } }),
+    ];
+    const t = scripted((_r, i) => answers[i] ?? jsonResponse({}, 500));
+    const result = await ex.run(
+      ops.update,
+      ex.context("firewallRule", { rule, marker: "m", vendorRef: "17" }),
+      t,
+      "update",
+    );
+    expect(result.absent).toBe(false);
+    expect(t.sent.map((r) => r.method)).toEqual(["GET", "PATCH", "GET", "PATCH"]);
+    const patches = t.sent.filter((r) => r.method === "PATCH").map((r) => JSON.parse(r.body?.text ?? ""));
+    expect(patches.map((b) => [b.id, b.tracker])).toEqual([
+      [3, 17],
+      [2, 17],
+    ]);
+  });
+
+  it("a PATCH refused for another field is an error, not a move; one that keeps moving gives up retryably", async () => {
+    const floating = {
+      code: 400,
+      response_id: "FIELD_VALUE_CHANGED_WHEN_NOT_EDITABLE",
+      message:
+        "Field `floating` is not editable but the requested value `true` differs from its current value `false`.",
+      data: [],
+    };
+    const lookup = jsonResponse({ code: 200, data: [{ id: 3, tracker: 17 }] });
+    const invalid = await rejection(
+      ex.run(
+        ops.update,
+        ex.context("firewallRule", { rule, marker: "m", vendorRef: "17" }),
+        scripted((_r, i) => (i === 0 ? lookup : jsonResponse(floating, 400))),
+        "update",
+      ),
+    );
+    expect(invalid.code).toBe("VNF_INVALID");
+    const t = scripted((r) => (r.method === "GET" ? lookup : jsonResponse({ data: [] }, 404)));
+    const busy = await rejection(
+      ex.run(ops.update, ex.context("firewallRule", { rule, marker: "m", vendorRef: "17" }), t, "update"),
+    );
+    expect(busy.code).toBe("VNF_CAPACITY");
+    expect(busy.retryable).toBe(true);
+    expect(t.sent.filter((r) => r.method === "PATCH")).toHaveLength(MOVED_RESTARTS + 1);
+  });
+
+  it("deletes a filter rule by its tracker in one request: no index", async () => {
+    const t = scripted(() => jsonResponse({ code: 200, data: [{ id: 4, tracker: 17 }] }));
+    const result = await ex.run(ops.delete, ex.context("firewallRule", { vendorRef: "17" }), t, "delete");
+    expect(result.absent).toBe(false);
+    expect(t.sent.map((r) => [r.method, r.path, r.query])).toEqual([
+      ["DELETE", "/api/v2/firewall/rules", [["tracker", "17"]]],
+    ]);
+    const gone = await ex.run(
+      ops.delete,
+      ex.context("firewallRule", { vendorRef: "17" }),
+      scripted(() => jsonResponse({ code: 200, data: [] })),
+      "delete",
+    );
+    expect(gone.absent).toBe(true);
+  });
+
+  it("deletes a port forward by index AND marker, and looks again when nothing matched", async () => {
+    const nat = dictionary.resources.natRule?.operations.delete;
+    if (!nat) throw new Error("no nat");
+    const marker = "3f8d0cc6.7607bf50.963aaf8dae21972f.6435de3f";
+    const ours = { id: 5, descr: `web [vnf:${marker}]` };
+    const answers = [
+      jsonResponse({ code: 200, data: [ours] }),
+      jsonResponse({ code: 200, data: [] }),
+      jsonResponse({ code: 200, data: [{ ...ours, id: 4 }] }),
+      jsonResponse({ code: 200, data: [{ ...ours, id: 4 }] }),
+    ];
+    const t = scripted((_r, i) => answers[i] ?? jsonResponse({}, 500));
+    const result = await ex.run(nat, ex.context("natRule", { vendorRef: marker }), t, "delete");
+    expect(result.absent).toBe(false);
+    const deletes = t.sent.filter((r) => r.method === "DELETE");
+    expect(deletes.map((r) => Object.fromEntries(r.query))).toEqual([
+      { id: "5", descr__contains: `[vnf:${marker}]` },
+      { id: "4", descr__contains: `[vnf:${marker}]` },
+    ]);
   });
 
   it("refuses input the dictionary cannot express as BROKER_INVALID_REQUEST", async () => {
