@@ -110,7 +110,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   const registry = manager.metrics.registry;
   const driftRepairs = new Counter({
     name: "vnf_drift_repairs_total",
-    help: "Appliance drift repaired by the operator, by rule kind and what was repaired (rule or orphan).",
+    help: "Appliance drift repaired by the operator (a rule rewritten to its spec), by rule kind.",
     labelNames: ["kind", "what"],
     registers: [registry],
   });
@@ -349,7 +349,6 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
         repairs,
         enqueueRule: (kind, rule) => controllers[kind]?.enqueue(rule),
         enqueueOrder: (device) => controllers.order?.enqueue(device),
-        onRepair: (kind, what) => driftRepairs.inc({ kind, what }),
         onCheck: (mode) => driftChecks.inc({ mode }),
         ...(shards ? { owns: (device: ObjectKey) => shards.owns(device) } : {}),
         ...(options.driftClock ? { now: options.driftClock } : {}),

@@ -2,8 +2,9 @@
 // with the rules the status says are applied (drift-plan.ts). Repair does not re-implement the rule
 // controller: it records the drift on the rule (status.drift) and asks the rule controller for a
 // repair (repair-requests.ts), which converges the rule with its usual intent/adoption safety. Report
-// only flags the rule (status.drift + a Drifted condition). Our objects whose resource is gone are
-// deleted in Repair mode; objects that are not ours are counted on the device. The drift controller
+// only flags the rule (status.drift + a Drifted condition). Objects with our marker whose resource is
+// gone are reported (an Event), never deleted; they and the objects that are not ours are counted on
+// the device. The drift controller
 // writes only its own status fields (status-ownership.ts), so it never races the rule or device
 // controllers. In steady state a cycle writes nothing, to the appliance or to the API server.
 import { ANNOTATION_DRIFT_CHECK_REQUESTED } from "../api/annotations.ts";
@@ -57,7 +58,6 @@ export interface DriftControllerDeps {
   enqueueRule?: (kind: RuleKind, rule: ObjectKey) => void;
   /** Asks the order controller to put the device's rules back in order (Repair mode). */
   enqueueOrder?: (device: ObjectKey) => void;
-  onRepair?: (kind: RuleKind, what: "rule" | "orphan") => void;
   /** Called after each completed check (metrics; tests wait on it). */
   onCheck?: (mode: "Repair" | "Report") => void;
   /**
@@ -86,6 +86,33 @@ export function driftReconciler(deps: DriftControllerDeps) {
   const lastRun = new Map<string, number>();
   /** The last drift-check request (annotation value) honoured per device. */
   const honoured = new Map<string, string>();
+  /** The orphans last reported per device and kind: an Event only when they change. */
+  const reportedOrphans = new Map<string, string>();
+  const reportOrphans = (
+    id: string,
+    device: VnfDevice,
+    kind: RuleKind,
+    orphans: readonly { vendorRef: string }[],
+    ctx: ReconcileContext,
+  ) => {
+    const ids = orphans.map((o) => o.vendorRef);
+    const seen = ids.join("\n");
+    if ((reportedOrphans.get(id) ?? "") === seen) return;
+    reportedOrphans.set(id, seen);
+    if (ids.length === 0) return;
+    const kindName = resourceTypes[kind].kind;
+    const listed = ids.slice(0, ORPHANS_NAMED).join(", ") + (ids.length > ORPHANS_NAMED ? ", …" : "");
+    deps.events.warning(
+      device,
+      "OrphansFound",
+      "DriftCheck",
+      `${ids.length} ${kindName} object(s) on the appliance carry this installation's ownership marker for this device, but no resource has it any more: ${listed}. Left in place: a copy of a managed rule (the appliance's "copy rule") carries the same marker and cannot be told from a leftover, so the operator never deletes one. Delete them on the appliance if they are leftovers, or take the [vnf:…] token off their description to keep them`,
+    );
+    ctx.log.warn(
+      { device: id, kind, vendorRefs: ids.slice(0, ORPHANS_NAMED) },
+      "objects with our marker but no resource: left in place",
+    );
+  };
   return async (key: ObjectKey, ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const id = `${key.namespace}/${key.name}`;
     const device = deps.devices.get(key.namespace, key.name);
@@ -113,7 +140,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
     const ownership = (marker: string | undefined) => ownershipOf(owner, marker);
     let unmanaged = 0;
     const unmanagedList: UnmanagedEntry[] = [];
-    /** Rule statuses written and orphans removed: what moves lastDriftCheckTime. */
+    /** Rule statuses written and repairs asked for: what moves lastDriftCheckTime. */
     let changes = 0;
     for (const { kind, informer } of deps.rules) {
       if (!session.kinds.includes(kind)) continue;
@@ -211,23 +238,21 @@ export function driftReconciler(deps: DriftControllerDeps) {
         }
       }
 
-      if (mode === "Repair" && plan.orphans.length > 0) {
-        for (const orphan of plan.orphans) {
-          if (deps.owns && !deps.owns(key)) return undefined;
-          await session.delete(kind, orphan.vendorRef, ctx.signal);
-          changes++;
-          deps.onRepair?.(kind, "orphan");
-          deps.events.normal(
-            device,
-            "OrphanRemoved",
-            "DriftCheck",
-            `removed ${kind} ${orphan.vendorRef}: it carries this installation's ownership marker for this device, but its resource no longer exists`,
-          );
-        }
-        await session.activate(ctx.signal);
+      // Our marker, no resource: left in place and reported, never deleted (design.md, "Ownership
+      // markers"): a verbatim copy of a managed rule carries the same marker, and nothing on the
+      // appliance tells it from a leftover of ours. Counted with the unmanaged objects: nobody's now.
+      unmanaged += plan.orphans.length;
+      for (const object of plan.orphans) {
+        if (unmanagedList.length >= UNMANAGED_LISTED) break;
+        unmanagedList.push({
+          kind: resourceTypes[kind].kind,
+          vendorRef: object.vendorRef,
+          importable: object.importable === true,
+        });
       }
+      if (deps.owns && !deps.owns(key)) return undefined;
+      reportOrphans(`${id}/${kind}`, device, kind, plan.orphans, ctx);
     }
-
     // The CRD: unmanaged objects are counted only with driftDetection.unmanaged Report.
     const counted = settings.unmanaged === "Report" ? unmanaged : undefined;
     // A requested check always records its time: that is how the requester sees it ran.
@@ -331,6 +356,8 @@ function cleared(rule: VnfRule): VnfRuleStatus | undefined {
 /** The device's drift counters after a check. */
 /** How many unmanaged objects the device's status lists (the count covers them all). */
 const UNMANAGED_LISTED = 50;
+/** Orphans named in one Event (the device status lists up to UNMANAGED_LISTED). */
+const ORPHANS_NAMED = 10;
 
 type UnmanagedEntry = NonNullable<VnfDeviceStatus["unmanagedObjectList"]>[number];
 

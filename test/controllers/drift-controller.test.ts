@@ -202,16 +202,30 @@ const cases: DriftCase[] = [
     },
   },
   {
-    name: "Repair: an object with our marker whose rule no longer exists is deleted and activated",
+    name: "Repair: an object with our marker whose rule no longer exists is left in place and reported, never deleted",
     device: withDrift("Repair"),
     rules: [],
     setup: (w) => {
       w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: markerOf("uid-gone") }, "9");
     },
+    // A verbatim copy of a managed rule's marker looks exactly like this: no delete, no activation.
+    expect: { calls: LISTS, writes: [], events: ["Warning OrphansFound"] },
+  },
+  {
+    name: "Repair, unmanaged Report: such an object is counted and listed with the unmanaged ones",
+    device: withDrift("Repair", "Report"),
+    rules: [],
+    setup: (w) => {
+      w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: markerOf("uid-gone") }, "9");
+    },
     expect: {
-      calls: [...LISTS.slice(0, 1), "delete firewallRule 9", "activate", LISTS[1] ?? ""],
+      calls: LISTS,
       writes: [DEVICE],
-      events: ["Normal OrphanRemoved"],
+      events: ["Warning OrphansFound"],
+      deviceStatus: {
+        unmanagedObjects: 1,
+        unmanagedObjectList: [{ kind: "VnfFirewallRule", vendorRef: "9", importable: false }],
+      },
     },
   },
   {
@@ -234,13 +248,13 @@ const cases: DriftCase[] = [
     expect: { calls: ["list firewallRule"], writes: [], events: [] },
   },
   {
-    name: "Report: an orphan of ours is left alone",
+    name: "Report: an orphan of ours is left alone and reported",
     device: withDrift("Report"),
     rules: [],
     setup: (w) => {
       w.session.put("firewallRule", { spec: FIREWALL_SPEC, marker: markerOf("uid-gone") }, "9");
     },
-    expect: { calls: LISTS, writes: [], events: [] },
+    expect: { calls: LISTS, writes: [], events: ["Warning OrphansFound"] },
   },
   {
     name: "unmanaged: Report counts and lists objects that are not ours (also disowned ones), never deletes them",

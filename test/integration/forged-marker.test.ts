@@ -13,8 +13,9 @@
 //    lives (drift, update, move), and the rule's deletion deletes the recorded object only. A port
 //    forward is addressed by its marker: a write that finds two objects with it refuses (VNF_CONFLICT,
 //    the rule Stalled, nothing written or deleted) until a person removes the copy or its marker.
-// 3. Once its rule is gone, an object still carrying our exact marker is an orphan of ours and a
-//    Repair drift check removes it: a copy to keep must lose the token first (shown below).
+// 3. Once its rule is gone, an object still carrying our exact marker (the copy, or a leftover of ours)
+//    is never deleted: no drift check, in Repair mode either, removes it. It is reported once (a
+//    Warning Event OrphansFound naming it) and counted with the unmanaged objects.
 import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePart, installationPart, rulePart } from "../../src/controllers/markers.ts";
@@ -96,7 +97,7 @@ async function writesTouching(since: number, descr: string): Promise<string[]> {
 
 async function orphanEvents(): Promise<string[]> {
   const events = await env.kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: env.namespace });
-  return events.items.filter((e) => e.reason === "OrphanRemoved").map((e) => String(e.note));
+  return events.items.filter((e) => e.reason === "OrphansFound").map((e) => String(e.note));
 }
 
 async function waitRepairIdle(): Promise<void> {
@@ -184,7 +185,7 @@ describe("a marker typed by hand in our form (the check does not verify)", () =>
 });
 
 describe("a verbatim copy of a live rule's marker (pfSense's copy rule)", () => {
-  it("filter rule: only the recorded object is written; the copy is left alone while the rule lives, then is an orphan", {
+  it("filter rule: only the recorded object is written; the copy is left alone while the rule lives and after it is gone", {
     timeout: 60_000,
   }, async () => {
     await env.apply(ruleManifest(FIREWALL, "copied", env.deviceName, fw("copied", 20, 30)));
@@ -222,12 +223,19 @@ describe("a verbatim copy of a live rule's marker (pfSense's copy rule)", () => 
     expect(deleted.map((r) => [r.query, (r.affected ?? []).map((o) => String(o.tracker))])).toEqual([
       [{ tracker }, [tracker]],
     ]);
-    // Rule 3: its rule gone, the copy carries our exact marker: an orphan, removed by Repair.
-    await env.checkDrift();
-    await waitUntil("the copy removed as an orphan", async () =>
-      (await objects("firewallRule")).some((o) => String(o.tracker) === copyTracker) ? undefined : true,
+    // Rule 3: its rule gone, the copy carries our exact marker: reported, never deleted, over two checks.
+    const afterDelete = await lastSeq(env.sim);
+    await waitRepairIdle();
+    await waitRepairIdle();
+    const copyAfter = (await objects("firewallRule")).find((o) => String(o.tracker) === copyTracker);
+    expect(content(copyAfter ?? {})).toEqual(content(copyBefore ?? {}));
+    const writes = (await env.sim.control.requests()).filter(
+      (r) => r.seq > afterDelete && r.method !== "GET" && r.path.startsWith("/api/v2/firewall/rule"),
     );
-    expect((await orphanEvents()).some((note) => note.includes(copyTracker))).toBe(true);
+    expect(writes).toEqual([]);
+    const reports = (await orphanEvents()).filter((note) => note.includes(copyTracker));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toContain("never deletes");
   });
 
   it("port forward: a write that finds two objects with the marker refuses; nothing is deleted until the copy loses it", {

@@ -1,10 +1,12 @@
 // Drift detection against the pfSense simulator, with changes made behind the operator's back through
 // the simulator's control API. Repair: a rule deleted on the appliance is recreated, an edited one is
-// updated back, an object carrying our marker without a resource is removed. Report: the rule is
+// updated back, an object carrying our marker without a resource is left in place and reported (an
+// Event; a copy of one of our rules looks the same, so it is never deleted). Report: the rule is
 // flagged (status.drift, Drifted condition) and the appliance left alone. Unmanaged objects are
 // counted (unmanaged: Report) or not (Ignore). In steady state a drift cycle (the real 10 s
 // requeue, not a moved clock) writes nothing to the appliance and nothing to the API server.
 import { randomUUID } from "node:crypto";
+import { EventsV1Api } from "@kubernetes/client-node";
 import type { Counter } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/kube.ts";
@@ -182,10 +184,10 @@ describe("drift on pfSense", () => {
     );
   });
 
-  it("Repair: an object with our marker but no resource is removed; unmanaged objects are counted", async () => {
+  it("Repair: an object with our marker but no resource is left in place and reported; unmanaged objects are counted", async () => {
     const stray = randomUUID();
     const deviceUid = (await env.get("vnfdevices", repairDevice)).metadata.uid;
-    await env.sim.control.putObject("firewallRule", {
+    const strayRef = await env.sim.control.putObject("firewallRule", {
       type: "pass",
       interface: ["wan"],
       ipprotocol: "inet",
@@ -193,7 +195,8 @@ describe("drift on pfSense", () => {
       source: "any",
       destination: "10.0.99.1",
       destination_port: "80",
-      // This installation's marker for this device, for a rule that no longer exists.
+      // This installation's marker for this device, for a rule that no longer exists: a leftover of
+      // ours, or a copy of one of our rules made on the appliance — nothing tells which.
       descr: `left by a crashed run ${markerTokenOf(deviceUid, stray)}`,
     });
     await env.sim.control.putObject("firewallRule", {
@@ -206,16 +209,27 @@ describe("drift on pfSense", () => {
       destination_port: "80",
       descr: "made by an administrator",
     });
+    const since = await lastSeq(env.sim);
     await env.checkDrift(repairDevice);
-    await waitUntil("the stray object is removed", async () =>
-      (await objectsContaining(env.sim, "firewallRule", ruleMarkerText(stray))).length === 0
-        ? true
-        : undefined,
-    );
+    await env.checkDrift(repairDevice);
+    expect(await objectsContaining(env.sim, "firewallRule", ruleMarkerText(stray))).toHaveLength(1);
     expect(await objectsContaining(env.sim, "firewallRule", "made by an administrator")).toHaveLength(1);
-    // pfSense's two factory LAN rules and the administrator's rule; port forwards: none unmanaged.
+    const deletes = (await env.sim.control.requests({ method: "DELETE" })).filter((r) => r.seq > since);
+    expect(deletes).toEqual([]);
+    // Reported on the device, naming it: a person decides.
+    const reports = await waitUntil("an OrphansFound Event naming the stray", async () => {
+      const events = await env.kc
+        .makeApiClient(EventsV1Api)
+        .listNamespacedEvent({ namespace: env.namespace });
+      const found = events.items.filter(
+        (e) => e.reason === "OrphansFound" && String(e.note).includes(strayRef),
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    expect(reports[0]?.type).toBe("Warning");
+    // pfSense's two factory LAN rules, the administrator's rule and the stray; port forwards: none.
     const device = await env.get("vnfdevices", repairDevice);
-    expect(statusOf(device).unmanagedObjects).toBe(3);
+    expect(statusOf(device).unmanagedObjects).toBe(4);
   });
 
   it("Report: a drifted rule is flagged (status.drift, Drifted) and the appliance left alone", async () => {
