@@ -7,7 +7,8 @@
 import { parseArgs } from "node:util";
 import type { VnfRule } from "../src/api/types.ts";
 import { engineSessionFactory } from "../src/controllers/engine-session.ts";
-import { numberForNewRule, type OrderedRule, placeNewRule } from "../src/controllers/order-plan.ts";
+import { numberForNewRule, placeNewRule } from "../src/controllers/order-new-rule.ts";
+import type { OrderedRule } from "../src/controllers/order-plan.ts";
 import { performOrder, planDeviceOrder } from "../src/controllers/order-step.ts";
 import type { OrderingFacts } from "../src/controllers/ports.ts";
 import { requestFor } from "../src/controllers/rule-request.ts";

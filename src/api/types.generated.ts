@@ -467,11 +467,12 @@ export interface VnfFirewallRuleSpec {
   /**
    * The rule's place among the managed rules of its device, 0 to 99999. Within each scope the appliance
    * orders rules in (an interface and direction on pfSense, the policy list on FortiOS, the security
-   * rulebase on PAN-OS, an interface on OPNsense, a rule set on VyOS), lower priority comes first, rules
-   * without a priority come after every rule with one, and equal priorities are ordered by
-   * namespace/name. The managed rules form one block placed as the device's spec.ruleOrder says
-   * (default: on top of the rules nobody manages). Changing one rule's priority moves that rule only; an
-   * order changed on the appliance by hand is drift, put back by the operator.
+   * rulebase on PAN-OS, an interface on OPNsense, a rule set on VyOS), lower priority comes first, equal
+   * priorities are ordered by namespace/name, and rules without a priority come after every rule with
+   * one, in the order they were created (never moved among themselves). The managed rules form one block
+   * placed as the device's spec.ruleOrder says (default: on top of the rules nobody manages). Changing
+   * one rule's priority moves that rule only; an order changed on the appliance by hand is drift, put
+   * back by the operator.
    */
   priority?: number;
   /**
@@ -734,8 +735,8 @@ export interface VnfNatRuleSpec {
   log?: boolean;
   /**
    * The rule's place among the managed NAT rules of its device, 0 to 99999, ordered as for
-   * VnfFirewallRule spec.priority (lower first, rules without a priority last, ties by namespace/name)
-   * on appliances whose dictionary orders NAT rules.
+   * VnfFirewallRule spec.priority (lower first, ties by namespace/name, rules without a priority last in
+   * the order they were created) on appliances whose dictionary orders NAT rules.
    */
   priority?: number;
   /**

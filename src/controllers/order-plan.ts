@@ -1,7 +1,8 @@
 // The order of a device's rules, decided by pure functions (docs/design.md, "Rule order"):
 //   - within one scope (what the vendor evaluates as one ordered list: an interface, a rulebase, a rule
-//     set), the managed rules go lower spec.priority first, rules without a priority after those with
-//     one, ties by namespace/name;
+//     set), the managed rules go lower spec.priority first, equal priorities by namespace/name; rules
+//     without a priority follow, in the order the appliance holds them (created last, they come last):
+//     no order was asked of them, so they never cost a move among themselves;
 //   - they form one block, at the top of the scope (default), at its bottom, or directly after an anchor
 //     rule that nobody manages (VnfDevice spec.ruleOrder);
 //   - from the order read back (one list), the fewest moves reach it: the managed rules already inside
@@ -19,8 +20,12 @@ export interface OrderedRule {
   priority?: number | undefined;
 }
 
-/** Lower priority first, no priority last, then namespace/name. */
+/**
+ * Lower priority first, no priority last; equal priorities by namespace/name. Two rules without a
+ * priority are equal: a stable sort keeps them in the order it was given (the appliance's).
+ */
 export function compareRules(a: OrderedRule, b: OrderedRule): number {
+  if (a.priority === undefined && b.priority === undefined) return 0;
   const pa = a.priority ?? Number.POSITIVE_INFINITY;
   const pb = b.priority ?? Number.POSITIVE_INFINITY;
   if (pa !== pb) return pa < pb ? -1 : 1;
@@ -430,52 +435,6 @@ export function longestIncreasing<T>(list: readonly T[], key: (item: T) => numbe
   const out: T[] = [];
   for (let i = tails.at(-1) ?? -1; i >= 0; i = previous[i] as number) out.unshift(list[i] as T);
   return out;
-}
-
-/**
- * Where a rule about to be created goes: next to its nearest neighbour in the desired order that is
- * already on the appliance (after its predecessor, else before its successor); undefined when none is.
- * `next` is the nearest successor on the appliance too (numbered appliances pick a number between).
- */
-export function placeNewRule(
-  rule: OrderedRule,
-  peers: Array<OrderedRule & { vendorRef?: string | undefined }>,
-): { where: "before" | "after"; pivot: string; next?: string } | undefined {
-  const self: OrderedRule & { vendorRef?: string | undefined } = { key: rule.key, priority: rule.priority };
-  const sorted = [...peers.filter((p) => p.key !== rule.key), self].sort(compareRules);
-  const at = sorted.indexOf(self);
-  const before = sorted.slice(0, at).findLast((p) => p.vendorRef !== undefined)?.vendorRef;
-  const after = sorted.slice(at + 1).find((p) => p.vendorRef !== undefined)?.vendorRef;
-  if (before !== undefined)
-    return after === undefined
-      ? { where: "after", pivot: before }
-      : { where: "after", pivot: before, next: after };
-  if (after !== undefined) return { where: "before", pivot: after };
-  return undefined;
-}
-
-/**
- * The number a new rule gets on appliances where the number is its place (VyOS): free, between the
- * numbers of its nearest numbered neighbours in the desired order. Without neighbours it starts well
- * inside the range, leaving room on both sides. undefined when there is no room (the caller takes any
- * free number; the ordering step renumbers).
- */
-export function numberForNewRule(
-  rule: OrderedRule,
-  peers: Array<OrderedRule & { number?: number | undefined }>,
-  numbers: NumberSpace,
-): number | undefined {
-  const used = numbers.taken ?? new Set<number>();
-  const self: OrderedRule & { number?: number | undefined } = { key: rule.key, priority: rule.priority };
-  const sorted = [...peers.filter((p) => p.key !== rule.key), self].sort(compareRules);
-  const at = sorted.indexOf(self);
-  const lo = sorted.slice(0, at).findLast((p) => p.number !== undefined)?.number;
-  const hi = sorted.slice(at + 1).find((p) => p.number !== undefined)?.number;
-  if (lo === undefined && hi === undefined) {
-    const start = numbers.min + Math.min(1000 * numbers.step, Math.floor((numbers.max - numbers.min) / 2));
-    return fitNumbers(1, start - 1, undefined, { ...numbers, step: 1 }, used)?.[0];
-  }
-  return fitNumbers(1, lo, hi, numbers, used)?.[0];
 }
 
 function byScope(objects: OrderObject[]): Map<string, OrderObject[]> {

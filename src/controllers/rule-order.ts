@@ -1,7 +1,7 @@
 // What the rule controller needs to know about rule order (order-plan.ts decides it): the numbers
 // rules hold, a rule's ordering key, and the ordering scope of each rule's spec.
 import type { VnfRule } from "../api/types.ts";
-import { numberForNewRule, placeNewRule } from "./order-plan.ts";
+import { numberForNewRule, placeNewRule } from "./order-new-rule.ts";
 import type { DeviceSession, Position, RuleKind } from "./ports.ts";
 
 /** The other rules of the rule's device (same namespace). */

@@ -6,12 +6,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { VnfRule } from "../../src/api/types.ts";
 import { engineSessionFactory } from "../../src/controllers/engine-session.ts";
-import {
-  compareRules,
-  numberForNewRule,
-  type OrderedRule,
-  placeNewRule,
-} from "../../src/controllers/order-plan.ts";
+import { numberForNewRule, placeNewRule } from "../../src/controllers/order-new-rule.ts";
+import { compareRules, type OrderedRule } from "../../src/controllers/order-plan.ts";
 import { performOrder, planDeviceOrder } from "../../src/controllers/order-step.ts";
 import type { OrderingFacts } from "../../src/controllers/ports.ts";
 import { requestFor } from "../../src/controllers/rule-request.ts";
@@ -155,8 +151,21 @@ describe.each(VENDORS)("rule order on $vendor", (row: VendorRow) => {
     });
   }
 
+  /** Names in the order they were created. */
+  let created: string[] = [];
+
+  /**
+   * Lower priority first; rules without a priority after them, in the order they were created (a
+   * create puts one last, and nothing ever moves them among themselves).
+   */
   function desired(): string[] {
-    return [...rules].sort((a, b) => compareRules(ordered(a), ordered(b))).map((r) => r.metadata.name ?? "");
+    const creation = (r: VnfRule) => created.indexOf(r.metadata.name ?? "");
+    const withPriority = rules.filter((r) => r.spec.priority !== undefined);
+    const without = rules.filter((r) => r.spec.priority === undefined);
+    return [
+      ...withPriority.sort((a, b) => compareRules(ordered(a), ordered(b))),
+      ...without.sort((a, b) => creation(a) - creation(b)),
+    ].map((r) => r.metadata.name ?? "");
   }
 
   async function expectInOrder(): Promise<void> {
@@ -249,21 +258,28 @@ describe.each(VENDORS)("rule order on $vendor", (row: VendorRow) => {
       rule(i, next() < 0.15 ? undefined : 100 + Math.floor(next() * 800)),
     );
     await addUnmanaged();
+    const byName = (name: string) => rules.find((r) => r.metadata.name === name) as VnfRule;
 
     const shuffled = [...rules].sort(() => next() - 0.5);
+    created = shuffled.map((r) => r.metadata.name ?? "");
     for (const r of shuffled) await create(r);
     await session.activate();
-    // Each create went next to its nearest neighbour: the managed rules are already in order among
-    // themselves; the order step only has to put the block where it belongs. (Where the place is a
-    // number, two neighbours a few numbers apart leave no room for a third: the order step renumbers.)
-    if (!ordering.numbers) expect((await applianceOrder()).filter((n) => n !== "U")).toEqual(desired());
+    // Each create with a priority went next to its nearest neighbour: those rules are already in order
+    // among themselves; the order step only has to put the block where it belongs (and the rules
+    // without a priority, appended last, behind them). Where the place is a number, two neighbours a few
+    // numbers apart leave no room for a third: the order step renumbers.
+    if (!ordering.numbers) {
+      const prioritized = new Set(desired().filter((n) => byName(n).spec.priority !== undefined));
+      expect((await applianceOrder()).filter((n) => prioritized.has(n))).toEqual(
+        desired().filter((n) => prioritized.has(n)),
+      );
+    }
     const first = await orderStep();
     await expectInOrder();
     expect((await orderStep()).moves, "an ordered device needs no move").toBe(0);
 
     // Three priority changes that each take a rule far from where it is.
     const now = desired();
-    const byName = (name: string) => rules.find((r) => r.metadata.name === name) as VnfRule;
     const changes: Array<[string, number]> = [
       [now[10] as string, 1],
       [now[5] as string, 99_999],

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { numberForNewRule, placeNewRule } from "../../../src/controllers/order-new-rule.ts";
 import {
   compareRules,
   fitNumbers,
   longestIncreasing,
-  numberForNewRule,
   type OrderMove,
   type OrderObject,
   type Placement,
-  placeNewRule,
   planOrder,
 } from "../../../src/controllers/order-plan.ts";
 
@@ -91,8 +90,8 @@ describe("compareRules: the order of managed rules", () => {
       ],
     ],
     [
-      "no priority: by namespace/name",
-      ["a", "b"],
+      "no priority: equal (a stable sort keeps the order it was given: the appliance's)",
+      ["b", "a"],
       [
         ["b", undefined],
         ["a", undefined],
@@ -177,11 +176,11 @@ describe("planOrder: relative moves (FortiOS, PAN-OS, pfSense)", () => {
       1,
     ],
     [
-      "rules without priority after those with one, ties by name",
+      "rules without a priority after those with one, in the appliance's order (never moved among themselves)",
       [obj("n2"), obj("n1"), obj("p", 50)],
       TOP,
-      ["p", "n1", "n2"],
-      2,
+      ["p", "n2", "n1"],
+      1,
     ],
   ];
   it.each(cases)("%s", (_name, objects, placement, expected, moves) => {
@@ -378,7 +377,9 @@ describe("planOrder: numbered ordering (OPNsense sequence, VyOS rule numbers)", 
       }
       const plan = planOrder({ objects, placement: TOP, numbers });
       expect(plan.problems).toEqual([]);
-      const desired = objects
+      // The appliance's order is the numbers' order: rules without a priority keep it.
+      const desired = [...objects]
+        .sort((a, b) => (a.number ?? 0) - (b.number ?? 0))
         .filter((o) => o.rule)
         .sort((a, b) => compareRules(a.rule as never, b.rule as never))
         .map((o) => o.vendorRef);
@@ -408,6 +409,10 @@ describe("placing a new rule", () => {
   ])("%s", (_name, priority, expected) => {
     expect(placeNewRule({ key: "ns/b", priority }, peers)).toEqual(expected);
   });
+  it("without a priority: no position — a create puts it last, after every rule with one", () => {
+    expect(placeNewRule({ key: "ns/b" }, peers)).toBeUndefined();
+    expect(placeNewRule({ key: "ns/0" }, [...peers, { key: "ns/z", vendorRef: "Z" }])).toBeUndefined();
+  });
   it("nothing applied yet: no position (the ordering step places the block)", () => {
     expect(placeNewRule({ key: "ns/b", priority: 1 }, [{ key: "ns/x", priority: 2 }])).toBeUndefined();
   });
@@ -431,6 +436,14 @@ describe("numbering a new rule (VyOS)", () => {
     expect(
       numberForNewRule({ key: "ns/z", priority: 99 }, [{ key: "ns/a", priority: 1, number: 2000 }], numbers),
     ).toBe(2010);
+  });
+  it("without a priority: after the highest number of its peers, whatever their names", () => {
+    const peers = [
+      { key: "ns/a", priority: 10, number: 2000 },
+      { key: "ns/z", number: 5000 },
+      { key: "ns/m", number: 3000 },
+    ];
+    expect(numberForNewRule({ key: "ns/b" }, peers, numbers)).toBe(5010);
   });
   it("the first rule starts well inside the range, leaving room before it", () => {
     const first = numberForNewRule({ key: "ns/a", priority: 1 }, [], numbers) as number;
