@@ -20,7 +20,6 @@ import { EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devicePart, installationPart, rulePart } from "../../src/controllers/markers.ts";
 import type { RequestLogEntry, VendorObject } from "../simulators/index.ts";
-import { waitUntil } from "../support/kube.ts";
 import {
   conditionOf,
   FIREWALL,
