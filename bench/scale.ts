@@ -9,10 +9,12 @@
 //
 // Without --rules/--devices the matrix is 1k rules on 1 device and 10k rules on 10 devices; with them,
 // every combination. --latency and --limits multiply it. --heap-snapshots DIR writes a heap snapshot
-// of each settled operator. --json FILE also writes the raw results. The operator runs as shipped:
-// `npm run build` then `node dist/cli/main.js run` with the chart's NODE_OPTIONS (--node-options
-// overrides them; --from-source runs src/cli/main.ts instead). --replicas R (> 1) runs R sharded
-// operator processes (--shards, default 4 per replica) and replaces the restart by a takeover: one
+// of each settled operator. --json FILE also writes the raw results. The operator runs with the chart's
+// default pod settings: `npm run build` then `node <the image's ENTRYPOINT flags> dist/cli/main.js run`
+// with the chart's NODE_OPTIONS (an old-space share resolved against the chart's memory limit) and the
+// image's MALLOC_ARENA_MAX. --node-options replaces all the node flags, --malloc-arena-max N the arena
+// count ("" for glibc's default); --from-source runs src/cli/main.ts (Node's type stripping) instead of
+// the compiled build. --replicas R (> 1) runs R sharded operator processes (--shards, default 4 per replica) and replaces the restart by a takeover: one
 // replica is killed and the others must take its shards over and re-verify its rules.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     drift: { type: "string", default: "30" },
     concurrency: { type: "string" },
     "node-options": { type: "string" },
+    "malloc-arena-max": { type: "string" },
     replicas: { type: "string" },
     shards: { type: "string" },
     "from-source": { type: "boolean", default: false },
@@ -67,6 +70,7 @@ for (const [rules, devices] of sizes) {
         ...(values["from-source"] ? { fromSource: true } : {}),
         ...(values.replicas ? { replicas: Number(values.replicas) } : {}),
         ...(values.shards ? { shards: Number(values.shards) } : {}),
+        ...(values["malloc-arena-max"] !== undefined ? { mallocArenaMax: values["malloc-arena-max"] } : {}),
         ...(values["node-options"] !== undefined
           ? { nodeArgs: values["node-options"].split(" ").filter(Boolean) }
           : {}),

@@ -17,7 +17,7 @@ import type { SimulatorHandle } from "../../test/simulators/common/types.ts";
 import { freePorts } from "../../test/support/controlplane.ts";
 import { operatorWrites, scrapeWrites, type WriteCounts, writesBetween } from "./apiserver.ts";
 import { runBound } from "./bound.ts";
-import { buildOperator, chartNodeOptions, type OperatorProcess, startOperator } from "./operator.ts";
+import { buildOperator, type OperatorProcess, shippedLaunch, startOperator } from "./operator.ts";
 import { mib, sampleProcess } from "./proc.ts";
 import { type Samples, scrape, sum } from "./prom.ts";
 import {
@@ -47,9 +47,11 @@ export interface ScenarioConfig {
   heapSnapshotDir?: string;
   /** Skip the bound (the CI smoke run only checks the operator). */
   skipBound?: boolean;
-  /** Node/V8 flags of the operator process; default the chart's NODE_OPTIONS. */
+  /** Node/V8 flags of the operator process; default the image's ENTRYPOINT flags and the chart's NODE_OPTIONS. */
   nodeArgs?: string[];
-  /** Run the operator from its TypeScript sources instead of the compiled build the image ships. */
+  /** MALLOC_ARENA_MAX of the operator process; default the image's; "" leaves glibc's default. */
+  mallocArenaMax?: string;
+  /** Run the operator from its TypeScript sources (type stripping) instead of the compiled build. */
   fromSource?: boolean;
   /** Operator processes; more than one run sharded (--shards), and the restart becomes a takeover. */
   replicas?: number;
@@ -246,12 +248,13 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
           : {}),
         ...(config.fromSource ? { fromSource: true } : {}),
         nodeArgs: [
-          ...(config.nodeArgs ?? chartNodeOptions()),
+          ...(config.nodeArgs ?? shippedLaunch().nodeArgs),
           ...(config.heapSnapshotDir
             ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${config.heapSnapshotDir}`]
             : []),
         ],
         ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+        ...(config.mallocArenaMax !== undefined ? { mallocArenaMax: config.mallocArenaMax } : {}),
       });
     const writesBefore = await scrapeWrites(env.kubeconfigPath);
     const callsBefore = await simRequests();

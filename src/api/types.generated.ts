@@ -556,8 +556,8 @@ export interface VnfFirewallRuleStatus {
   /**
    * The rule's place on the appliance, 1 for the first rule of its scope (an interface, a rulebase, a
    * rule set), counting the rules nobody manages too, as read back after the operator put the managed
-   * rules in the order of their spec.priority. Unset on appliances that do not order rules, and until
-   * the rule exists.
+   * rules in the order of their spec.priority. Unset for rules without a priority (no place was asked of
+   * them), on appliances that do not order rules, and until the rule exists.
    */
   position?: number;
   /**

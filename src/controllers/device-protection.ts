@@ -57,10 +57,15 @@ export function deviceProtectionReconciler(deps: DeviceProtectionDeps) {
   return async (key: ObjectKey, _ctx: ReconcileContext): Promise<ReconcileResult | undefined> => {
     const device = deps.devices.get(key.namespace, key.name);
     if (!device) return undefined;
+    const deleting = device.metadata.deletionTimestamp !== undefined;
+    const finalized = hasFinalizer(device, DEVICE_FINALIZER);
     const plan = planDeviceProtection({
-      deleting: device.metadata.deletionTimestamp !== undefined,
-      hasFinalizer: hasFinalizer(device, DEVICE_FINALIZER),
-      holdingRules: holdingRules(deps, key),
+      deleting,
+      hasFinalizer: finalized,
+      // Only a device being deleted waits for rules. The scan is O(rules) and every rule event
+      // re-queues the device: done always, it was a fifth of the operator's CPU while 1,000 rules
+      // converged (a CPU profile of the scale bench).
+      holdingRules: deleting && finalized ? holdingRules(deps, key) : [],
     });
     const ref = { resource: deps.resource, namespace: key.namespace, name: key.name };
     switch (plan.step) {

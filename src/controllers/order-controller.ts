@@ -1,5 +1,6 @@
 // The order controller: one reconcile per device puts the managed rules in the order of their
-// spec.priority (order-step.ts), and records each rule's place (status.position, its only field). It
+// spec.priority (order-step.ts), and records the place of each rule with a priority (status.position,
+// its only field). It
 // runs shortly after rule writes (the rule controller asks), when a device's session becomes ready,
 // and when a drift check finds the order changed on the appliance in Repair mode — never per rule, so
 // two reconciles never race moves on one device (a device's reconciles are serialised by its key).
@@ -10,7 +11,14 @@ import type { ObjectCache } from "../runtime/informer.ts";
 import type { KubeRequester } from "../runtime/kube-http.ts";
 import type { ObjectKey, ResourceType } from "../runtime/resource.ts";
 import { StatusWriter } from "../runtime/status-writer.ts";
-import { keyOf, performOrder, placementOf, planDeviceOrder, type RenumberRequests } from "./order-step.ts";
+import {
+  keyOf,
+  orderingNeeded,
+  performOrder,
+  placementOf,
+  planDeviceOrder,
+  type RenumberRequests,
+} from "./order-step.ts";
 import type { RuleKind, SessionLookup } from "./ports.ts";
 import { markerOwner } from "./rule-request.ts";
 import { FieldManager, ORDER_CONTROLLER_RULE_STATUS } from "./status-ownership.ts";
@@ -59,8 +67,8 @@ export function orderReconciler(deps: OrderControllerDeps) {
       const ordering = session.kinds.includes(kind) ? session.ordering?.(kind) : undefined;
       if (!ordering) continue;
       const rules = informer.list(key.namespace).filter((r) => r.spec.deviceRef.name === key.name);
-      // No rule of ours: nothing to order, nothing to read.
-      if (rules.length === 0) continue;
+      // No rule of ours, or none that can need a move or a place: nothing to order, nothing to read.
+      if (rules.length === 0 || !orderingNeeded(placement, rules)) continue;
       const objects = await session.list(kind, ctx.signal);
       const reserved = new Set<number>([
         ...(deps.reservedNumbers?.(key, kind) ?? []),
@@ -120,6 +128,15 @@ export function orderReconciler(deps: OrderControllerDeps) {
       deps.onOrdered?.(key, kind, moves);
       const writer = status.get(kind) as StatusWriter<VnfRule>;
       for (const rule of rules) {
+        // Only a rule with a priority has a place to report. Recording it for every rule cost one
+        // API write per created rule and, since an insert or a delete shifts every place after it,
+        // more on each change elsewhere; a rule without a priority asked for no place.
+        if (rule.spec.priority === undefined) {
+          if (rule.status?.position === undefined) continue;
+          const { position: _dropped, ...next } = rule.status;
+          await writer.write(rule, next, { signal: ctx.signal });
+          continue;
+        }
         const position = plan.positions.get(keyOf(rule));
         if (position === undefined || rule.status?.position === position) continue;
         const next = { ...(rule.status ?? {}), position };

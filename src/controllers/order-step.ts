@@ -18,6 +18,18 @@ export function placementOf(device: VnfDevice): Placement {
   return { at: "Keep" };
 }
 
+/**
+ * Whether the rules can need a move or a recorded place at all. With placement Keep and no rule with a
+ * priority (nor a place left from one), the plan is empty whatever the appliance holds: rules without
+ * a priority keep the appliance's order and Keep moves nothing across rules nobody manages. Then the
+ * step does not read the appliance: at a list per device after every batch of writes, that read was
+ * most of an unordered rule set's CPU and its only extra appliance calls.
+ */
+export function orderingNeeded(placement: Placement, rules: readonly VnfRule[]): boolean {
+  if (placement.at !== "Keep") return true;
+  return rules.some((r) => r.spec.priority !== undefined || r.status?.position !== undefined);
+}
+
 export interface OrderFacts {
   kind: RuleKind;
   /** Whose objects are ours (this installation, this device): only those are matched to rules and moved. */

@@ -230,6 +230,12 @@ async function execute(
     case "inSync":
       deps.stalls.clear(stallKey(rule));
       await record({ type: "inSync", recordGeneration: plan.recordGeneration });
+      // A spec change the appliance object does not carry (spec.priority) can still change the order.
+      if (plan.recordGeneration)
+        deps.onWritten?.(
+          { namespace: rule.metadata.namespace ?? "", name: rule.spec.deviceRef.name },
+          deps.kind.kind,
+        );
       return undefined;
 
     case "apply": {

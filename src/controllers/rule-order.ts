@@ -39,7 +39,8 @@ export function createPosition(
   peers: VnfRule[],
   scopes: ScopeCache,
 ): Position | undefined {
-  if (!session.ordering?.(kind)?.movable) return undefined;
+  // Without a priority a create goes last, where the appliance puts it: no peers to look at.
+  if (!session.ordering?.(kind)?.movable || rule.spec.priority === undefined) return undefined;
   return placeNewRule(
     orderedOf(rule),
     scopes

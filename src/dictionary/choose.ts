@@ -8,7 +8,7 @@
 //     device opts in (spec.allowUnsupportedFirmware): then the named or newest dictionary is used anyway
 //     and the choice says so.
 import type { CompiledDictionary } from "./compiled.ts";
-import { compareVersions, rangeFloor, satisfies } from "./semver.ts";
+import { compareNames, compareVersions, rangeFloor, satisfies } from "./semver.ts";
 
 export interface DictionaryChoiceRequest {
   vendor: string;
@@ -31,7 +31,7 @@ export type DictionaryChoice =
 /** Newest first: highest lower bound, then name. */
 function newestFirst(a: CompiledDictionary, b: CompiledDictionary): number {
   return (
-    compareVersions(rangeFloor(b.firmwareRange), rangeFloor(a.firmwareRange)) || a.name.localeCompare(b.name)
+    compareVersions(rangeFloor(b.firmwareRange), rangeFloor(a.firmwareRange)) || compareNames(a.name, b.name)
   );
 }
 

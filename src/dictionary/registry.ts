@@ -6,7 +6,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { CompiledDictionary } from "./compiled.ts";
 import { DictionaryLoadError, loadDictionaryFile } from "./loader.ts";
-import { compareVersions, rangeFloor, satisfies } from "./semver.ts";
+import { compareNames, compareVersions, rangeFloor, satisfies } from "./semver.ts";
 
 export interface ResolveRequest {
   vendor: string;
@@ -41,7 +41,7 @@ export class DictionaryRegistry {
   }
 
   all(): CompiledDictionary[] {
-    return [...this.byNameMap.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.byNameMap.values()].sort((a, b) => compareNames(a.name, b.name));
   }
 
   get(name: string): CompiledDictionary | undefined {
@@ -83,7 +83,7 @@ export class DictionaryRegistry {
     matching.sort(
       (a, b) =>
         compareVersions(rangeFloor(b.firmwareRange), rangeFloor(a.firmwareRange)) ||
-        a.name.localeCompare(b.name),
+        compareNames(a.name, b.name),
     );
     return matching[0] as CompiledDictionary;
   }

@@ -12,6 +12,7 @@ import { parse } from "yaml";
 import { repoRoot } from "../support/helm.ts";
 
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+  scripts: Record<string, string>;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
@@ -101,9 +102,10 @@ describe("Dockerfile", () => {
   const stages = instructions.filter((l) => l.startsWith("FROM "));
 
   it("is multi-stage, its bases build arguments defaulting to the official Node 24 images", () => {
-    expect(stages).toHaveLength(2);
+    expect(stages).toHaveLength(3);
     expect(stages[0]).toMatch(/^FROM \$\{BUILD_IMAGE\} AS deps$/);
-    expect(stages[1]).toMatch(/^FROM \$\{RUNTIME_IMAGE\}$/);
+    expect(stages[1]).toMatch(/^FROM \$\{BUILD_IMAGE\} AS build$/);
+    expect(stages[2]).toMatch(/^FROM \$\{RUNTIME_IMAGE\}$/);
     expect(dockerfile).toMatch(/^ARG BUILD_IMAGE=docker\.io\/library\/node:24-[a-z0-9.-]+$/m);
     expect(dockerfile).toMatch(/^ARG RUNTIME_IMAGE=docker\.io\/library\/node:24-[a-z0-9.-]+$/m);
     // hack/image passes exactly these two to build on its own bases.
@@ -116,15 +118,34 @@ describe("Dockerfile", () => {
   it("installs production dependencies only, at the locked versions", () => {
     expect(dockerfile).toMatch(/COPY package\.json package-lock\.json/);
     expect(dockerfile).toMatch(/npm (ci|install) --omit=dev/);
+    // The runtime stage takes node_modules from the production-only stage, never from the build's.
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(finalStage).not.toMatch(/--from=build \/app\/node_modules/);
   });
 
-  it("copies what the run path and its dictionaries need, and runs `main.ts run` as a numeric non-root user", () => {
+  it("compiles the sources with the repository's own build (npm run build → dist/)", () => {
+    const buildStage = dockerfile.slice(dockerfile.indexOf(" AS build"), dockerfile.lastIndexOf("\nFROM "));
+    expect(buildStage).toMatch(
+      /^COPY package\.json package-lock\.json \.npmrc tsconfig\.json tsconfig\.build\.json \.\/$/m,
+    );
+    expect(buildStage).toMatch(/^COPY src \.\/src$/m);
+    expect(buildStage).toMatch(/^RUN npm run build$/m);
+    const tsconfig = JSON.parse(readFileSync(path.join(repoRoot, "tsconfig.build.json"), "utf8")) as {
+      compilerOptions: { rootDir: string; outDir: string };
+    };
+    // src/cli/main.ts → dist/cli/main.js, and dist/cli/../../dictionaries is /app/dictionaries.
+    expect(tsconfig.compilerOptions).toMatchObject({ rootDir: "src", outDir: "dist" });
+    expect(pkg.scripts.build).toBe("tsc -p tsconfig.build.json");
+  });
+
+  it("copies what the run path and its dictionaries need, and runs the compiled `main.js run` as a numeric non-root user", () => {
     const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-    expect(finalStage).toMatch(/^COPY src \.\/src$/m);
+    expect(finalStage).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(finalStage).not.toMatch(/^COPY src /m);
     expect(finalStage).toMatch(/^COPY dictionaries \.\/dictionaries$/m);
     expect(finalStage).toMatch(/^COPY --from=deps \/app\/node_modules \.\/node_modules$/m);
     expect(finalStage).toMatch(/^WORKDIR \/app$/m);
-    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "src\/cli\/main\.ts"\]$/m);
+    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "--optimize-for-size", "dist\/cli\/main\.js"\]$/m);
     expect(finalStage).toMatch(/^CMD \["run"\]$/m);
     const user = /^USER (\d+):(\d+)$/m.exec(finalStage);
     expect(user, "USER uid:gid").not.toBeNull();
@@ -149,6 +170,8 @@ describe("Dockerfile", () => {
       "!package-lock.json",
       "!package.json",
       "!src",
+      "!tsconfig.build.json",
+      "!tsconfig.json",
     ]);
   });
 });

@@ -249,7 +249,7 @@ describe("helm template, accepted by the API server (dry run)", () => {
     expect(envOf(c, "VNF_SHARD_LEASE_NAMESPACE")).toBe(releaseNs);
     expect(envOf(c, "VNF_SHARD_GROUP")).toBe("vnf-sharded-vnf-operator");
     expect(envOf(c, "VNF_SHARD_LEASE_DURATION")).toBe("20");
-    expect(envOf(c, "NODE_OPTIONS")).toBe("--max-semi-space-size=1");
+    expect(envOf(c, "NODE_OPTIONS")).toBe("--max-semi-space-size=1 --v8-pool-size=1");
   });
 
   it("watchNamespaces: a Role per watched namespace, nothing cluster-wide", async () => {

@@ -1,5 +1,6 @@
 // Rule order end to end (real API server, operator, dictionaries, HTTPS to the simulators): rules
-// applied out of priority order end up in priority order on the appliance, each with status.position;
+// applied out of priority order end up in priority order on the appliance, each with a priority with
+// its status.position (a rule without one last, with none);
 // a priority change moves that rule only; on pfSense (Repair drift) an order changed by hand is put
 // back. pfSense orders by index (`move` operations), VyOS by rule number (a move is a renumbering
 // update journaled by the rule controller), so both ways of ordering run through the real operator.
@@ -93,12 +94,14 @@ describe.each(CASES)("operator: rule order on $vendor", (c) => {
       async () => (JSON.stringify(await applianceOrder()) === JSON.stringify(want) ? true : undefined),
       60_000,
     );
-    // status.position follows: 1..n in the same order (nothing unmanaged on this device).
+    // status.position follows: 1..n in the same order (nothing unmanaged on this device), for the rules
+    // with a priority; a rule without one asked for no place and has none.
     return waitUntil(
       "every position recorded",
       async () => {
         const rules = await Promise.all(want.map((n) => env.get(FIREWALL.plural, n)));
-        return rules.every((r, i) => statusOf(r).position === i + 1) ? rules : undefined;
+        const expected = (i: number) => (priorities.get(want[i] ?? "") === undefined ? undefined : i + 1);
+        return rules.every((r, i) => statusOf(r).position === expected(i)) ? rules : undefined;
       },
       60_000,
     );
@@ -163,4 +166,31 @@ describe.each(CASES)("operator: rule order on $vendor", (c) => {
       priorities.set("web", 50);
       await waitInOrder(priorities);
     });
+
+  it("a rule whose priority is removed keeps its place (no move) and loses its status.position", async () => {
+    // The move counter is incremented once a step's moves are activated, which can be after the
+    // previous test saw its order: take the count once it has not moved for 2 s.
+    let before = await moves();
+    await waitUntil(
+      "the move count settled",
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        const now = await moves();
+        const settled = now === before;
+        before = now;
+        return settled ? true : undefined;
+      },
+      30_000,
+    );
+    const mail = await env.get(FIREWALL.plural, "mail");
+    expect(statusOf(mail).position).toBe(5);
+    const { priority: _removed, ...spec } = mail.spec as Record<string, unknown>;
+    await env.apply({ ...manifest("mail", undefined, "8000"), spec });
+    await waitUntil("mail's position removed", async () =>
+      statusOf(await env.get(FIREWALL.plural, "mail")).position === undefined ? true : undefined,
+    );
+    // Already after every rule with a priority, and before `late` as the appliance holds them.
+    expect(await applianceOrder()).toEqual(["web", "ssh", "dns", "ntp", "mail", "late"]);
+    expect((await moves()) - before).toBe(0);
+  });
 });

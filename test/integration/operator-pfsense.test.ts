@@ -48,6 +48,8 @@ describe("operator on pfSense", () => {
         protocol: "tcp",
         destination: { cidr: "10.0.10.10", port: "443" },
         description: "HTTPS to the web server",
+        // A priority: its place on the appliance is recorded (status.position), as the next test waits for.
+        priority: 10,
       }),
     );
     const wait = await env.kubectl(["wait", "--for=condition=Ready", "vnffw/allow-https", "--timeout=30s"]);
@@ -94,6 +96,8 @@ describe("operator on pfSense", () => {
         protocol: "tcp",
         destination: { cidr: "10.0.10.10", port: "443" },
         description: "HTTPS to the web server",
+        // A priority: its place on the appliance is recorded (status.position), as the next test waits for.
+        priority: 10,
       }),
     );
     const obj = await env.waitReady("vnffirewallrules", "allow-https");

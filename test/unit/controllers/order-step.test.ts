@@ -10,7 +10,8 @@ import {
   ruleMarker,
   rulePart,
 } from "../../../src/controllers/markers.ts";
-import { planDeviceOrder } from "../../../src/controllers/order-step.ts";
+import type { Placement } from "../../../src/controllers/order-plan.ts";
+import { orderingNeeded, planDeviceOrder } from "../../../src/controllers/order-step.ts";
 import type { ObservedObject } from "../../../src/controllers/ports.ts";
 
 const us: MarkerOwner = { installationId: "cluster-a/vnf/vnf-operator", deviceUid: "dev-1" };
@@ -91,5 +92,31 @@ describe("planDeviceOrder: only our objects are our rules", () => {
       [object("102", ruleMarker(us, "uid-second")), theirs, object("101", ruleMarker(us, "uid-first"))],
     );
     expect(moves.map((m) => m.vendorRef)).not.toContain("500");
+  });
+});
+
+describe("orderingNeeded: when the order step reads the appliance at all", () => {
+  const loose = (name: string, status: Record<string, unknown> = {}) =>
+    ({
+      apiVersion: "vnf-operator.io/v1alpha1",
+      kind: "VnfFirewallRule",
+      metadata: { namespace: "ns", name, uid: `uid-${name}` },
+      spec: { deviceRef: { name: "dev" } },
+      status,
+    }) as unknown as VnfRule;
+  it.each([
+    ["Keep, no rule with a priority: nothing can move", { at: "Keep" }, [loose("a"), loose("b")], false],
+    ["Keep, one rule with a priority", { at: "Keep" }, [loose("a"), rule("p", 10, "1")], true],
+    [
+      "Keep, a place left from a priority since removed (to clear)",
+      { at: "Keep" },
+      [loose("a", { position: 3 })],
+      true,
+    ],
+    ["Top: the block's place matters without priorities", { at: "Top" }, [loose("a")], true],
+    ["Bottom", { at: "Bottom" }, [loose("a")], true],
+    ["After an anchor", { at: "After", anchor: "x" }, [loose("a")], true],
+  ] as const)("%s → %s", (_name, placement, rules, expected) => {
+    expect(orderingNeeded(placement as Placement, rules as unknown as VnfRule[])).toBe(expected);
   });
 });
