@@ -404,6 +404,21 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
     await watcher?.stop();
     await http.request({ method: "DELETE", path: `/api/v1/namespaces/${namespace}` }).catch(() => undefined);
     await Promise.all(sims.map((sim) => sim.stop()));
+    // The namespace controller empties it with a DELETE per resource type, more than once: the next
+    // scenario's API-server write counts must not include them (a 10k run counted them as its own).
+    await namespaceGone(http, namespace);
+  }
+}
+
+async function namespaceGone(http: KubeHttp, namespace: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const found = await http
+      .request({ method: "GET", path: `/api/v1/namespaces/${namespace}` })
+      .then(() => true)
+      .catch(() => false);
+    if (!found) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
