@@ -21,7 +21,7 @@ import type { Scope } from "./samples.ts";
 import { regexProblem } from "./sandbox-policy.ts";
 import type { DictionarySpec } from "./schema.ts";
 import { parseRange } from "./semver.ts";
-import type { CompiledTemplate } from "./templates.ts";
+import { type CompiledTemplate, releaseAfter } from "./templates.ts";
 
 function reverseMaps(spec: DictionarySpec, problems: Problems): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
@@ -65,6 +65,10 @@ export class DictionaryCompileError extends Error {
 
 /** Compiles a validated document; throws DictionaryCompileError listing every located problem. */
 export function compileDictionary(spec: DictionarySpec, name: string, source: string): CompiledDictionary {
+  return releaseAfter(() => compileChecked(spec, name, source));
+}
+
+function compileChecked(spec: DictionarySpec, name: string, source: string): CompiledDictionary {
   const problems = new Problems();
   const firmwareRange = problems.at(() => {
     try {

@@ -5,7 +5,7 @@
 import type { ResourceKind } from "./rule-input.ts";
 // Every key a rule of each kind can have (the shape strict views check reads against), from the CRDs.
 import { RULE_SHAPES } from "./rule-schema.generated.ts";
-import { strictView } from "./templates.ts";
+import { strictView } from "./strict-view.ts";
 
 export const RULE_SAMPLES: Record<ResourceKind, Record<string, unknown>[]> = {
   firewallRule: [

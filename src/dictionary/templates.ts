@@ -308,6 +308,30 @@ export interface CompiledTemplate {
   evaluate(context: Record<string, unknown>, options?: RenderOptions): unknown;
   /** The rendered text (native values stringified). */
   render(context: Record<string, unknown>, options?: RenderOptions): string;
+  /** Drops the compiled code; the next render compiles it again (releaseAfter). */
+  release(): void;
+}
+
+/** Templates compiled while releaseAfter runs its task. */
+let compiledDuring: CompiledTemplate[] | undefined;
+
+/**
+ * Runs `task` (a dictionary's compilation: every template compiled, then rendered once against
+ * samples by the load-time checks), then drops the compiled code of every template it compiled; each
+ * is compiled again on its first real render. An installation renders the templates of one or two
+ * vendors' dictionaries, one or two rule kinds: kept compiled, the six built-in dictionaries' templates
+ * held about 20 MiB resident that nothing used (docs/performance.md).
+ */
+export function releaseAfter<T>(task: () => T): T {
+  const outer = compiledDuring;
+  const compiled: CompiledTemplate[] = [];
+  compiledDuring = compiled;
+  try {
+    return task();
+  } finally {
+    compiledDuring = outer;
+    for (const template of compiled) template.release();
+  }
 }
 
 function cleanMessage(raw: string): { message: string; line?: number } {
@@ -386,6 +410,7 @@ function compile(source: string, escaping: Escaping, name: string, staticCheck: 
       dynamic,
       evaluate: () => source,
       render: () => source,
+      release: () => undefined,
     };
   }
   let ast: NjNode;
@@ -396,21 +421,31 @@ function compile(source: string, escaping: Escaping, name: string, staticCheck: 
   }
   if (staticCheck) refuseStatically(ast);
   const native = isSingleExpression(ast);
-  wrapOutputs(ast, native ? "__capture" : `__esc_${escaping}`);
-  let pair: TemplatePair;
+  const output = native ? "__capture" : `__esc_${escaping}`;
+  wrapOutputs(ast, output);
+  // Compiled now in any case: a template the sandbox refuses fails here, at load.
+  let pair: TemplatePair | undefined;
   try {
     pair = toTemplates(ast, name);
   } catch (error) {
     if (error instanceof SandboxViolation) throw new TemplateError(error.message, { forbidden: true });
     throw toTemplateError(error, undefined);
   }
+  /** The compiled pair, compiled again (the same source, the same steps) after a release. */
+  const compiled = (): TemplatePair => {
+    if (pair) return pair;
+    const again = parser.parse(source, [], (runtimeEnv as unknown as { opts: unknown }).opts);
+    wrapOutputs(again, output);
+    pair = toTemplates(again, name);
+    return pair;
+  };
 
   const run = (context: Record<string, unknown>, options: RenderOptions | undefined): unknown => {
     const capture = { value: undefined as unknown, allowUndefined: options?.allowUndefined === true };
     lastCause = undefined;
     takeViolation();
     try {
-      const template = options?.validation ? pair.validation : pair.runtime;
+      const template = options?.validation ? compiled().validation : compiled().runtime;
       const text = template.render({ ...context, __capture: capture }, options?.limits);
       return native ? capture.value : text;
     } catch (error) {
@@ -422,11 +457,14 @@ function compile(source: string, escaping: Escaping, name: string, staticCheck: 
       lastCause = undefined;
     }
   };
-  return {
+  const template: CompiledTemplate = {
     source,
     escaping,
     native,
     dynamic,
+    release: () => {
+      pair = undefined;
+    },
     evaluate: run,
     render: (context, options) => {
       const value = run(context, options);
@@ -437,32 +475,11 @@ function compile(source: string, escaping: Escaping, name: string, staticCheck: 
       return String(value);
     },
   };
+  compiledDuring?.push(template);
+  return template;
 }
 
 /** Compiles `expr` as the single expression `{{ expr }}` (for predicates). */
 export function compileExpression(expr: string, name = "expression"): CompiledTemplate {
   return compileTemplate(`{{ ${expr} }}`, "none", name);
-}
-
-// ---- strict samples for validation -------------------------------------------------------------
-
-/**
- * Wraps `value` so that reading a key that is not in `shape` (the full sample at the same place)
- * throws UnknownVariableError naming the full path: `rule.descripton` is caught at load time.
- * Keys present in `shape` but absent in `value` read as undefined (optional fields).
- */
-export function strictView(value: unknown, shape: unknown, path: string): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Placeholder)
-    return value;
-  const known = shape !== null && typeof shape === "object" ? (shape as Record<string, unknown>) : {};
-  return new Proxy(value as Record<string, unknown>, {
-    get(target, key, receiver) {
-      if (typeof key === "symbol" || key in Object.prototype || key === "toJSON" || key === "then") {
-        return Reflect.get(target, key, receiver);
-      }
-      if (Object.hasOwn(target, key)) return strictView(target[key], known[key], `${path}.${key}`);
-      if (Object.hasOwn(known, key)) return undefined;
-      return raise(new UnknownVariableError(`${path}.${key}`));
-    },
-  });
 }
