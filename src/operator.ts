@@ -259,17 +259,20 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   controllers.deviceProtection = manager.addController<VnfDevice>({
     name: "vnfdevice-protection",
     for: devices,
-    reconcile: deviceProtectionReconciler({
-      resource: resources.device,
-      devices,
-      rules: [
-        { kind: VNF_FIREWALL_RULE.kind, informer: firewallRules },
-        { kind: VNF_NAT_RULE.kind, informer: natRules },
-      ],
-      ruleFinalizer: FINALIZER,
-      http: manager.http,
-      events,
-    }),
+    // Sharded, only the device's owner caches its rules: another replica would see none holding it.
+    reconcile: gateDevice(
+      deviceProtectionReconciler({
+        resource: resources.device,
+        devices,
+        rules: [
+          { kind: VNF_FIREWALL_RULE.kind, informer: firewallRules },
+          { kind: VNF_NAT_RULE.kind, informer: natRules },
+        ],
+        ruleFinalizer: FINALIZER,
+        http: manager.http,
+        events,
+      }),
+    ),
     maxConcurrentReconciles: 2,
   });
   for (const informer of [firewallRules, natRules]) {

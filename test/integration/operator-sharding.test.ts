@@ -242,4 +242,45 @@ describe("sharding: three replicas, one killed and one added while rules converg
     await takeover;
     expect([...(await shardHolders()).values()]).not.toContain("replica-a");
   }, 420_000);
+
+  it("a device deleted while its rules remain stays until they are gone: no replica but its owner decides", async () => {
+    // Every replica watches every device, but only the owner caches the device's rules: another
+    // replica deciding would see no rule holding the device and let it go with its rules' objects.
+    const device = "fgt-0";
+    const devicePath = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/vnfdevices/${device}`;
+    const mine = (await rules()).filter((r) => r.spec.deviceRef.name === device);
+    expect(mine.length).toBeGreaterThan(0);
+    await http.request({ method: "DELETE", path: devicePath });
+    // Several protection reconciles on every replica (each device event queues one): it stays.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const held = await http.request<{ metadata: { deletionTimestamp?: string; finalizers?: string[] } }>({
+      method: "GET",
+      path: devicePath,
+    });
+    expect(held.metadata.deletionTimestamp).toBeDefined();
+    expect(held.metadata.finalizers).toContain(`${GROUP}/rules-first`);
+    for (const r of mine) {
+      await http.request({
+        method: "DELETE",
+        path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/vnffirewallrules/${r.metadata.name}`,
+      });
+    }
+    await waitUntil(
+      `${device} gone once its ${mine.length} rules are`,
+      async () =>
+        (await http.request({ method: "GET", path: devicePath }).then(
+          () => false,
+          () => true,
+        ))
+          ? true
+          : undefined,
+      90_000,
+    );
+    // Their policies were removed through it first.
+    const policies = (await sims[0]!.control.objects("firewallRule")).candidate.map((p) =>
+      String(p.comments),
+    );
+    for (const r of mine)
+      expect(policies.filter((p) => p.includes(ruleMarkerText(r.metadata.uid)))).toEqual([]);
+  }, 120_000);
 });
