@@ -27,7 +27,7 @@ import { StatusWriter } from "../runtime/status-writer.ts";
 import { type Drifted, type ManagedRule, planDrift } from "./drift-plan.ts";
 import { adoptableMarkers, type MarkerOwner, ownershipOf, rulePart } from "./markers.ts";
 import { keyOf, placementOf, planDeviceOrder } from "./order-step.ts";
-import type { RuleKind, SessionLookup } from "./ports.ts";
+import type { ObservedObject, RuleKind, SessionLookup } from "./ports.ts";
 import type { RepairRequests } from "./repair-requests.ts";
 import { markerOwner, requestFor } from "./rule-request.ts";
 import {
@@ -140,6 +140,17 @@ export function driftReconciler(deps: DriftControllerDeps) {
     const ownership = (marker: string | undefined) => ownershipOf(owner, marker);
     let unmanaged = 0;
     const unmanagedList: UnmanagedEntry[] = [];
+    /** Counts objects nobody manages (now) and lists the first UNMANAGED_LISTED of them. */
+    const countUnmanaged = (kind: RuleKind, objects: readonly ObservedObject[]) => {
+      unmanaged += objects.length;
+      for (const object of objects.slice(0, UNMANAGED_LISTED - unmanagedList.length)) {
+        unmanagedList.push({
+          kind: resourceTypes[kind].kind,
+          vendorRef: object.vendorRef,
+          importable: object.importable === true,
+        });
+      }
+    };
     /** Rule statuses written and repairs asked for: what moves lastDriftCheckTime. */
     let changes = 0;
     for (const { kind, informer } of deps.rules) {
@@ -172,15 +183,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
         };
       });
       const plan = planDrift({ rules: managed, ownership, knownRules, objects });
-      unmanaged += plan.unmanaged;
-      for (const object of plan.unmanagedObjects) {
-        if (unmanagedList.length >= UNMANAGED_LISTED) break;
-        unmanagedList.push({
-          kind: resourceTypes[kind].kind,
-          vendorRef: object.vendorRef,
-          importable: object.importable === true,
-        });
-      }
+      countUnmanaged(kind, plan.unmanagedObjects);
       const byKey = new Map<string, Drifted>(plan.drifted.map((d) => [d.key, d]));
       // The order is part of what the appliance must hold: a rule out of place is drifted on "order".
       const outOfOrder = outOfOrderRules(
@@ -241,15 +244,7 @@ export function driftReconciler(deps: DriftControllerDeps) {
       // Our marker, no resource: left in place and reported, never deleted (design.md, "Ownership
       // markers"): a verbatim copy of a managed rule carries the same marker, and nothing on the
       // appliance tells it from a leftover of ours. Counted with the unmanaged objects: nobody's now.
-      unmanaged += plan.orphans.length;
-      for (const object of plan.orphans) {
-        if (unmanagedList.length >= UNMANAGED_LISTED) break;
-        unmanagedList.push({
-          kind: resourceTypes[kind].kind,
-          vendorRef: object.vendorRef,
-          importable: object.importable === true,
-        });
-      }
+      countUnmanaged(kind, plan.orphans);
       if (deps.owns && !deps.owns(key)) return undefined;
       reportOrphans(`${id}/${kind}`, device, kind, plan.orphans, ctx);
     }
