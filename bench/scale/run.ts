@@ -39,7 +39,16 @@ export async function runScale(options: ScaleOptions): Promise<ScenarioOutcome[]
     for (const config of options.scenarios) {
       try {
         outcomes.push(
-          await runScenario({ kubeconfigPath, http: KubeHttp.for(kc), dictionary, progress }, config),
+          await runScenario(
+            {
+              kubeconfigPath,
+              http: KubeHttp.for(kc),
+              dictionary,
+              progress,
+              ...(plane ? { controlPlanePids: Object.values(plane.state.pids) } : {}),
+            },
+            config,
+          ),
         );
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -89,6 +98,12 @@ export function formatTable(outcomes: ScenarioOutcome[]): string {
     ],
     ["… of which anonymous (MiB)", (r) => fixed(0)(r.settledAnonRssMiB)],
     ["CPU during convergence (s)", (r) => fixed(1)(r.cpuSeconds)],
+    ["… API server, etcd (CPU s, same time)", (r) => fixed(1)(r.machine?.controlPlaneCpuSeconds)],
+    ["… simulators (CPU s, same time)", (r) => fixed(1)(r.machine?.simulatorCpuSeconds)],
+    [
+      "machine busy during convergence",
+      (r) => (r.machine ? `${(100 * r.machine.busyShare).toFixed(0)}% of ${r.machine.cores} cores` : "—"),
+    ],
     ["restart → re-verified (s) (sharded: takeover)", (r) => fixed(1)(r.restartSeconds)],
     ["restart: appliance writes", (r) => String(r.restartApplianceWrites)],
     ["restart: API-server writes", (r) => String(r.restartApiWrites)],

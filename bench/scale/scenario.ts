@@ -18,7 +18,7 @@ import { freePorts } from "../../test/support/controlplane.ts";
 import { operatorWrites, scrapeWrites, type WriteCounts, writesBetween } from "./apiserver.ts";
 import { runBound } from "./bound.ts";
 import { buildOperator, type OperatorProcess, shippedLaunch, startOperator } from "./operator.ts";
-import { mib, sampleProcess } from "./proc.ts";
+import { busyShare, cores, cpuSecondsOf, mib, sampleMachine, sampleProcess } from "./proc.ts";
 import { type Samples, scrape, sum } from "./prom.ts";
 import {
   ALIASES,
@@ -64,6 +64,8 @@ export interface ScenarioEnv {
   http: KubeHttp;
   dictionary: CompiledDictionary;
   progress: (message: string) => void;
+  /** The control plane's processes (API server, etcd, controller manager), when the bench started it. */
+  controlPlanePids?: number[];
 }
 
 export interface ScenarioResult {
@@ -81,6 +83,8 @@ export interface ScenarioResult {
   /** Settled RSS of each replica (sharded runs). */
   replicaRssMiB: number[];
   cpuSeconds: number;
+  /** The machine during convergence: busy share of its cores, and what the rest of the run used. */
+  machine: { cores: number; busyShare: number; controlPlaneCpuSeconds?: number; simulatorCpuSeconds: number };
   restartSeconds: number;
   /** Every rule reconciled (in sync) by the restarted operator before the timeout. */
   reverified: boolean;
@@ -124,7 +128,7 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
   if (!config.fromSource) await buildOperator(progress);
   const limits = deviceLimits(config.limits);
   progress(`${label}: starting ${config.devices} simulators`);
-  const sims: SimulatorHandle[] = [];
+  const sims: Array<SimulatorHandle & { pid: number }> = [];
   let children: OperatorProcess[] = [];
   const replicas = config.replicas ?? 1;
   const sharded = replicas > 1;
@@ -259,6 +263,10 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
     const writesBefore = await scrapeWrites(env.kubeconfigPath);
     const callsBefore = await simRequests();
     progress(`${label}: operator started; converging`);
+    const machineBefore = sampleMachine();
+    const simPids = sims.map((sim) => sim.pid);
+    const planeCpuBefore = env.controlPlanePids && cpuSecondsOf(env.controlPlanePids);
+    const simCpuBefore = cpuSecondsOf(simPids);
     const convergeStart = Date.now();
     children = await Promise.all(Array.from({ length: replicas }, (_, i) => start(i)));
     const timeoutMs = Math.max(600_000, (config.rules / config.devices / limits.requestsPerSecond) * 5_000);
@@ -270,6 +278,14 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
     );
     const convergeSeconds = (Date.now() - convergeStart) / 1000;
     const cpuSeconds = children.reduce((t, c) => t + (sampleProcess(c.pid)?.cpuSeconds ?? Number.NaN), 0);
+    const machine = {
+      cores: cores(),
+      busyShare: busyShare(machineBefore, sampleMachine()),
+      ...(env.controlPlanePids && planeCpuBefore !== undefined
+        ? { controlPlaneCpuSeconds: cpuSecondsOf(env.controlPlanePids) - planeCpuBefore }
+        : {}),
+      simulatorCpuSeconds: cpuSecondsOf(simPids) - simCpuBefore,
+    };
     const convergeWrites = writesBetween(writesBefore, await scrapeWrites(env.kubeconfigPath));
     const calls = (await simRequests()) - callsBefore;
     progress(`${label}: ${converged} Ready in ${convergeSeconds.toFixed(1)} s`);
@@ -383,6 +399,7 @@ export async function runScenario(env: ScenarioEnv, config: ScenarioConfig): Pro
       settledAnonRssMiB: mib(settled?.anonRssBytes ?? Number.NaN),
       replicaRssMiB,
       cpuSeconds,
+      machine,
       restartSeconds,
       reverified: reverifiedRules >= toVerify,
       restartApplianceWrites,

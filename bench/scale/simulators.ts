@@ -9,7 +9,7 @@ import type { SimulatorVendor } from "../../test/simulators/index.ts";
 export async function startSimulatorProcess(
   vendor: SimulatorVendor,
   options: Record<string, unknown>,
-): Promise<SimulatorHandle> {
+): Promise<SimulatorHandle & { pid: number }> {
   const child = spawn(
     process.execPath,
     [path.join(import.meta.dirname, "sim-host.ts"), JSON.stringify({ vendor, options })],
@@ -29,6 +29,7 @@ export async function startSimulatorProcess(
     },
   );
   return {
+    pid: child.pid ?? -1,
     vendor,
     url: info.url,
     caPem: info.caPem,

@@ -43,12 +43,24 @@ function sha256Hex(text: string, length: number): string {
   return createHash("sha256").update(text, "utf8").digest("hex").slice(0, length);
 }
 
+/** One installation and a few devices, asked on every reconcile: hashed once each. */
+const parts = new Map<string, string>();
+function memoized(text: string, length: number): string {
+  let part = parts.get(text);
+  if (part === undefined) {
+    if (parts.size >= 10_000) parts.clear();
+    part = sha256Hex(text, length);
+    parts.set(text, part);
+  }
+  return part;
+}
+
 export function installationPart(installationId: string): string {
-  return sha256Hex(`installation:${installationId}`, 8);
+  return memoized(`installation:${installationId}`, 8);
 }
 
 export function devicePart(deviceUid: string): string {
-  return sha256Hex(`device:${deviceUid}`, 8);
+  return memoized(`device:${deviceUid}`, 8);
 }
 
 /** The rule part of its markers: stable for the rule's life, the same on every device and install. */

@@ -151,7 +151,7 @@ export function ruleReconciler(ruleDeps: RuleControllerDeps) {
     ctx.log.debug({ plan: plan.step }, "planned");
     if (plan.step === "apply" && session && (plan.action === "create" || plan.vendorRef === undefined)) {
       // A create goes next to its nearest neighbour already on the appliance, when the API allows.
-      const peers = devicePeers(deps.rules.list(key.namespace), rule);
+      const peers = () => devicePeers(deps.rules.list(key.namespace), rule);
       const position = createPosition(session, deps.kind.kind, rule, peers, scopes);
       if (position && request) request = { ...request, position };
     }

@@ -36,15 +36,16 @@ export function createPosition(
   session: DeviceSession,
   kind: RuleKind,
   rule: VnfRule,
-  peers: VnfRule[],
+  peers: () => VnfRule[],
   scopes: ScopeCache,
 ): Position | undefined {
-  // Without a priority a create goes last, where the appliance puts it: no peers to look at.
+  // Without a priority a create goes last, where the appliance puts it: no peers to look at (listing
+  // them costs a pass over the namespace's rules, per create).
   if (!session.ordering?.(kind)?.movable || rule.spec.priority === undefined) return undefined;
   return placeNewRule(
     orderedOf(rule),
     scopes
-      .peersInScope(session, kind, rule, peers)
+      .peersInScope(session, kind, rule, peers())
       .filter((p) => !p.metadata.deletionTimestamp)
       .map((p) => ({ ...orderedOf(p), vendorRef: p.status?.vendorRef })),
   );

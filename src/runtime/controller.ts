@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import type { EventHandler, EventSource } from "./informer.ts";
-import { type Logger, silentLogger } from "./logging.ts";
+import { type Logger, lazyChild, silentLogger } from "./logging.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import { defaultControllerRateLimiter } from "./rate-limiter.ts";
@@ -231,7 +231,7 @@ export class Controller {
   async #process(keyString: string): Promise<void> {
     const key = parseKey(keyString);
     const reconcileID = randomUUID();
-    const log = this.#log.child({ namespace: key.namespace, name: key.name, reconcileID });
+    const log = lazyChild(this.#log, { namespace: key.namespace, name: key.name, reconcileID });
     const signals = [this.#hardStop.signal];
     if (this.#reconcileTimeoutMs) signals.push(AbortSignal.timeout(this.#reconcileTimeoutMs));
     const signal = AbortSignal.any(signals);

@@ -81,3 +81,30 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that writes nothing (default for runtime pieces used without one). */
 export const silentLogger: Logger = pino({ level: "silent" });
+
+const LEVEL_METHODS = new Set(["trace", "debug", "info", "warn", "error", "fatal"]);
+const noop = (): void => {};
+
+/**
+ * `parent.child(bindings)`, made on first use: a pino child runs its bindings through the redaction
+ * paths (about a millisecond each with ours), and most reconciles log nothing at the configured level.
+ * A call at a disabled level returns before any child exists.
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy(parent, {
+    get(target, property) {
+      if (
+        child === undefined &&
+        typeof property === "string" &&
+        LEVEL_METHODS.has(property) &&
+        !target.isLevelEnabled(property)
+      ) {
+        return noop;
+      }
+      child ??= target.child(bindings);
+      const value: unknown = Reflect.get(child, property, child);
+      return typeof value === "function" ? value.bind(child) : value;
+    },
+  });
+}

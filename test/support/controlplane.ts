@@ -134,7 +134,8 @@ export class ControlPlane {
         "--allow-privileged=true",
         // No controller creates the `default` ServiceAccount unless asked: envtest's choice.
         "--disable-admission-plugins=ServiceAccount",
-        "--profiling=false",
+        // The bench profiles the API server with VNF_APISERVER_PROFILING=1 (kubectl get --raw /debug/pprof/profile).
+        `--profiling=${process.env.VNF_APISERVER_PROFILING === "1"}`,
       ]);
       const tls = { ca: pki.caPem, cert: pki.adminCertPem, key: pki.adminKeyPem };
       await waitFor("kube-apiserver", apiserver, timeoutMs, async () => {

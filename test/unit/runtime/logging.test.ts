@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, resolveLogLevel } from "../../../src/runtime/logging.ts";
+import { createLogger, lazyChild, resolveLogLevel } from "../../../src/runtime/logging.ts";
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -57,5 +57,48 @@ describe("resolveLogLevel", () => {
 
   it("rejects an unknown level", () => {
     expect(() => resolveLogLevel("loud", {})).toThrow(/unknown log level/);
+  });
+});
+
+describe("lazyChild (the per-reconcile logger)", () => {
+  it("makes no pino child for calls at a disabled level, and writes nothing", () => {
+    const { lines, logger } = capture();
+    let children = 0;
+    const parent = new Proxy(logger, {
+      get(target, property, receiver) {
+        if (property === "child")
+          return (...args: Parameters<typeof logger.child>) => {
+            children++;
+            return target.child(...args);
+          };
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const log = lazyChild(parent, { name: "r1", reconcileID: "id-1" });
+    log.debug({ plan: "apply" }, "planned");
+    log.trace("nothing");
+    expect(children).toBe(0);
+    expect(lines).toHaveLength(0);
+    log.warn({ password: "hunter2", code: "VNF_X" }, "failed");
+    log.error("again");
+    expect(children).toBe(1);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      name: "r1",
+      reconcileID: "id-1",
+      code: "VNF_X",
+      password: "[REDACTED]",
+      msg: "failed",
+    });
+    expect(lines[1]).toMatchObject({ name: "r1", reconcileID: "id-1", msg: "again", level: "error" });
+  });
+
+  it("answers like the child it stands for (bindings, level, grandchildren)", () => {
+    const { lines, logger } = capture();
+    const log = lazyChild(logger, { name: "r2" });
+    expect(log.isLevelEnabled("info")).toBe(true);
+    expect(log.bindings()).toEqual({ name: "r2" });
+    log.child({ step: "activate" }).info("done");
+    expect(lines[0]).toMatchObject({ name: "r2", step: "activate", msg: "done" });
   });
 });
